@@ -1,0 +1,187 @@
+"""Provider bridge: records every message a provider would send and injects provider faults.
+
+It hooks the botocore event system of the handlers' own clients:
+- Amazon Connect `StartOutboundVoiceContact` is not emulated, so the bridge answers it and records the call;
+- SNS `Publish` to a phone number and SES `SendTemplatedEmail` go to the emulator and are recorded after success;
+- a fault armed for a channel makes its next calls fail the way the real provider fails
+  (`throttle`: a throttling error, `outage`: a 5xx, `reject`: a permanent 4xx).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+FAULT_MODES = ("throttle", "outage", "reject")
+CHANNELS = ("call", "sms", "email")
+
+_OPERATIONS = {
+    "call": ("connect", "StartOutboundVoiceContact"),
+    "sms": ("sns", "Publish"),
+    "email": ("ses", "SendTemplatedEmail"),
+}
+
+# (HTTP status, error code, message) per channel and fault mode, as the real services answer.
+_ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
+    "call": {
+        "throttle": (429, "ThrottlingException", "Rate exceeded"),
+        "outage": (500, "InternalServiceException", "Request processing failed due to an internal error"),
+        "reject": (400, "DestinationNotAllowedException", "Outbound calls to this destination are not allowed"),
+    },
+    "sms": {
+        "throttle": (400, "Throttling", "Rate exceeded"),
+        "outage": (500, "InternalError", "Internal service error"),
+        "reject": (400, "InvalidParameter", "Invalid parameter: PhoneNumber is opted out"),
+    },
+    "email": {
+        "throttle": (400, "Throttling", "Maximum sending rate exceeded."),
+        "outage": (503, "ServiceUnavailable", "Service is unavailable"),
+        "reject": (400, "MessageRejected", "Email address is not verified."),
+    },
+}
+
+
+class _Http:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}
+        self.content = b""
+        self.text = ""
+
+
+@dataclass
+class Fault:
+    channel: str
+    mode: str
+    count: int | None = None  # None: until `until`
+    until: float | None = None  # monotonic deadline
+
+    def active(self) -> bool:
+        if self.count is not None:
+            return self.count > 0
+        return self.until is not None and time.monotonic() < self.until
+
+
+@dataclass
+class ProviderBridge:
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- faults -----------------------------------------------------------------------
+    def add_fault(self, channel: str, mode: str, count: int | None = None, seconds: float | None = None) -> Fault:
+        if channel not in CHANNELS:
+            raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
+        if mode not in FAULT_MODES:
+            raise ValueError(f"mode must be one of {', '.join(FAULT_MODES)}")
+        if (count is None) == (seconds is None):
+            raise ValueError("give exactly one of count or seconds")
+        if count is not None and count < 1:
+            raise ValueError("count must be at least 1")
+        if seconds is not None and seconds <= 0:
+            raise ValueError("seconds must be positive")
+        fault = Fault(channel, mode, count=count, until=None if seconds is None else time.monotonic() + seconds)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def _take_fault(self, channel: str) -> Fault | None:
+        with self._lock:
+            self.faults = [f for f in self.faults if f.active()]
+            for fault in self.faults:
+                if fault.channel == channel:
+                    if fault.count is not None:
+                        fault.count -= 1
+                    return fault
+        return None
+
+    # --- wiring -----------------------------------------------------------------------
+    def attach(self, client: Any) -> None:
+        """Hook one boto3 client (connect, sns or ses)."""
+        service = client.meta.service_model.service_name
+        for channel, (svc, operation) in _OPERATIONS.items():
+            if svc != service:
+                continue
+            events = client.meta.events
+            events.register(f"before-parameter-build.{svc}.{operation}", self._stash_params)
+            events.register(f"before-call.{svc}.{operation}", self._before_call(channel))
+            events.register(f"after-call.{svc}.{operation}", self._after_call(channel))
+
+    @staticmethod
+    def _stash_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["clarion_params"] = dict(params)
+
+    def _before_call(self, channel: str) -> Any:
+        def handler(context: dict[str, Any], **_: Any) -> Any:
+            params = context.get("clarion_params", {})
+            if channel == "sms" and "PhoneNumber" not in params:
+                return None  # a topic publish, not an SMS
+            fault = self._take_fault(channel)
+            if fault is not None:
+                status, code, message = _ERRORS[channel][fault.mode]
+                with self._lock:
+                    self.failures.append({"channel": channel, "mode": fault.mode, "code": code})
+                body = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+                return _Http(status), body
+            if channel == "call":
+                contact_id = str(uuid.uuid5(uuid.NAMESPACE_URL, params.get("ClientToken", str(uuid.uuid4()))))
+                self._record(channel, params, contact_id)
+                return _Http(200), {"ContactId": contact_id, "ResponseMetadata": {"HTTPStatusCode": 200}}
+            return None
+
+        return handler
+
+    def _after_call(self, channel: str) -> Any:
+        def handler(context: dict[str, Any], parsed: dict[str, Any], http_response: Any, **_: Any) -> None:
+            params = context.get("clarion_params", {})
+            if channel == "sms" and "PhoneNumber" not in params:
+                return
+            if getattr(http_response, "status_code", 500) >= 300:
+                return
+            self._record(channel, params, parsed.get("MessageId"))
+
+        return handler
+
+    def _record(self, channel: str, params: dict[str, Any], provider_id: str | None) -> None:
+        entry: dict[str, Any] = {"channel": channel, "at": datetime.now(UTC).isoformat(), "provider_id": provider_id}
+        if channel == "call":
+            attributes = params.get("Attributes", {})
+            entry.update(
+                destination=params.get("DestinationPhoneNumber"),
+                message_id=attributes.get("message_id"),
+                attempt=_int(attributes.get("attempt")),
+                text=attributes.get("message"),
+                client_token=params.get("ClientToken"),
+                attributes=attributes,
+            )
+        elif channel == "sms":
+            attributes = {k: v.get("StringValue") for k, v in params.get("MessageAttributes", {}).items()}
+            entry.update(destination=params.get("PhoneNumber"), text=params.get("Message"), attributes=attributes)
+        else:
+            tags = {t["Name"]: t["Value"] for t in params.get("Tags", [])}
+            entry.update(
+                destination=", ".join(params.get("Destination", {}).get("ToAddresses", [])),
+                message_id=tags.get("message_id"),
+                attempt=_int(tags.get("attempt")),
+                template=params.get("Template"),
+                template_data=json.loads(params.get("TemplateData") or "{}"),
+            )
+        with self._lock:
+            self.outbox.append(entry)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,1 @@
+"""Clarion's Lambda code: handlers -> domain logic -> adapters."""

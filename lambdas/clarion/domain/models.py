@@ -1,0 +1,109 @@
+"""Domain values shared by intake and router. Plain, typed, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Priority(str, Enum):
+    HIGH = "H"
+    MEDIUM = "M"
+    LOW = "L"
+
+
+class Channel(str, Enum):
+    CALL = "call"
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class AlertStatus(str, Enum):
+    ACCEPTED = "accepted"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Outcome(str, Enum):
+    """What one provider attempt came to, as written to the delivery log."""
+
+    PENDING = "pending"  # written before the provider call; still pending after a crash = unknown
+    SENT = "sent"  # the provider accepted it
+    RETRYABLE = "retryable_failure"  # throttling, 5xx, timeout: may succeed later
+    PERMANENT = "permanent_failure"  # will not succeed on retry: go to the next channel
+
+
+DEFAULT_CHAINS: dict[Priority, tuple[Channel, ...]] = {
+    Priority.HIGH: (Channel.CALL, Channel.SMS, Channel.EMAIL),
+    Priority.MEDIUM: (Channel.SMS, Channel.EMAIL),
+    Priority.LOW: (Channel.EMAIL,),
+}
+
+
+@dataclass(frozen=True)
+class Contact:
+    contact_id: str
+    name: str
+    phone_call: str | None = None
+    phone_sms: str | None = None
+    email: str | None = None
+    channels: dict[Priority, tuple[Channel, ...]] = field(default_factory=lambda: dict(DEFAULT_CHAINS))
+
+    def destination(self, channel: Channel) -> str | None:
+        return {Channel.CALL: self.phone_call, Channel.SMS: self.phone_sms, Channel.EMAIL: self.email}[channel]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An accepted alert as it travels on the queue. Holds no patient reference."""
+
+    client_id: str
+    message_id: str
+    type: str
+    contact_id: str
+    description: str
+    priority: Priority
+    accepted_at: str  # ISO 8601, UTC
+    plan: tuple[Channel, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.client_id}#{self.message_id}"
+
+    def to_message(self) -> dict[str, object]:
+        return {
+            "client_id": self.client_id,
+            "message_id": self.message_id,
+            "type": self.type,
+            "contact_id": self.contact_id,
+            "description": self.description,
+            "priority": self.priority.value,
+            "accepted_at": self.accepted_at,
+            "plan": [c.value for c in self.plan],
+        }
+
+    @classmethod
+    def from_message(cls, data: dict[str, object]) -> Alert:
+        return cls(
+            client_id=str(data["client_id"]),
+            message_id=str(data["message_id"]),
+            type=str(data["type"]),
+            contact_id=str(data["contact_id"]),
+            description=str(data["description"]),
+            priority=Priority(str(data["priority"])),
+            accepted_at=str(data["accepted_at"]),
+            plan=tuple(Channel(str(c)) for c in data["plan"]),  # type: ignore[attr-defined]
+        )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One provider attempt, one item in the delivery log."""
+
+    channel: Channel
+    attempt: int  # 1-based, counted across the whole alert (every retry counts)
+    outcome: Outcome
+    at: str
+    provider_message_id: str | None = None
+    error: str | None = None

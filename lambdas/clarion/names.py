@@ -1,0 +1,43 @@
+"""The one module shared by `stacks/` and `lambdas/`: handler paths, environment
+variable names and metric names. Constants only; it imports nothing."""
+
+# Handler paths, relative to the `lambdas/` asset root.
+AUTHORIZER_HANDLER = "clarion.handlers.authorizer.handler"
+INTAKE_HANDLER = "clarion.handlers.intake.handler"
+CONTACTS_HANDLER = "clarion.handlers.contacts.handler"
+ROUTER_HANDLER = "clarion.handlers.router.handler"
+
+# Environment variables the stacks set and the handlers read.
+ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
+ENV_CLIENTS_TABLE = "CLIENTS_TABLE"
+ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+ENV_DELIVERY_TABLE = "DELIVERY_TABLE"
+ENV_ALERT_QUEUE_URL = "ALERT_QUEUE_URL"
+ENV_EVENTS_TOPIC_ARN = "EVENTS_TOPIC_ARN"
+ENV_SENDER_EMAIL = "SENDER_EMAIL"
+ENV_SES_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
+ENV_EMAIL_TEMPLATES = "EMAIL_TEMPLATES"  # JSON object: template kind -> SES template name
+ENV_SMS_SENDER_ID = "SMS_SENDER_ID"
+ENV_SMS_TYPE = "SMS_TYPE"
+ENV_SMS_MAX_PRICE = "SMS_MAX_PRICE"
+ENV_CALL_ENABLED = "CALL_ENABLED"  # "true" | "false"
+ENV_CONNECT_INSTANCE_ID = "CONNECT_INSTANCE_ID"
+ENV_CONNECT_FLOW_ID = "CONNECT_FLOW_ID"
+ENV_CONNECT_SOURCE_PHONE = "CONNECT_SOURCE_PHONE"
+ENV_DELIVERY_RETENTION_DAYS = "DELIVERY_RETENTION_DAYS"
+ENV_MAX_ATTEMPTS_PER_CHANNEL = "MAX_ATTEMPTS_PER_CHANNEL"
+
+# CloudWatch metrics (EMF), emitted by the handlers and watched by the alarms.
+METRICS_NAMESPACE = "Clarion"
+SERVICE_ROUTER = "router"
+SERVICE_INTAKE = "intake"
+METRIC_ALERTS_ACCEPTED = "AlertsAccepted"
+METRIC_DELIVERY_ATTEMPTS = "DeliveryAttempts"
+METRIC_DELIVERY_SUCCESSES = "DeliverySuccesses"
+METRIC_RETRYABLE_FAILURES = "DeliveryRetryableFailures"
+METRIC_PERMANENT_FAILURES = "DeliveryPermanentFailures"
+METRIC_DELIVERY_FAILURES = "DeliveryFailures"  # retryable + permanent, for the failure-rate alarm
+METRIC_FALLBACKS = "Fallbacks"
+METRIC_UNROUTABLE = "AlertsUnroutable"
+METRIC_AMBIGUOUS_RESENDS = "AmbiguousResends"
+METRIC_ACCEPT_TO_DELIVERED = "AcceptToDeliveredMs"

@@ -1,0 +1,68 @@
+"""Runtime settings read from the environment the stack sets (names in `clarion.names`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from clarion import names
+
+
+class ConfigurationError(RuntimeError):
+    """A required environment variable is missing or malformed."""
+
+
+def required(value: str, name: str) -> str:
+    """Return `value`, or fail with the name of the variable the stack should have set."""
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    contacts_table: str
+    clients_table: str
+    idempotency_table: str
+    delivery_table: str
+    alert_queue_url: str
+    events_topic_arn: str
+    sender_email: str
+    ses_configuration_set: str | None
+    email_templates: dict[str, str]
+    sms_sender_id: str | None
+    sms_type: str
+    sms_max_price: str | None
+    call_enabled: bool
+    connect_instance_id: str | None
+    connect_flow_id: str | None
+    connect_source_phone: str | None
+    delivery_retention_days: int
+    max_attempts_per_channel: int
+
+
+@cache
+def settings() -> Settings:
+    env = os.environ.get
+    return Settings(
+        contacts_table=env(names.ENV_CONTACTS_TABLE, ""),
+        clients_table=env(names.ENV_CLIENTS_TABLE, ""),
+        idempotency_table=env(names.ENV_IDEMPOTENCY_TABLE, ""),
+        delivery_table=env(names.ENV_DELIVERY_TABLE, ""),
+        alert_queue_url=env(names.ENV_ALERT_QUEUE_URL, ""),
+        events_topic_arn=env(names.ENV_EVENTS_TOPIC_ARN, ""),
+        sender_email=env(names.ENV_SENDER_EMAIL, ""),
+        ses_configuration_set=env(names.ENV_SES_CONFIGURATION_SET) or None,
+        email_templates=json.loads(env(names.ENV_EMAIL_TEMPLATES) or "{}"),
+        sms_sender_id=env(names.ENV_SMS_SENDER_ID) or None,
+        sms_type=env(names.ENV_SMS_TYPE) or "Transactional",
+        sms_max_price=env(names.ENV_SMS_MAX_PRICE) or None,
+        call_enabled=env(names.ENV_CALL_ENABLED, "false").lower() == "true",
+        connect_instance_id=env(names.ENV_CONNECT_INSTANCE_ID) or None,
+        connect_flow_id=env(names.ENV_CONNECT_FLOW_ID) or None,
+        connect_source_phone=env(names.ENV_CONNECT_SOURCE_PHONE) or None,
+        delivery_retention_days=int(env(names.ENV_DELIVERY_RETENTION_DAYS) or "90"),
+        max_attempts_per_channel=int(env(names.ENV_MAX_ATTEMPTS_PER_CHANNEL) or "3"),
+    )
