@@ -137,9 +137,7 @@ def _query_all(key: str) -> list[dict[str, Any]]:
 
 def list_attempts(alert: Alert) -> list[Attempt]:
     items = _query_all(alert.key)
-    return sorted(
-        (_attempt_from_item(i) for i in items if i["sk"].startswith(ATTEMPT_PREFIX)), key=lambda a: a.attempt
-    )
+    return sorted((_attempt_from_item(i) for i in items if i["sk"].startswith(ATTEMPT_PREFIX)), key=lambda a: a.attempt)
 
 
 def get_alert(client_id: str, message_id: str) -> AlertRecord | None:

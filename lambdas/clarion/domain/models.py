@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     HIGH = "H"
     MEDIUM = "M"
     LOW = "L"
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     CALL = "call"
     SMS = "sms"
     EMAIL = "email"
 
 
-class AlertStatus(str, Enum):
+class AlertStatus(StrEnum):
     ACCEPTED = "accepted"
     DELIVERING = "delivering"
     DELIVERED = "delivered"
     FAILED = "failed"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What one provider attempt came to, as written to the delivery log."""
 
     PENDING = "pending"  # written before the provider call; still pending after a crash = unknown
@@ -52,6 +52,15 @@ class Contact:
 
     def destination(self, channel: Channel) -> str | None:
         return {Channel.CALL: self.phone_call, Channel.SMS: self.phone_sms, Channel.EMAIL: self.email}[channel]
+
+    def plan(self, priority: Priority, call_enabled: bool) -> tuple[Channel, ...]:
+        """The channels to try for `priority`, in order: the contact's chain less the channels it
+        has no destination for, and less `call` when the deployment has no call channel."""
+        return tuple(
+            channel
+            for channel in self.channels.get(priority, ())
+            if self.destination(channel) and (call_enabled or channel is not Channel.CALL)
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""The contacts table: one item per clinician, keyed by `contact_id`.
+
+Item: contact_id, name, phone_call?, phone_sms?, email?, channels = {"H": [...], "M": [...], "L": [...]},
+updated_at.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clarion.domain.models import Channel, Contact, Priority
+from clarion.names import ENV_CONTACTS_TABLE
+from clarion.shared import clients
+from clarion.shared.settings import required, settings
+
+
+def _table() -> Any:
+    return clients.dynamodb_table(required(settings().contacts_table, ENV_CONTACTS_TABLE))
+
+
+def to_item(contact: Contact) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "contact_id": contact.contact_id,
+        "name": contact.name,
+        "channels": {p.value: [c.value for c in chain] for p, chain in contact.channels.items()},
+    }
+    for attr in ("phone_call", "phone_sms", "email"):
+        value = getattr(contact, attr)
+        if value:
+            item[attr] = value
+    return item
+
+
+def from_item(item: dict[str, Any]) -> Contact:
+    return Contact(
+        contact_id=item["contact_id"],
+        name=item.get("name", ""),
+        phone_call=item.get("phone_call"),
+        phone_sms=item.get("phone_sms"),
+        email=item.get("email"),
+        channels={Priority(p): tuple(Channel(c) for c in chain) for p, chain in item.get("channels", {}).items()},
+    )
+
+
+def get_contact(contact_id: str) -> Contact | None:
+    item = _table().get_item(Key={"contact_id": contact_id}, ConsistentRead=True).get("Item")
+    return from_item(item) if item else None
+
+
+def put_contact(contact: Contact, updated_at: str) -> None:
+    _table().put_item(Item={**to_item(contact), "updated_at": updated_at})
+
+
+def delete_contact(contact_id: str) -> bool:
+    """Delete the contact. Returns False when there was none."""
+    resp = _table().delete_item(Key={"contact_id": contact_id}, ReturnValues="ALL_OLD")
+    return "Attributes" in resp
