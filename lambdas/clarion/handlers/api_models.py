@@ -1,0 +1,105 @@
+"""Request and response bodies of the HTTP API. The OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from clarion.domain import validation
+from clarion.domain.models import DEFAULT_CHAINS, AlertStatus, Channel, Outcome, Priority
+
+MessageId = Annotated[
+    str, Field(min_length=1, max_length=128, pattern=validation.MESSAGE_ID_PATTERN, examples=["lab-2024-000123"])
+]
+ContactId = Annotated[str, Field(min_length=1, max_length=64, pattern=validation.CONTACT_ID_PATTERN, examples=["C-1"])]
+Chain = Annotated[list[Channel], Field(max_length=3), AfterValidator(validation.channel_chain)]
+Phone = Annotated[str, Field(max_length=16, examples=["+447700900123"]), AfterValidator(validation.e164_phone)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AlertRequest(_Strict):
+    """The AWS sample's `POST /notification` body, unchanged."""
+
+    message_id: MessageId = Field(description="Chosen by the client, unique per alert: the idempotency key.")
+    type: Annotated[str, Field(min_length=1, max_length=64, pattern=validation.TYPE_PATTERN)] = Field(
+        examples=["blood_test_alert"]
+    )
+    patient_id: Annotated[
+        str, Field(min_length=1, max_length=validation.MAX_PATIENT_ID), AfterValidator(validation.printable_text)
+    ] = Field(description="An anonymised reference. Validated, then discarded: never stored, logged or sent.")
+    contact_id: ContactId
+    description: Annotated[
+        str, Field(min_length=1, max_length=validation.MAX_DESCRIPTION), AfterValidator(validation.printable_text)
+    ]
+    priority: Priority
+
+
+class AlertAccepted(BaseModel):
+    message_id: str
+    status: Literal["accepted"] = "accepted"
+    channels: list[Channel] = Field(description="The channels Clarion will try, in order.")
+
+
+class AttemptView(BaseModel):
+    channel: Channel
+    attempt: int
+    outcome: Outcome
+    at: str
+    provider_message_id: str | None = None
+    error: str | None = None
+
+
+class AlertView(BaseModel):
+    message_id: str
+    status: AlertStatus
+    priority: Priority
+    type: str
+    accepted_at: str
+    attempts: list[AttemptView]
+
+
+class Chains(_Strict):
+    """For each priority, the channels to try in order (distinct values)."""
+
+    H: Chain = Field(default_factory=lambda: list(DEFAULT_CHAINS[Priority.HIGH]))
+    M: Chain = Field(default_factory=lambda: list(DEFAULT_CHAINS[Priority.MEDIUM]))
+    L: Chain = Field(default_factory=lambda: list(DEFAULT_CHAINS[Priority.LOW]))
+
+
+class ContactBody(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=validation.MAX_NAME), AfterValidator(validation.printable_text)]
+    phone_call: Phone | None = None
+    phone_sms: Phone | None = None
+    email: Annotated[str, Field(max_length=validation.MAX_EMAIL), AfterValidator(validation.email_address)] | None = (
+        None
+    )
+    channels: Chains = Field(default_factory=Chains)
+
+    @model_validator(mode="after")
+    def _has_a_destination(self) -> ContactBody:
+        if not (self.phone_call or self.phone_sms or self.email):
+            raise ValueError("a contact needs at least one of phone_call, phone_sms or email")
+        return self
+
+
+class ContactView(BaseModel):
+    contact_id: str
+    name: str
+    phone_call: str | None = None
+    phone_sms: str | None = None
+    email: str | None = None
+    channels: dict[Priority, list[Channel]]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["unknown_contact"])
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,105 @@
+"""Contacts API (scope `admin`): create or replace, read and delete a contact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from clarion.adapters import contacts
+from clarion.domain.errors import NotFound
+from clarion.domain.models import Contact, Priority
+from clarion.domain.validation import CONTACT_ID_PATTERN
+from clarion.handlers import http_errors
+from clarion.handlers.api_models import ContactBody, ContactView
+from clarion.shared.observability import logger, tracer
+
+router = APIGatewayRouter()
+_ERRORS = http_errors.documented(400, 401, 403, 404, 413, 415, 500, 503)
+ContactIdPath = Annotated[str, Path(max_length=64, pattern=CONTACT_ID_PATTERN)]
+
+
+def _view(contact: Contact) -> ContactView:
+    return ContactView(
+        contact_id=contact.contact_id,
+        name=contact.name,
+        phone_call=contact.phone_call,
+        phone_sms=contact.phone_sms,
+        email=contact.email,
+        channels={p: list(contact.channels.get(p, ())) for p in Priority},
+    )
+
+
+def _not_found(contact_id: str) -> NotFound:
+    return NotFound(f"There is no contact '{contact_id}'.", field="contact_id")
+
+
+@router.put(
+    "/contacts/<contact_id>",
+    summary="Create or replace a contact",
+    responses={200: {"description": "Replaced"}, 201: {"description": "Created"}, **_ERRORS},
+    tags=["contacts"],
+)
+def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[ContactView]:
+    existed = contacts.get_contact(contact_id) is not None
+    contact = Contact(
+        contact_id=contact_id,
+        name=body.name,
+        phone_call=body.phone_call,
+        phone_sms=body.phone_sms,
+        email=body.email,
+        channels={
+            Priority.HIGH: tuple(body.channels.H),
+            Priority.MEDIUM: tuple(body.channels.M),
+            Priority.LOW: tuple(body.channels.L),
+        },
+    )
+    contacts.put_contact(contact, datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    logger.info("contact stored", extra={"contact_id": contact_id, "created": not existed})
+    return Response(
+        status_code=200 if existed else 201, content_type=content_types.APPLICATION_JSON, body=_view(contact)
+    )
+
+
+@router.get(
+    "/contacts/<contact_id>",
+    summary="Read a contact",
+    responses={200: {"description": "The contact"}, **_ERRORS},
+    tags=["contacts"],
+)
+def get_contact(contact_id: ContactIdPath) -> ContactView:
+    contact = contacts.get_contact(contact_id)
+    if contact is None:
+        raise _not_found(contact_id)
+    return _view(contact)
+
+
+@router.delete(
+    "/contacts/<contact_id>",
+    summary="Delete a contact",
+    responses={204: {"description": "Deleted"}, **_ERRORS},
+    tags=["contacts"],
+)
+def delete_contact(contact_id: ContactIdPath) -> Response[None]:
+    if not contacts.delete_contact(contact_id):
+        raise _not_found(contact_id)
+    logger.info("contact deleted", extra={"contact_id": contact_id})
+    return Response(status_code=204)
+
+
+app = APIGatewayRestResolver(enable_validation=True)
+http_errors.install(app)
+app.include_router(router)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    too_large = http_errors.oversized(event)
+    if too_large is not None:
+        return too_large
+    return app.resolve(event, context)
