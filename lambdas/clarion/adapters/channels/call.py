@@ -1,0 +1,34 @@
+"""Voice: Amazon Connect `StartOutboundVoiceContact` against the alert contact flow."""
+
+from __future__ import annotations
+
+from clarion.adapters.channels.base import Delivery, SendError, attempt_token
+from clarion.domain import messages
+from clarion.domain.models import Channel
+from clarion.shared import clients
+from clarion.shared.settings import settings
+
+
+class CallAdapter:
+    channel = Channel.CALL
+
+    def send(self, delivery: Delivery) -> str:
+        config = settings()
+        if not (config.connect_instance_id and config.connect_flow_id and config.connect_source_phone):
+            raise SendError(retryable=False, code="CallNotConfigured")
+        alert = delivery.alert
+        response = clients.client("connect").start_outbound_voice_contact(
+            InstanceId=config.connect_instance_id,
+            ContactFlowId=config.connect_flow_id,
+            SourcePhoneNumber=config.connect_source_phone,
+            DestinationPhoneNumber=delivery.destination,
+            ClientToken=attempt_token(alert, delivery.attempt),
+            Attributes={
+                "message": messages.spoken_text(alert),
+                "message_ssml": messages.spoken_ssml(alert),
+                "message_id": alert.message_id,
+                "attempt": str(delivery.attempt),
+                "priority": alert.priority.value,
+            },
+        )
+        return str(response["ContactId"])

@@ -1,0 +1,110 @@
+"""The words that go out: SMS text, spoken text for the call, and the fields of the email template.
+
+Built only from the alert's type, priority and description. No patient reference reaches this module (the
+`Alert` carries none), and as a second guard any identifier-like run of six or more digits in the description
+is masked, so a reference typed into free text does not leave in an SMS, a call or an email.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+
+from clarion.domain.models import Alert, Priority
+
+
+class TemplateKind(StrEnum):
+    CRITICAL_RESULT = "critical_result"
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    GENERIC = "generic"
+
+
+_KIND_WORDS: tuple[tuple[TemplateKind, frozenset[str]], ...] = (
+    (TemplateKind.APPOINTMENT_REMINDER, frozenset({"appointment", "appt", "reminder", "booking", "clinic"})),
+    (
+        TemplateKind.CRITICAL_RESULT,
+        frozenset({"critical", "result", "results", "lab", "labs", "blood", "test", "pathology", "panic"}),
+    ),
+)
+
+_URGENCY = {Priority.HIGH: "URGENT", Priority.MEDIUM: "Important", Priority.LOW: "For information"}
+_SPOKEN_URGENCY = {Priority.HIGH: "an urgent", Priority.MEDIUM: "an important", Priority.LOW: "a routine"}
+_WHAT = {
+    TemplateKind.CRITICAL_RESULT: "critical result",
+    TemplateKind.APPOINTMENT_REMINDER: "appointment reminder",
+    TemplateKind.GENERIC: "clinical alert",
+}
+
+SMS_MAX_CHARS = 160  # one GSM-7 segment
+DESCRIPTION_MAX_CHARS = 500
+_IDENTIFIER = re.compile(r"\d[\d ]{4,}\d")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def template_kind(alert_type: str) -> TemplateKind:
+    """Map a client's free-form alert type (`critical_lab_result`, `blood_test_alert`, ...) to a template."""
+    words = set(re.split(r"[^a-z0-9]+", alert_type.lower()))
+    for kind, markers in _KIND_WORDS:
+        if words & markers:
+            return kind
+    return TemplateKind.GENERIC
+
+
+def clean_description(description: str) -> str:
+    """The description as it may go out: one line, bounded, identifier-like digit runs masked."""
+    text = " ".join(_CONTROL.sub(" ", description).split())
+    text = _IDENTIFIER.sub(_mask, text)
+    return text[:DESCRIPTION_MAX_CHARS].rstrip(" .")
+
+
+def _mask(match: re.Match[str]) -> str:
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    return "[number withheld]" if digits >= 6 else match.group(0)
+
+
+def sms_text(alert: Alert) -> str:
+    head = f"{_URGENCY[alert.priority]} Clarion {_WHAT[template_kind(alert.type)]}: "
+    tail = ". See the clinical system."
+    room = SMS_MAX_CHARS - len(head) - len(tail)
+    description = clean_description(alert.description)
+    if len(description) > room:
+        description = description[: room - 3].rstrip() + "..."
+    return f"{head}{description}{tail}"
+
+
+def spoken_text(alert: Alert) -> str:
+    """Plain text for the contact flow's prompt; short sentences so text-to-speech paces it."""
+    return (
+        f"This is Clarion, with {_SPOKEN_URGENCY[alert.priority]} {_WHAT[template_kind(alert.type)]}. "
+        f"{clean_description(alert.description)}. "
+        "Please check the clinical system for details."
+    )
+
+
+def spoken_ssml(alert: Alert) -> str:
+    """The same words as SSML, slowed down, for a flow that plays the prompt as SSML."""
+    return f'<speak><prosody rate="slow">{escape(spoken_text(alert), quote=False)}</prosody></speak>'
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    kind: TemplateKind
+    subject: str
+    body: str
+
+    def template_data(self) -> dict[str, str]:
+        """The SES template's placeholders: `{{subject}}` and `{{body}}`."""
+        return {"subject": self.subject, "body": self.body}
+
+
+def email_content(alert: Alert) -> EmailContent:
+    kind = template_kind(alert.type)
+    what = _WHAT[kind]
+    subject = f"[{_URGENCY[alert.priority]}] Clarion {what}"
+    body = (
+        f"{_URGENCY[alert.priority]} {what}: {clean_description(alert.description)}.\n"
+        "Open the clinical system for the details. This message does not identify the patient."
+    )
+    return EmailContent(kind=kind, subject=subject, body=body)
