@@ -1,0 +1,234 @@
+"""Router: delivers queued alerts, resuming each one from its delivery log.
+
+One SQS record is one alert. The delivery log decides where to resume (`routing.next_step`); every provider
+call is preceded by a `pending` attempt item and followed by its outcome. A record that cannot finish inside
+the function's time budget, or whose body is not an alert, is reported as a batch item failure so SQS
+delivers it again (and, after `maxReceiveCount`, moves it to the dead-letter queue).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from clarion import names
+from clarion.adapters import channels, contacts, delivery_log, events
+from clarion.adapters.channels import SendError
+from clarion.domain import routing
+from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome
+from clarion.domain.routing import Delivered, RetryPolicy, Send
+from clarion.shared import clients
+from clarion.shared.observability import logger, metrics, tracer
+from clarion.shared.settings import settings
+
+BASE_DELAY_SECONDS = 0.2
+MAX_DELAY_SECONDS = 5.0
+FINAL_STATUSES = frozenset({AlertStatus.DELIVERED, AlertStatus.FAILED})
+
+# Replaceable in tests: the wait between retries and the jitter source.
+sleep: Callable[[float], None] = time.sleep
+jitter: Callable[[], float] = random.SystemRandom().random
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+class PoisonMessageError(Exception):
+    """The record's body is not an alert; it goes back to the queue and on to the DLQ."""
+
+
+class OutOfTimeError(Exception):
+    """The next wait and send do not fit in the time left; SQS redelivers and the alert resumes from the log."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"next send needs {delay:.2f}s of waiting plus the send budget")
+        self.delay = delay
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _accepted_at(alert: Alert) -> datetime:
+    moment = datetime.fromisoformat(alert.accepted_at)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _count(name: str, channel: Channel | None = None, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
+    """The aggregate metric (watched by the alarms) and, with a channel, a per-channel copy."""
+    metrics.add_metric(name=name, unit=unit, value=value)
+    if channel is None:
+        return
+    with single_metric(
+        name=name,
+        unit=unit,
+        value=value,
+        namespace=names.METRICS_NAMESPACE,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="channel", value=channel.value)
+
+
+def parse(record: SQSRecord) -> Alert:
+    """The alert in `record`, or `PoisonMessageError` (logged without the body)."""
+    try:
+        alert = Alert.from_message(json.loads(record.body))
+        _accepted_at(alert)
+    except (ValueError, KeyError, TypeError) as error:
+        logger.error(
+            "Poison message: the body is not a valid alert",
+            extra={"sqs_message_id": record.message_id, "error_type": type(error).__name__},
+        )
+        raise PoisonMessageError(record.message_id) from None
+    return alert
+
+
+def _set_status(alert: Alert, status: AlertStatus, **event: Any) -> bool:
+    at = _iso(_now())
+    changed = delivery_log.set_status(alert, status, at)
+    if changed:
+        events.publish_status(alert, status, at, **event)
+        logger.info("Alert status changed", extra={"status": status.value})
+    return changed
+
+
+def _finish_delivered(alert: Alert, step: Delivered, attempts: int) -> None:
+    if _set_status(alert, AlertStatus.DELIVERED, channel=step.channel, attempts=attempts):
+        elapsed = (_now() - _accepted_at(alert)).total_seconds() * 1000
+        _count(names.METRIC_ACCEPT_TO_DELIVERED, value=elapsed, unit=MetricUnit.Milliseconds)
+
+
+def _finish_failed(alert: Alert, attempts: int) -> None:
+    if _set_status(alert, AlertStatus.FAILED, attempts=attempts):
+        events.publish_status(alert, events.UNROUTABLE, _iso(_now()), attempts=attempts)
+        _count(names.METRIC_UNROUTABLE)
+        logger.error("Alert unroutable: every channel failed", extra={"attempts": attempts})
+
+
+def _record(alert: Alert, step: Send, outcome: Outcome, provider_id: str | None = None, error: str | None = None):
+    attempt = Attempt(step.channel, step.attempt, outcome, _iso(_now()), provider_message_id=provider_id, error=error)
+    delivery_log.record_attempt(alert, attempt)
+
+
+def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, context: LambdaContext) -> None:
+    if not routing.has_time_for(step, context.get_remaining_time_in_millis() / 1000, policy):
+        raise OutOfTimeError(step.delay)
+    if step.delay:
+        sleep(step.delay)
+    _record(alert, step, Outcome.PENDING)
+    _count(names.METRIC_DELIVERY_ATTEMPTS, step.channel)
+    if step.resend:
+        _count(names.METRIC_AMBIGUOUS_RESENDS, step.channel)
+    if step.fallback:
+        _count(names.METRIC_FALLBACKS, step.channel)
+    log = {"channel": step.channel.value, "attempt": step.attempt, "resend": step.resend}
+    try:
+        provider_id = channels.send(step.channel, alert, contact, step.attempt)
+    except SendError as error:
+        _record(alert, step, error.outcome, error=error.text)
+        failure = names.METRIC_RETRYABLE_FAILURES if error.retryable else names.METRIC_PERMANENT_FAILURES
+        _count(failure, step.channel)
+        _count(names.METRIC_DELIVERY_FAILURES, step.channel)
+        logger.warning("Send failed", extra={**log, "code": error.code, "retryable": error.retryable})
+        return
+    _record(alert, step, Outcome.SENT, provider_id=provider_id)
+    _count(names.METRIC_DELIVERY_SUCCESSES, step.channel)
+    logger.info("Sent", extra={**log, "provider_message_id": provider_id})
+
+
+def _policy() -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts_per_channel=settings().max_attempts_per_channel,
+        base_delay=BASE_DELAY_SECONDS,
+        max_delay=MAX_DELAY_SECONDS,
+    )
+
+
+def _already_final(alert: Alert) -> bool:
+    record = delivery_log.get_alert(alert.client_id, alert.message_id)
+    if record is None:
+        delivery_log.create_alert(alert)  # normally written by intake; never route an alert the log cannot track
+        return False
+    return record.status in FINAL_STATUSES
+
+
+@tracer.capture_method
+def deliver(alert: Alert, context: LambdaContext) -> None:
+    """Route `alert` until it is delivered or failed, or raise `OutOfTimeError`."""
+    if _already_final(alert):
+        logger.info("Alert already delivered or failed; nothing to send")
+        return
+    _set_status(alert, AlertStatus.DELIVERING)
+    contact = contacts.get_contact(alert.contact_id)
+    if contact is None:
+        logger.warning("Contact not found; no channel can be tried", extra={"contact_id": alert.contact_id})
+    policy = _policy()
+    while True:
+        attempts = delivery_log.list_attempts(alert)
+        step = routing.next_step(alert.plan, attempts, policy, jitter)
+        if isinstance(step, Send) and contact is not None:
+            _send(alert, contact, step, policy, context)
+        elif isinstance(step, Delivered):
+            _finish_delivered(alert, step, len(attempts))
+            return
+        else:
+            _finish_failed(alert, len(attempts))
+            return
+
+
+def _release_soon(record: SQSRecord, delay: float) -> None:
+    """Make the record visible again after `delay` rather than after the whole visibility timeout."""
+    _, _, _, region, account, queue = record.event_source_arn.split(":", 5)
+    try:
+        clients.client("sqs").change_message_visibility(
+            QueueUrl=f"https://sqs.{region}.amazonaws.com/{account}/{queue}",
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=math.ceil(delay),
+        )
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("Could not shorten the visibility timeout", extra={"error_type": type(error).__name__})
+
+
+def _describe(error: Exception) -> dict[str, str]:
+    if isinstance(error, ClientError):
+        return {"error_type": "ClientError", "error_code": str(error.response.get("Error", {}).get("Code"))}
+    return {"error_type": type(error).__name__}
+
+
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    logger.remove_keys(["message_id", "client_id", "priority"])
+    logger.set_correlation_id(None)
+    alert = parse(record)
+    logger.set_correlation_id(alert.message_id)
+    logger.append_keys(message_id=alert.message_id, client_id=alert.client_id, priority=alert.priority.value)
+    try:
+        deliver(alert, lambda_context)
+    except OutOfTimeError as stop:
+        logger.info("Time budget exhausted; the alert resumes on redelivery", extra={"wait_seconds": stop.delay})
+        _release_soon(record, stop.delay)
+        raise
+    except Exception as error:  # the batch boundary: report the record as failed, SQS redelivers it
+        logger.error("Delivery interrupted; the alert resumes on redelivery", extra=_describe(error))
+        raise
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
