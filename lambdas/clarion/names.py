@@ -41,3 +41,8 @@ METRIC_FALLBACKS = "Fallbacks"
 METRIC_UNROUTABLE = "AlertsUnroutable"
 METRIC_AMBIGUOUS_RESENDS = "AmbiguousResends"
 METRIC_ACCEPT_TO_DELIVERED = "AcceptToDeliveredMs"
+
+# Private networking: Amazon Connect has no VPC endpoint, so the router (in the VPC) asks the
+# dialer function (outside it) to start calls.
+DIALER_HANDLER = "clarion.handlers.dialer.handler"
+ENV_DIALER_FUNCTION = "DIALER_FUNCTION"

@@ -1,0 +1,1 @@
+"""Clarion's infrastructure: what AWS builds."""

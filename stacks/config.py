@@ -1,0 +1,187 @@
+"""Per-environment settings: one typed, frozen object chosen with `-c env=<name>`.
+
+Values come from `cdk.json` (`clarion.defaults`, then `clarion.<env>`), then from `-c key=value`
+overrides. A malformed or unknown value fails synth with a sentence naming the key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+CONNECT_MODES = ("create", "existing", "off")
+SMS_TYPES = ("Transactional", "Promotional")
+REMOVAL_POLICIES = ("retain", "destroy")
+# The retention periods CloudWatch Logs accepts.
+LOG_RETENTION_NAMES = dict(
+    zip(
+        (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
+        ("ONE_DAY THREE_DAYS FIVE_DAYS ONE_WEEK TWO_WEEKS ONE_MONTH TWO_MONTHS THREE_MONTHS FOUR_MONTHS FIVE_MONTHS "
+         "SIX_MONTHS ONE_YEAR THIRTEEN_MONTHS EIGHTEEN_MONTHS TWO_YEARS THREE_YEARS FIVE_YEARS SIX_YEARS SEVEN_YEARS "
+         "EIGHT_YEARS NINE_YEARS TEN_YEARS").split(),
+        strict=True,
+    )
+)
+LOG_RETENTION_DAYS = tuple(LOG_RETENTION_NAMES)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
+_PRICE = re.compile(r"^\d{1,3}(\.\d{1,5})?$")
+_CONNECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env_name: str
+    sender_email: str
+    sms_sender_id: str
+    sms_type: str
+    sms_max_price_usd: str
+    sms_monthly_spend_limit_usd: float
+    connect_mode: str
+    connect_instance_id: str
+    connect_flow_phone_number: str
+    connect_country_code: str
+    private_networking: bool
+    alarm_email: str
+    delivery_log_retention_days: int
+    log_retention_days: int
+    api_rate_limit: float
+    api_burst_limit: int
+    waf_rate_limit_per_5min: int
+    removal_policy: str
+    max_attempts_per_channel: int
+    powertools_layer_version: int
+    runbook_url: str
+
+    @property
+    def call_enabled(self) -> bool:
+        return self.connect_mode != "off"
+
+    @property
+    def retain_data(self) -> bool:
+        return self.removal_policy == "retain"
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(f"Setting '{key}' must be true or false; got {value!r}.")
+
+
+def _as_int(key: str, value: Any, low: int, high: int) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ConfigError(f"Setting '{key}' must be a whole number from {low} to {high}; got {value!r}.") from None
+    if not low <= number <= high:
+        raise ConfigError(f"Setting '{key}' must be a whole number from {low} to {high}; got {value!r}.")
+    return number
+
+
+def _as_float(key: str, value: Any, low: float, high: float) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise ConfigError(f"Setting '{key}' must be a number from {low:g} to {high:g}; got {value!r}.") from None
+    if not low <= number <= high:
+        raise ConfigError(f"Setting '{key}' must be a number from {low:g} to {high:g}; got {value!r}.")
+    return number
+
+
+def _one_of(key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"Setting '{key}' must be one of {', '.join(allowed)}; got {value!r}.")
+    return str(value)
+
+
+def _matching(key: str, value: Any, pattern: re.Pattern[str], what: str, optional: bool = False) -> str:
+    text = "" if value is None else str(value)
+    if optional and text == "":
+        return ""
+    if not pattern.match(text):
+        raise ConfigError(f"Setting '{key}' must be {what}; got {value!r}.")
+    return text
+
+
+def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
+    mode = _one_of("connect_mode", raw.get("connect_mode"), CONNECT_MODES)
+    settings = Settings(
+        env_name=env_name,
+        sender_email=_matching("sender_email", raw.get("sender_email"), _EMAIL, "an email address"),
+        sms_sender_id=_matching(
+            "sms_sender_id", raw.get("sms_sender_id"), _SENDER_ID, "1 to 11 letters or digits, at least one letter",
+            optional=True,
+        ),
+        sms_type=_one_of("sms_type", raw.get("sms_type"), SMS_TYPES),
+        sms_max_price_usd=_matching("sms_max_price_usd", raw.get("sms_max_price_usd"), _PRICE, "a price in USD like 0.50"),
+        sms_monthly_spend_limit_usd=_as_float("sms_monthly_spend_limit_usd", raw.get("sms_monthly_spend_limit_usd"), 1, 1e6),
+        connect_mode=mode,
+        connect_instance_id=_matching(
+            "connect_instance_id", raw.get("connect_instance_id"), _CONNECT_ID, "an Amazon Connect instance id (a UUID)",
+            optional=mode != "existing",
+        ),
+        connect_flow_phone_number=_matching(
+            "connect_flow_phone_number", raw.get("connect_flow_phone_number"), _E164,
+            "a phone number in E.164 form like +442071838750", optional=mode != "existing",
+        ),
+        connect_country_code=_matching(
+            "connect_country_code", raw.get("connect_country_code"), re.compile(r"^[A-Z]{2}$"),
+            "a two-letter ISO country code like US or GB",
+        ),
+        private_networking=_as_bool("private_networking", raw.get("private_networking")),
+        alarm_email=_matching("alarm_email", raw.get("alarm_email"), _EMAIL, "an email address or empty", optional=True),
+        delivery_log_retention_days=_as_int("delivery_log_retention_days", raw.get("delivery_log_retention_days"), 1, 3650),
+        log_retention_days=_one_of_int("log_retention_days", raw.get("log_retention_days"), LOG_RETENTION_DAYS),
+        api_rate_limit=_as_float("api_rate_limit", raw.get("api_rate_limit"), 1, 10000),
+        api_burst_limit=_as_int("api_burst_limit", raw.get("api_burst_limit"), 1, 5000),
+        waf_rate_limit_per_5min=_as_int("waf_rate_limit_per_5min", raw.get("waf_rate_limit_per_5min"), 10, 2_000_000_000),
+        removal_policy=_one_of("removal_policy", raw.get("removal_policy"), REMOVAL_POLICIES),
+        max_attempts_per_channel=_as_int("max_attempts_per_channel", raw.get("max_attempts_per_channel"), 1, 10),
+        powertools_layer_version=_as_int("powertools_layer_version", raw.get("powertools_layer_version"), 1, 10000),
+        runbook_url=_matching("runbook_url", raw.get("runbook_url"), re.compile(r"^\S{1,500}$"), "a URL or path"),
+    )
+    if env_name == "prod" and settings.removal_policy != "retain":
+        raise ConfigError("Setting 'removal_policy' must be retain in prod: alert history and contacts must survive.")
+    return settings
+
+
+def _one_of_int(key: str, value: Any, allowed: tuple[int, ...]) -> int:
+    number = _as_int(key, value, min(allowed), max(allowed))
+    if number not in allowed:
+        raise ConfigError(f"Setting '{key}' must be one of {', '.join(map(str, allowed))}; got {value!r}.")
+    return number
+
+
+KNOWN_KEYS = frozenset(f.name for f in fields(Settings)) - {"env_name"}
+
+
+def load(context: dict[str, Any], overrides: dict[str, Any]) -> Settings:
+    """Build the settings for `overrides['env']` (default `dev`) from the `clarion` context block.
+
+    `overrides` holds the `-c key=value` pairs given on the command line.
+    """
+    block = context.get("clarion")
+    if not isinstance(block, dict) or "defaults" not in block:
+        raise ConfigError("cdk.json must hold a 'clarion' context block with 'defaults'.")
+    env_name = str(overrides.get("env") or context.get("env") or "dev")
+    environments = sorted(k for k in block if k != "defaults")
+    if not _ENV_NAME.match(env_name) or env_name not in block:
+        raise ConfigError(f"Setting 'env' must be one of {', '.join(environments)}; got {env_name!r}.")
+    raw: dict[str, Any] = {**block["defaults"], **block[env_name]}
+    for key in raw:
+        if key not in KNOWN_KEYS:
+            raise ConfigError(f"Unknown setting '{key}' in cdk.json; known settings: {', '.join(sorted(KNOWN_KEYS))}.")
+    for key, value in overrides.items():
+        if key in KNOWN_KEYS:
+            raw[key] = value
+    return _parse(env_name, raw)

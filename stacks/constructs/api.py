@@ -1,0 +1,172 @@
+"""The REST API: routes, Lambda authorizer, validation, throttling, logging, tracing and WAF."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+STAGE = "v1"
+# Gateway-made errors in Clarion's error format, so clients see one shape whoever answers.
+_GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str | None]] = {
+    apigw.ResponseType.UNAUTHORIZED: ("unauthorized", "A token is required in the Authorization header."),
+    apigw.ResponseType.ACCESS_DENIED: ("forbidden", "This token may not use this route."),
+    apigw.ResponseType.THROTTLED: ("throttled", "Too many requests; retry with backoff."),
+    apigw.ResponseType.BAD_REQUEST_BODY: ("invalid_body", "The request body must be a JSON object."),
+    apigw.ResponseType.REQUEST_TOO_LARGE: ("body_too_large", "The request body is too large."),
+    apigw.ResponseType.WAF_FILTERED: ("blocked", "The request was blocked by the web application firewall."),
+    apigw.ResponseType.DEFAULT_4_XX: ("bad_request", None),
+    apigw.ResponseType.DEFAULT_5_XX: ("internal_error", "The service could not answer; retry with backoff."),
+}
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        log_retention: logs.RetentionDays,
+        retain_logs: bool,
+        authorizer_fn: lambda_.IFunction,
+        intake_fn: lambda_.IFunction,
+        contacts_fn: lambda_.IFunction,
+        rate_limit: float,
+        burst_limit: int,
+        waf_rate_limit: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            encryption_key=key,
+            retention=log_retention,
+            removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            description="Clarion clinical alert API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                throttling_rate_limit=rate_limit,
+                throttling_burst_limit=burst_limit,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+            ),
+        )
+        for response_type, (code, message) in _GATEWAY_ERRORS.items():
+            # None: API Gateway's own message, JSON-quoted by `messageString`.
+            text = "$context.error.messageString" if message is None else json.dumps(message)
+            self.api.add_gateway_response(
+                f"Gw{response_type.response_type}",
+                type=response_type,
+                templates={"application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'},
+            )
+        authorizer = apigw.TokenAuthorizer(
+            self,
+            "Authorizer",
+            handler=authorizer_fn,
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            results_cache_ttl=Duration.minutes(5),
+        )
+        validator = self.api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        json_object = self.api.add_model(
+            "JsonObject",
+            content_type="application/json",
+            schema=apigw.JsonSchema(schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT),
+            description="Any JSON object; the handler validates each field",
+        )
+        common = {
+            "authorizer": authorizer,
+            "authorization_type": apigw.AuthorizationType.CUSTOM,
+            "request_validator": validator,
+        }
+        with_body = {**common, "request_models": {"application/json": json_object}}
+        intake = apigw.LambdaIntegration(intake_fn)
+        contacts = apigw.LambdaIntegration(contacts_fn)
+
+        alerts = self.api.root.add_resource("alerts")
+        alerts.add_method("POST", intake, **with_body)
+        self.api.root.add_resource("notification").add_method("POST", intake, **with_body)
+        alert = alerts.add_resource("{message_id}")
+        alert.add_method("GET", intake, **common, request_parameters={"method.request.path.message_id": True})
+        contact = self.api.root.add_resource("contacts").add_resource("{contact_id}")
+        path = {"method.request.path.contact_id": True}
+        contact.add_method("PUT", contacts, **with_body, request_parameters=path)
+        contact.add_method("GET", contacts, **common, request_parameters=path)
+        contact.add_method("DELETE", contacts, **common, request_parameters=path)
+
+        self.web_acl = _web_acl(self, waf_rate_limit)
+        wafv2.CfnWebACLAssociation(
+            self, "WafAssociation", resource_arn=self.api.deployment_stage.stage_arn, web_acl_arn=self.web_acl.attr_arn
+        )
+
+
+def _managed_rule(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(vendor_name="AWS", name=name)
+        ),
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        visibility_config=_visibility(name),
+    )
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=f"Clarion{name}", sampled_requests_enabled=False
+    )
+
+
+def _web_acl(scope: Construct, rate_limit: int) -> wafv2.CfnWebACL:
+    return wafv2.CfnWebACL(
+        scope,
+        "WebAcl",
+        scope="REGIONAL",
+        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+        visibility_config=_visibility("WebAcl"),
+        rules=[
+            _managed_rule("AWSManagedRulesCommonRuleSet", 1),
+            _managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 2),
+            wafv2.CfnWebACL.RuleProperty(
+                name="RatePerIp",
+                priority=3,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=rate_limit, aggregate_key_type="IP"
+                    )
+                ),
+                visibility_config=_visibility("RatePerIp"),
+            ),
+        ],
+    )

@@ -1,0 +1,65 @@
+"""The customer-managed key for every table, queue, topic and log group holding alert data."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+
+class Encryption(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, retain: bool) -> None:
+        super().__init__(scope, construct_id)
+        # No alias: a fixed alias collides on a second deployment in the same account.
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Clarion: encrypts alert data at rest (tables, queues, topics, logs)",
+            enable_key_rotation=True,
+            rotation_period=Duration.days(365),
+            pending_window=Duration.days(30),
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        crypto = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        same_account = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogs",
+                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
+                    }
+                },
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToNotifyEncryptedTopics",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=crypto,
+                resources=["*"],
+                conditions=same_account,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSesEventsToEncryptedTopic",
+                principals=[iam.ServicePrincipal("ses.amazonaws.com")],
+                actions=crypto,
+                resources=["*"],
+                conditions=same_account,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSnsAndSqsServiceUse",
+                principals=[iam.ServicePrincipal("sns.amazonaws.com"), iam.ServicePrincipal("sqs.amazonaws.com")],
+                actions=crypto,
+                resources=["*"],
+                conditions=same_account,
+            )
+        )

@@ -1,0 +1,156 @@
+"""The one factory every Clarion function is built by, with the shared defaults."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import util
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from lambdas.clarion.names import METRICS_NAMESPACE
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDAS_DIR = ROOT / "lambdas"
+DEPS_LAYER_DIR = ROOT / ".build" / "deps-layer"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+POWERTOOLS_LAYER = "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
+# Only the code: no tests, caches or requirement files reach the asset.
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "requirements.txt", "**/.pytest_cache", "**/.mypy_cache"]
+# Pure-Python runtime packages copied from the installed environment into Clarion's own layer
+# (synth stays offline: nothing is downloaded).
+LAYER_PACKAGES = ("phonenumbers",)
+
+
+def stage_dependency_layer() -> Path:
+    """Copy the runtime packages the Powertools layer lacks into `.build/deps-layer/python/`."""
+    target = DEPS_LAYER_DIR / "python"
+    shutil.rmtree(DEPS_LAYER_DIR, ignore_errors=True)
+    target.mkdir(parents=True)
+    for package in LAYER_PACKAGES:
+        spec = util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"Python package {package!r} is not installed: run `make install` first.")
+        shutil.copytree(
+            Path(spec.origin).parent, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+    return DEPS_LAYER_DIR
+
+
+@dataclass(frozen=True)
+class FunctionDefaults:
+    key: kms.IKey
+    log_retention: logs.RetentionDays
+    retain_logs: bool
+    powertools_layer_version: int
+    vpc: ec2.IVpc | None = None
+    security_group: ec2.ISecurityGroup | None = None
+    subnets: ec2.SubnetSelection | None = None
+
+
+class FunctionFactory(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, defaults: FunctionDefaults) -> None:
+        super().__init__(scope, construct_id)
+        self._defaults = defaults
+        self._code = lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=ASSET_EXCLUDES)
+        self.powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            POWERTOOLS_LAYER.format(
+                partition=Aws.PARTITION, region=Aws.REGION, version=defaults.powertools_layer_version
+            ),
+        )
+        self._deps: lambda_.LayerVersion | None = None
+
+    @property
+    def deps_layer(self) -> lambda_.LayerVersion:
+        if self._deps is None:
+            self._deps = lambda_.LayerVersion(
+                self,
+                "Deps",
+                code=lambda_.Code.from_asset(str(stage_dependency_layer())),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[lambda_.Architecture.ARM_64],
+                description="Clarion runtime dependencies not in the Powertools layer (phone number validation)",
+            )
+        return self._deps
+
+    def build(
+        self,
+        name: str,
+        *,
+        handler: str,
+        description: str,
+        environment: dict[str, str],
+        service: str,
+        timeout: Duration = Duration.seconds(10),
+        memory_mb: int = 256,
+        in_vpc: bool = True,
+        with_deps: bool = False,
+    ) -> lambda_.Function:
+        d = self._defaults
+        log_group = logs.LogGroup(
+            self,
+            f"{name}Logs",
+            encryption_key=d.key,
+            retention=d.log_retention,
+            removal_policy=RemovalPolicy.RETAIN if d.retain_logs else RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self,
+            f"{name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Clarion {service} function",
+        )
+        log_group.grant_write(role)
+        place_in_vpc = in_vpc and d.vpc is not None
+        if place_in_vpc:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                )
+            )
+        layers: list[lambda_.ILayerVersion] = [self.powertools]
+        if with_deps:
+            layers.append(self.deps_layer)
+        fn = lambda_.Function(
+            self,
+            name,
+            description=description,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=self._code,
+            layers=layers,
+            role=role,
+            timeout=timeout,
+            memory_size=memory_mb,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            environment_encryption=d.key,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **environment,
+            },
+            vpc=d.vpc if place_in_vpc else None,
+            vpc_subnets=d.subnets if place_in_vpc else None,
+            security_groups=[d.security_group] if place_in_vpc and d.security_group else None,
+        )
+        return fn

@@ -1,0 +1,86 @@
+"""The alert queue (with its dead-letter queue) and the two topics: alert events and on-call."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+# The router's timeout; SQS wants the visibility timeout at six times it.
+ROUTER_TIMEOUT = Duration.seconds(60)
+MAX_RECEIVE_COUNT = 5
+
+
+class Messaging(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        alarm_email: str,
+        source_vpce_ids: list[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = sqs.Queue(
+            self,
+            "AlertDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.alerts = sqs.Queue(
+            self,
+            "Alerts",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            data_key_reuse=Duration.minutes(5),
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(ROUTER_TIMEOUT.to_seconds() * 6),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        self.events = self._topic("AlertEvents", "Clarion alert events", key, source_vpce_ids)
+        self.on_call = self._topic("OnCall", "Clarion on-call alarms", key, source_vpce_ids)
+        self.events.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSesDeliveryEventsFromThisAccount",
+                principals=[iam.ServicePrincipal("ses.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.events.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        if alarm_email:
+            self.on_call.add_subscription(subs.EmailSubscription(alarm_email))
+
+    def _topic(self, name: str, display: str, key: kms.IKey, source_vpce_ids: list[str]) -> sns.Topic:
+        topic = sns.Topic(self, name, display_name=display, master_key=key, enforce_ssl=True)
+        not_a_service = {"Bool": {"aws:PrincipalIsAWSService": "false"}}
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyPublishFromOtherAccounts",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringNotEquals": {"aws:PrincipalAccount": Aws.ACCOUNT_ID}, **not_a_service},
+            )
+        )
+        if source_vpce_ids:
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="DenyPublishOutsideTheVpcEndpoint",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["sns:Publish"],
+                    resources=[topic.topic_arn],
+                    conditions={"StringNotEquals": {"aws:SourceVpce": source_vpce_ids}, **not_a_service},
+                )
+            )
+        return topic

@@ -1,0 +1,218 @@
+"""CloudWatch alarms for on-call, each notifying the on-call topic, and the end-to-end dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambdas.clarion import names
+
+FIVE_MINUTES = Duration.minutes(5)
+
+
+@dataclass(frozen=True)
+class Watched:
+    api: apigw.RestApi
+    stage: str
+    router: lambda_.IFunction
+    functions: list[lambda_.IFunction]
+    queue: sqs.IQueue
+    dead_letters: sqs.IQueue
+    on_call: sns.ITopic
+    sms_spend_limit_usd: float
+    runbook_url: str
+
+
+def _router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
+    return cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": names.SERVICE_ROUTER},
+        statistic=statistic,
+        period=FIVE_MINUTES,
+    )
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, watched: Watched) -> None:
+        super().__init__(scope, construct_id)
+        w = watched
+        self._action = cw_actions.SnsAction(w.on_call)
+        self._runbook = w.runbook_url
+        self.alarms: dict[str, cw.Alarm] = {}
+        api_dims = {"ApiName": w.api.rest_api_name, "Stage": w.stage}
+
+        self._alarm(
+            "RouterErrors",
+            w.router.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            threshold=1,
+            what="The router function failed",
+            anchor="router-errors",
+        )
+        self._alarm(
+            "DeadLetters",
+            w.dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
+            threshold=1,
+            what="Alerts reached the dead-letter queue and will not be retried",
+            anchor="dead-letter-queue-not-empty",
+            periods=1,
+        )
+        attempts = _router_metric(names.METRIC_DELIVERY_ATTEMPTS)
+        failures = _router_metric(names.METRIC_DELIVERY_FAILURES)
+        self._alarm(
+            "DeliveryFailureRate",
+            cw.MathExpression(
+                expression="IF(attempts > 0, 100 * failures / attempts, 0)",
+                using_metrics={"attempts": attempts, "failures": failures},
+                period=FIVE_MINUTES,
+                label="Delivery failure rate (%)",
+            ),
+            threshold=5,
+            what="More than 5% of delivery attempts failed over 5 minutes",
+            anchor="delivery-failure-rate",
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        self._alarm(
+            "FallbackRate",
+            cw.MathExpression(
+                expression="IF(attempts > 0, 100 * fallbacks / attempts, 0)",
+                using_metrics={"attempts": attempts, "fallbacks": _router_metric(names.METRIC_FALLBACKS)},
+                period=FIVE_MINUTES,
+                label="Fallback rate (%)",
+            ),
+            threshold=10,
+            what="More than 10% of delivery attempts fell back to the next channel over 5 minutes",
+            anchor="fallback-rate",
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        self._alarm(
+            "AlertsUnroutable",
+            _router_metric(names.METRIC_UNROUTABLE),
+            threshold=1,
+            what="An alert exhausted every channel and reached nobody",
+            anchor="alerts-unroutable",
+            periods=1,
+        )
+        self._alarm(
+            "Api5xxRate",
+            cw.MathExpression(
+                expression="IF(requests > 0, 100 * errors / requests, 0)",
+                using_metrics={
+                    "errors": cw.Metric(namespace="AWS/ApiGateway", metric_name="5XXError", dimensions_map=api_dims,
+                                        statistic="Sum", period=FIVE_MINUTES),
+                    "requests": cw.Metric(namespace="AWS/ApiGateway", metric_name="Count", dimensions_map=api_dims,
+                                          statistic="Sum", period=FIVE_MINUTES),
+                },
+                period=FIVE_MINUTES,
+                label="API 5xx rate (%)",
+            ),
+            threshold=1,
+            what="More than 1% of API requests failed with a 5xx over 5 minutes",
+            anchor="api-5xx-rate",
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        self._alarm(
+            "ApiLatencyP99",
+            cw.Metric(namespace="AWS/ApiGateway", metric_name="Latency", dimensions_map=api_dims, statistic="p99",
+                      period=FIVE_MINUTES),
+            threshold=2000,
+            what="API p99 latency above 2 s over 5 minutes",
+            anchor="api-p99-latency",
+            periods=2,
+        )
+        self._alarm(
+            "LambdaThrottles",
+            cw.MathExpression(
+                expression=" + ".join(f"t{i}" for i in range(len(w.functions))),
+                using_metrics={
+                    f"t{i}": fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum") for i, fn in enumerate(w.functions)
+                },
+                period=FIVE_MINUTES,
+                label="Throttled invocations (all Clarion functions)",
+            ),
+            threshold=1,
+            what="Clarion functions were throttled",
+            anchor="lambda-throttles",
+        )
+        self._alarm(
+            "SmsSpendNearLimit",
+            cw.Metric(namespace="AWS/SNS", metric_name="SMSMonthToDateSpentUSD", statistic="Maximum",
+                      period=Duration.hours(1)),
+            threshold=round(0.8 * w.sms_spend_limit_usd, 2),
+            what=f"SMS spend this month passed 80% of the {w.sms_spend_limit_usd:g} USD limit",
+            anchor="sms-spend-near-limit",
+            periods=1,
+        )
+        self.dashboard = self._dashboard(w, attempts, failures)
+
+    def _alarm(
+        self,
+        name: str,
+        metric: cw.IMetric,
+        *,
+        threshold: float,
+        what: str,
+        anchor: str,
+        periods: int = 1,
+        comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ) -> None:
+        alarm = cw.Alarm(
+            self,
+            name,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=comparison,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"{what}. First step: {self._runbook}#{anchor}",
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms[name] = alarm
+
+    def _dashboard(self, w: Watched, attempts: cw.Metric, failures: cw.Metric) -> cw.Dashboard:
+        api_dims = {"ApiName": w.api.rest_api_name, "Stage": w.stage}
+        dashboard = cw.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
+        dashboard.add_widgets(
+            cw.GraphWidget(
+                title="1. API: requests and errors",
+                left=[
+                    cw.Metric(namespace="AWS/ApiGateway", metric_name=m, dimensions_map=api_dims, statistic="Sum",
+                              period=FIVE_MINUTES)
+                    for m in ("Count", "4XXError", "5XXError")
+                ],
+            ),
+            cw.GraphWidget(
+                title="2. Accepted alerts and queue depth",
+                left=[
+                    cw.Metric(namespace=names.METRICS_NAMESPACE, metric_name=names.METRIC_ALERTS_ACCEPTED,
+                              dimensions_map={"service": names.SERVICE_INTAKE}, statistic="Sum", period=FIVE_MINUTES)
+                ],
+                right=[w.queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES)],
+            ),
+            cw.GraphWidget(
+                title="3. Delivery attempts, successes, failures",
+                left=[attempts, _router_metric(names.METRIC_DELIVERY_SUCCESSES), failures,
+                      _router_metric(names.METRIC_FALLBACKS)],
+            ),
+            cw.GraphWidget(
+                title="4. Unroutable alerts and dead letters",
+                left=[_router_metric(names.METRIC_UNROUTABLE)],
+                right=[w.dead_letters.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES)],
+            ),
+            cw.GraphWidget(
+                title="5. Accept-to-delivered latency (ms)",
+                left=[_router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p50"),
+                      _router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p99")],
+            ),
+            cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24),
+        )
+        return dashboard

@@ -1,0 +1,59 @@
+"""DynamoDB tables: contacts, clients (token hashes), idempotency and the delivery log."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_dynamodb as ddb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+S = ddb.AttributeType.STRING
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, retain: bool) -> None:
+        super().__init__(scope, construct_id)
+        self._key = key
+        self._retain = retain
+        self.contacts = self._table("Contacts", ddb.Attribute(name="contact_id", type=S))
+        self.clients = self._table("Clients", ddb.Attribute(name="client_id", type=S))
+        self.idempotency = self._table("Idempotency", ddb.Attribute(name="id", type=S), ttl="expiration")
+        self.delivery_log = self._table(
+            "DeliveryLog", ddb.Attribute(name="pk", type=S), sort=ddb.Attribute(name="sk", type=S), ttl="expires_at"
+        )
+        self.delivery_log.add_global_secondary_index(
+            index_name="by-contact",
+            partition_key=ddb.Attribute(name="contact_id", type=S),
+            sort_key=ddb.Attribute(name="at", type=S),
+            projection_type=ddb.ProjectionType.ALL,
+        )
+        self.tables = [self.contacts, self.clients, self.idempotency, self.delivery_log]
+
+        vault = backup.BackupVault(
+            self,
+            "Vault",
+            encryption_key=key,
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
+        plan.add_selection(
+            "Tables", resources=[backup.BackupResource.from_dynamo_db_table(t) for t in self.tables]
+        )
+
+    def _table(self, name: str, pk: ddb.Attribute, sort: ddb.Attribute | None = None, ttl: str | None = None) -> ddb.Table:
+        return ddb.Table(
+            self,
+            name,
+            partition_key=pk,
+            sort_key=sort,
+            billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
+            encryption=ddb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self._key,
+            point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=ttl,
+            deletion_protection=self._retain,
+            removal_policy=RemovalPolicy.RETAIN if self._retain else RemovalPolicy.DESTROY,
+        )

@@ -1,0 +1,89 @@
+"""Amazon Connect: the outbound-call contact flow, and in `create` mode the instance, a claimed
+phone number and a queue whose outbound caller ID is that number."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import Aws, Fn
+from aws_cdk import aws_connect as connect
+from constructs import Construct
+
+FLOW_FILE = Path(__file__).resolve().parent.parent / "assets" / "outbound_call_flow.json"
+
+
+class Voice(Construct):
+    """Exposes `instance_id`, `instance_arn`, `flow_id` and `source_phone` for the dialer."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        mode: str,
+        instance_id: str,
+        phone_number: str,
+        country_code: str,
+        alias: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if mode == "create":
+            instance = connect.CfnInstance(
+                self,
+                "Instance",
+                identity_management_type="CONNECT_MANAGED",
+                instance_alias=alias,
+                attributes=connect.CfnInstance.AttributesProperty(
+                    inbound_calls=False, outbound_calls=True, contactflow_logs=True
+                ),
+            )
+            self.instance_arn = instance.attr_arn
+            self.instance_id = instance.attr_id
+            number = connect.CfnPhoneNumber(
+                self, "PhoneNumber", target_arn=self.instance_arn, country_code=country_code, type="DID",
+                description="Clarion outbound alert calls",
+            )
+            self.source_phone = number.attr_address
+            hours = connect.CfnHoursOfOperation(
+                self,
+                "AlwaysOpen",
+                instance_arn=self.instance_arn,
+                name="Clarion always open",
+                time_zone="UTC",
+                config=[
+                    connect.CfnHoursOfOperation.HoursOfOperationConfigProperty(
+                        day=day,
+                        start_time=connect.CfnHoursOfOperation.HoursOfOperationTimeSliceProperty(hours=0, minutes=0),
+                        end_time=connect.CfnHoursOfOperation.HoursOfOperationTimeSliceProperty(hours=23, minutes=59),
+                    )
+                    for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+                ],
+            )
+            connect.CfnQueue(
+                self,
+                "OutboundQueue",
+                instance_arn=self.instance_arn,
+                name="Clarion outbound alerts",
+                hours_of_operation_arn=hours.attr_hours_of_operation_arn,
+                outbound_caller_config=connect.CfnQueue.OutboundCallerConfigProperty(
+                    outbound_caller_id_number_arn=number.attr_phone_number_arn,
+                    outbound_caller_id_name="Clarion",
+                ),
+            )
+        else:
+            self.instance_id = instance_id
+            self.instance_arn = f"arn:{Aws.PARTITION}:connect:{Aws.REGION}:{Aws.ACCOUNT_ID}:instance/{instance_id}"
+            self.source_phone = phone_number
+        flow = connect.CfnContactFlow(
+            self,
+            "OutboundCallFlow",
+            instance_arn=self.instance_arn,
+            name="Clarion outbound alert call",
+            type="CONTACT_FLOW",
+            description="Speaks a Clarion alert twice slowly, then hangs up",
+            content=json.dumps(json.loads(FLOW_FILE.read_text()), separators=(",", ":")),
+        )
+        # arn:...:instance/<instance id>/contact-flow/<flow id>
+        self.flow_id = Fn.select(3, Fn.split("/", flow.attr_contact_flow_arn))
+        self.contact_arn_pattern = f"{self.instance_arn}/contact/*"

@@ -1,0 +1,50 @@
+"""Stateful half: the key, tables, queues, topics, network and voice. Deploy once, keep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import LOG_RETENTION_NAMES, Settings
+from stacks.constructs.encryption import Encryption
+from stacks.constructs.messaging import Messaging
+from stacks.constructs.network import Network
+from stacks.constructs.storage import Storage
+from stacks.constructs.voice import Voice
+
+
+class DataStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        s = settings
+        self.settings = s
+        self.log_retention = getattr(logs.RetentionDays, LOG_RETENTION_NAMES[s.log_retention_days])
+        self.key = Encryption(self, "Encryption", retain=s.retain_data).key
+        self.storage = Storage(self, "Storage", key=self.key, retain=s.retain_data)
+        self.network = (
+            Network(self, "Network", key=self.key, log_retention=self.log_retention) if s.private_networking else None
+        )
+        self.messaging = Messaging(
+            self,
+            "Messaging",
+            key=self.key,
+            alarm_email=s.alarm_email,
+            source_vpce_ids=[self.network.sns_endpoint_id] if self.network else [],
+        )
+        self.voice = (
+            Voice(
+                self,
+                "Voice",
+                mode=s.connect_mode,
+                instance_id=s.connect_instance_id,
+                phone_number=s.connect_flow_phone_number,
+                country_code=s.connect_country_code,
+                alias=f"clarion-{s.env_name}-{self.node.addr[-8:]}",
+            )
+            if s.call_enabled
+            else None
+        )
+

@@ -1,0 +1,233 @@
+"""Stateless half: functions, API, email templates, alarms and dashboard. Safe to destroy and redeploy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Annotations, Aws, CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from constructs import Construct
+
+from lambdas.clarion import names
+from stacks.constructs.api import STAGE, Api
+from stacks.constructs.email import Email
+from stacks.constructs.functions import FunctionDefaults, FunctionFactory
+from stacks.constructs.messaging import ROUTER_TIMEOUT
+from stacks.constructs.monitoring import Monitoring, Watched
+from stacks.constructs.network import NO_ENDPOINT_NOTE
+from stacks.data_stack import DataStack
+
+ROUTER_BATCH_SIZE = 10
+ROUTER_MAX_CONCURRENCY = 20
+
+
+class ServiceStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, data: DataStack, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        s = data.settings
+        tables = data.storage
+        msg = data.messaging
+        net = data.network
+        factory = FunctionFactory(
+            self,
+            "Functions",
+            defaults=FunctionDefaults(
+                key=data.key,
+                log_retention=data.log_retention,
+                retain_logs=s.retain_data,
+                powertools_layer_version=s.powertools_layer_version,
+                vpc=net.vpc if net else None,
+                security_group=net.functions_sg if net else None,
+                subnets=net.subnets if net else None,
+            ),
+        )
+        self.email = Email(self, "Email", events_topic=msg.events)
+        common = {
+            names.ENV_DELIVERY_RETENTION_DAYS: str(s.delivery_log_retention_days),
+            names.ENV_CALL_ENABLED: "true" if s.call_enabled else "false",
+        }
+
+        self.authorizer = factory.build(
+            "Authorizer",
+            handler=names.AUTHORIZER_HANDLER,
+            description="Clarion: checks client tokens and scopes",
+            service="authorizer",
+            environment={names.ENV_CLIENTS_TABLE: tables.clients.table_name},
+        )
+        tables.clients.grant_read_data(self.authorizer)
+
+        self.intake = factory.build(
+            "Intake",
+            handler=names.INTAKE_HANDLER,
+            description="Clarion: accepts alerts and answers their status",
+            service=names.SERVICE_INTAKE,
+            environment={
+                **common,
+                names.ENV_CONTACTS_TABLE: tables.contacts.table_name,
+                names.ENV_IDEMPOTENCY_TABLE: tables.idempotency.table_name,
+                names.ENV_DELIVERY_TABLE: tables.delivery_log.table_name,
+                names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+                names.ENV_EVENTS_TOPIC_ARN: msg.events.topic_arn,
+            },
+        )
+        tables.contacts.grant_read_data(self.intake)
+        tables.idempotency.grant_read_write_data(self.intake)
+        tables.delivery_log.grant_read_write_data(self.intake)
+        msg.alerts.grant_send_messages(self.intake)
+        msg.events.grant_publish(self.intake)
+
+        self.contacts = factory.build(
+            "Contacts",
+            handler=names.CONTACTS_HANDLER,
+            description="Clarion: manages clinicians' contact details and channel preferences",
+            service="contacts",
+            environment={names.ENV_CONTACTS_TABLE: tables.contacts.table_name},
+            with_deps=True,
+        )
+        tables.contacts.grant_read_write_data(self.contacts)
+
+        self.dialer: lambda_.Function | None = None
+        router_env = {
+            **common,
+            names.ENV_CONTACTS_TABLE: tables.contacts.table_name,
+            names.ENV_DELIVERY_TABLE: tables.delivery_log.table_name,
+            names.ENV_EVENTS_TOPIC_ARN: msg.events.topic_arn,
+            names.ENV_SENDER_EMAIL: s.sender_email,
+            names.ENV_SES_CONFIGURATION_SET: self.email.configuration_set.configuration_set_name,
+            names.ENV_EMAIL_TEMPLATES: Stack.of(self).to_json_string(self.email.template_names),
+            names.ENV_SMS_SENDER_ID: s.sms_sender_id,
+            names.ENV_SMS_TYPE: s.sms_type,
+            names.ENV_SMS_MAX_PRICE: s.sms_max_price_usd,
+            names.ENV_MAX_ATTEMPTS_PER_CHANNEL: str(s.max_attempts_per_channel),
+        }
+        call_statement: iam.PolicyStatement | None = None
+        if data.voice is not None:
+            router_env.update(
+                {
+                    names.ENV_CONNECT_INSTANCE_ID: data.voice.instance_id,
+                    names.ENV_CONNECT_FLOW_ID: data.voice.flow_id,
+                    names.ENV_CONNECT_SOURCE_PHONE: data.voice.source_phone,
+                }
+            )
+            call_statement = iam.PolicyStatement(
+                actions=["connect:StartOutboundVoiceContact"], resources=[data.voice.contact_arn_pattern]
+            )
+            if net is not None:
+                Annotations.of(self).add_info(NO_ENDPOINT_NOTE)
+                self.dialer = factory.build(
+                    "Dialer",
+                    handler=names.DIALER_HANDLER,
+                    description="Clarion: starts Amazon Connect calls for the router (Connect has no VPC endpoint)",
+                    service="dialer",
+                    environment={},
+                    in_vpc=False,
+                )
+                self.dialer.add_to_role_policy(call_statement)
+                router_env[names.ENV_DIALER_FUNCTION] = self.dialer.function_name
+        else:
+            Annotations.of(self).add_info(
+                "connect_mode is off: there is no call channel; high-priority alerts start at the next channel."
+            )
+
+        self.router = factory.build(
+            "Router",
+            handler=names.ROUTER_HANDLER,
+            description="Clarion: delivers queued alerts by call, SMS and email with retries and fallback",
+            service=names.SERVICE_ROUTER,
+            environment=router_env,
+            timeout=ROUTER_TIMEOUT,
+            memory_mb=512,
+        )
+        tables.contacts.grant_read_data(self.router)
+        tables.delivery_log.grant_read_write_data(self.router)
+        msg.events.grant_publish(self.router)
+        self._grant_sms(self.router)
+        self._grant_email(self.router, s.sender_email)
+        if call_statement is not None:
+            if self.dialer is not None:
+                self.dialer.grant_invoke(self.router)
+            else:
+                self.router.add_to_role_policy(call_statement)
+        self.router.add_event_source(
+            sources.SqsEventSource(
+                msg.alerts,
+                batch_size=ROUTER_BATCH_SIZE,
+                max_batching_window=Duration.seconds(0),
+                report_batch_item_failures=True,
+                max_concurrency=ROUTER_MAX_CONCURRENCY,
+            )
+        )
+
+        self.api = Api(
+            self,
+            "Api",
+            key=data.key,
+            log_retention=data.log_retention,
+            retain_logs=s.retain_data,
+            authorizer_fn=self.authorizer,
+            intake_fn=self.intake,
+            contacts_fn=self.contacts,
+            rate_limit=s.api_rate_limit,
+            burst_limit=s.api_burst_limit,
+            waf_rate_limit=s.waf_rate_limit_per_5min,
+        )
+        functions = [f for f in (self.authorizer, self.intake, self.contacts, self.router, self.dialer) if f]
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            watched=Watched(
+                api=self.api.api,
+                stage=STAGE,
+                router=self.router,
+                functions=functions,
+                queue=msg.alerts,
+                dead_letters=msg.dead_letters,
+                on_call=msg.on_call,
+                sms_spend_limit_usd=s.sms_monthly_spend_limit_usd,
+                runbook_url=s.runbook_url,
+            ),
+        )
+        self._outputs(data)
+
+    def _grant_sms(self, fn: lambda_.Function) -> None:
+        # SMS to a phone number has no resource ARN; NotResource on every topic ARN limits this
+        # statement to direct SMS, so it cannot publish to any topic.
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"], not_resources=[f"arn:{Aws.PARTITION}:sns:*:{Aws.ACCOUNT_ID}:*"]
+            )
+        )
+
+    def _grant_email(self, fn: lambda_.Function, sender: str) -> None:
+        ses_arn = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        domain = sender.split("@", 1)[1]
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendTemplatedEmail"],
+                resources=[
+                    f"{ses_arn}:identity/{sender}",
+                    f"{ses_arn}:identity/{domain}",
+                    f"{ses_arn}:configuration-set/{self.email.configuration_set.configuration_set_name}",
+                    *(f"{ses_arn}:template/{name}" for name in self.email.template_names.values()),
+                ],
+            )
+        )
+
+    def _outputs(self, data: DataStack) -> None:
+        outputs = {
+            "ApiUrl": self.api.api.url,
+            "ContactsTable": data.storage.contacts.table_name,
+            "ClientsTable": data.storage.clients.table_name,
+            "DeliveryLogTable": data.storage.delivery_log.table_name,
+            "AlertQueueUrl": data.messaging.alerts.queue_url,
+            "DeadLetterQueueUrl": data.messaging.dead_letters.queue_url,
+            "AlertEventsTopicArn": data.messaging.events.topic_arn,
+            "OnCallTopicArn": data.messaging.on_call.topic_arn,
+            "SesConfigurationSet": self.email.configuration_set.configuration_set_name,
+            "EmailTemplates": Stack.of(self).to_json_string(self.email.template_names),
+            "DashboardName": self.monitoring.dashboard.dashboard_name,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)
