@@ -33,15 +33,15 @@ def printable_text(value: str) -> str:
 
 
 def e164_phone(value: str) -> str:
-    """A valid phone number already written in E.164 form, e.g. +447700900123."""
+    """A valid phone number already written in E.164 form, e.g. +447911123456."""
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as error:
-        raise ValueError("must be a phone number in E.164 form, e.g. +447700900123") from error
+        raise ValueError("must be a phone number in E.164 form, e.g. +447911123456") from error
     if not phonenumbers.is_valid_number(number):
         raise ValueError("is not a valid phone number")
     if phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) != value:
-        raise ValueError("must be written in E.164 form, e.g. +447700900123 (no spaces or punctuation)")
+        raise ValueError("must be written in E.164 form, e.g. +447911123456 (no spaces or punctuation)")
     return value
 
 

@@ -14,7 +14,7 @@ MessageId = Annotated[
 ]
 ContactId = Annotated[str, Field(min_length=1, max_length=64, pattern=validation.CONTACT_ID_PATTERN, examples=["C-1"])]
 Chain = Annotated[list[Channel], Field(max_length=3), AfterValidator(validation.channel_chain)]
-Phone = Annotated[str, Field(max_length=16, examples=["+447700900123"]), AfterValidator(validation.e164_phone)]
+Phone = Annotated[str, Field(max_length=16, examples=["+447911123456"]), AfterValidator(validation.e164_phone)]
 
 
 class _Strict(BaseModel):

@@ -59,7 +59,7 @@ def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[Contac
         },
     )
     contacts.put_contact(contact, datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
-    logger.info("contact stored", extra={"contact_id": contact_id, "created": not existed})
+    logger.info("contact stored", extra={"contact_id": contact_id, "new_contact": not existed})
     return Response(
         status_code=200 if existed else 201, content_type=content_types.APPLICATION_JSON, body=_view(contact)
     )

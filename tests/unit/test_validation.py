@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from clarion.domain import validation
+from clarion.domain.models import Channel, Priority
+from clarion.handlers.api_models import AlertRequest, ContactBody
+
+VALID = {
+    "message_id": "lab-2026:0001.a_b",
+    "type": "blood_test_alert",
+    "patient_id": "P-REF-12345",
+    "contact_id": "C-1",
+    "description": "Potassium 6.8 mmol/L",
+    "priority": "H",
+}
+
+
+def errors_of(body: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as caught:
+        AlertRequest.model_validate(body)
+    return [(".".join(str(p) for p in e["loc"]), e["type"]) for e in caught.value.errors()]
+
+
+def test_the_aws_sample_body_is_accepted_unchanged() -> None:
+    # Given the body the AWS sample's clients send
+    # When it is validated
+    alert = AlertRequest.model_validate(VALID)
+    # Then every field is kept as sent
+    assert alert.model_dump(mode="json") == VALID
+    assert alert.priority is Priority.HIGH
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("message_id", ""),
+        ("message_id", "a" * 129),
+        ("message_id", "has space"),
+        ("message_id", "slash/"),
+        ("message_id", 123),
+        ("type", ""),
+        ("type", "Blood"),
+        ("type", "a" * 65),
+        ("type", "blood-test"),
+        ("patient_id", ""),
+        ("patient_id", "p" * 65),
+        ("patient_id", "P\n1"),
+        ("patient_id", "   "),
+        ("patient_id", 42),
+        ("contact_id", ""),
+        ("contact_id", "C 1"),
+        ("contact_id", "c" * 65),
+        ("description", ""),
+        ("description", "d" * 501),
+        ("description", "line one\nline two"),
+        ("description", "bell\x07"),
+        ("description", None),
+        ("priority", "X"),
+        ("priority", "h"),
+        ("priority", 1),
+    ],
+)
+def test_each_field_outside_its_rule_is_refused_by_name(field: str, value: Any) -> None:
+    # Given the valid body with one field broken
+    body = {**VALID, field: value}
+    # When it is validated
+    errors = errors_of(body)
+    # Then the error names that field only
+    assert [loc for loc, _ in errors] == [field]
+
+
+@pytest.mark.parametrize("field", list(VALID))
+def test_each_field_is_required(field: str) -> None:
+    # Given the valid body without one field
+    body = {k: v for k, v in VALID.items() if k != field}
+    # When it is validated
+    # Then the missing field is named
+    assert errors_of(body) == [(field, "missing")]
+
+
+def test_unknown_field_is_refused_by_name() -> None:
+    # Given an extra field
+    # When the body is validated
+    # Then it is named as not permitted
+    assert errors_of({**VALID, "ward": "7B"}) == [("ward", "extra_forbidden")]
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + "._:-", min_size=1, max_size=128))
+def test_any_message_id_of_the_allowed_characters_is_accepted(message_id: str) -> None:
+    # Given a message id made of allowed characters
+    # When the body is validated
+    alert = AlertRequest.model_validate({**VALID, "message_id": message_id})
+    # Then it is kept as sent
+    assert alert.message_id == message_id
+
+
+@given(st.text(min_size=1, max_size=500).filter(lambda s: s.isprintable() and s.strip()))
+def test_any_printable_description_up_to_500_characters_is_accepted(description: str) -> None:
+    # Given a printable, non-blank description
+    # When the body is validated
+    alert = AlertRequest.model_validate({**VALID, "description": description})
+    # Then it is kept as sent
+    assert alert.description == description
+
+
+@given(st.text(min_size=1, max_size=64).filter(lambda s: any(not c.isprintable() for c in s)))
+def test_patient_id_with_any_unprintable_character_is_refused(patient_id: str) -> None:
+    # Given a patient reference holding a control or unprintable character
+    # When the body is validated
+    # Then the patient_id is refused, and the error text never repeats it
+    with pytest.raises(ValidationError) as caught:
+        AlertRequest.model_validate({**VALID, "patient_id": patient_id})
+    assert [e["loc"] for e in caught.value.errors()] == [("patient_id",)]
+    assert all(patient_id not in e["msg"] for e in caught.value.errors())
+
+
+@pytest.mark.parametrize("number", ["+447911123456", "+14155552671", "+33612345678"])
+def test_valid_e164_numbers_are_accepted(number: str) -> None:
+    # Given a valid number in E.164 form
+    # When it is validated
+    # Then it is kept
+    assert validation.e164_phone(number) == number
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("07911123456", "E.164"),
+        ("+44 7911 123456", "E.164 form"),
+        ("+44 (0)7911-123456", "E.164 form"),
+        ("+4479", "not a valid"),
+        ("+999123456789", "E.164"),
+        ("call me", "E.164"),
+    ],
+)
+def test_invalid_or_unformatted_numbers_are_refused(number: str, reason: str) -> None:
+    # Given a number that is invalid or not written in E.164
+    # When it is validated
+    # Then it is refused with a reason
+    with pytest.raises(ValueError, match=reason):
+        validation.e164_phone(number)
+
+
+@pytest.mark.parametrize("address", ["a@b.example", "first.last+tag@sub.hospital.example.org", "x_y@nhs.net"])
+def test_sane_email_addresses_are_accepted(address: str) -> None:
+    # Given an ordinary address
+    # When it is validated
+    # Then it is kept
+    assert validation.email_address(address) == address
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "plain",
+        "@example.org",
+        "a@",
+        "a@b",
+        "a b@example.org",
+        "a@@example.org",
+        "a@-x.example",
+        "a..b@x.org",
+        f"{'l' * 65}@example.org",
+        f"a@{'d' * 250}.org",
+    ],
+)
+def test_malformed_email_addresses_are_refused(address: str) -> None:
+    # Given a malformed address
+    # When it is validated
+    # Then it is refused
+    with pytest.raises(ValueError, match="email address"):
+        validation.email_address(address)
+
+
+def test_channel_chain_must_be_distinct_and_non_empty() -> None:
+    # Given chains that are fine, repeated, and empty
+    # When validated
+    # Then the first is kept and the others refused
+    assert validation.channel_chain([Channel.SMS, Channel.EMAIL]) == [Channel.SMS, Channel.EMAIL]
+    with pytest.raises(ValueError, match="twice"):
+        validation.channel_chain([Channel.SMS, Channel.SMS])
+    with pytest.raises(ValueError, match="at least one"):
+        validation.channel_chain([])
+
+
+def test_contact_without_channels_gets_the_default_chains() -> None:
+    # Given a contact body with only an email
+    # When it is validated
+    contact = ContactBody.model_validate({"name": "Dr A", "email": "a@b.example"})
+    # Then each priority has the default chain
+    assert contact.channels.H == [Channel.CALL, Channel.SMS, Channel.EMAIL]
+    assert contact.channels.M == [Channel.SMS, Channel.EMAIL]
+    assert contact.channels.L == [Channel.EMAIL]
+
+
+def test_contact_with_a_partial_chain_keeps_the_other_defaults() -> None:
+    # Given a body that sets only the high-priority chain
+    # When it is validated
+    contact = ContactBody.model_validate({"name": "Dr A", "email": "a@b.example", "channels": {"H": ["sms"]}})
+    # Then H is as sent and M, L keep their defaults
+    assert contact.channels.H == [Channel.SMS]
+    assert contact.channels.M == [Channel.SMS, Channel.EMAIL]

@@ -1,0 +1,1 @@
+"""Operator tools: run from the repository root with `python -m tools.<name>`."""

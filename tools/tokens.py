@@ -1,0 +1,120 @@
+"""Create, list and revoke client tokens.
+
+    python -m tools.tokens create --client lab-system --scope alerts [--scope admin] [--table NAME | --stack NAME]
+    python -m tools.tokens list [--table NAME | --stack NAME]
+    python -m tools.tokens revoke --client lab-system --token-id tok-1a2b3c4d [--table NAME | --stack NAME]
+
+The table is `--table`, else the service stack's `ClientsTable` output (`--stack`), else $CLIENTS_TABLE.
+A token is printed once, on create; only its SHA-256 is stored. A client may hold two active tokens:
+to rotate, create the second, switch the client to it, then revoke the old one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
+
+import boto3
+
+from clarion.adapters.clients_repo import ClientsRepo
+from clarion.domain import tokens
+from clarion.domain.errors import ClarionError
+from clarion.names import ENV_CLIENTS_TABLE
+
+STACK_OUTPUT = "ClientsTable"  # CfnOutput of the service stack
+
+
+class UsageError(Exception):
+    """A mistake the operator can fix; printed without a traceback."""
+
+
+def table_from_stack(stack: str) -> str:
+    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    for output in described.get("Outputs", []):
+        if output["OutputKey"] == STACK_OUTPUT:
+            return str(output["OutputValue"])
+    raise UsageError(f"stack {stack} has no {STACK_OUTPUT} output; pass --table instead")
+
+
+def resolve_table(args: argparse.Namespace) -> str:
+    if args.table:
+        return str(args.table)
+    if args.stack:
+        return table_from_stack(args.stack)
+    if os.environ.get(ENV_CLIENTS_TABLE):
+        return os.environ[ENV_CLIENTS_TABLE]
+    raise UsageError(f"name the clients table with --table or --stack (or set {ENV_CLIENTS_TABLE})")
+
+
+def create(repo: ClientsRepo, client: str, scopes: Sequence[str]) -> str:
+    if not tokens.is_client_id(client):
+        raise UsageError("--client must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit")
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    issued = tokens.generate(client, [tokens.Scope(s) for s in scopes], now)
+    repo.add_token(client, issued.stored)
+    return (
+        f"Created token {issued.stored.token_id} for {client} (scopes: {', '.join(sorted(scopes))}).\n"
+        "It is shown only this once; give it to the client system now:\n"
+        f"{issued.token}"
+    )
+
+
+def list_tokens(repo: ClientsRepo) -> str:
+    rows = ["client\ttoken_id\tcreated_at\tscopes"]
+    for client, active in repo.list_clients().items():
+        for token in active:
+            rows.append(f"{client}\t{token.token_id}\t{token.created_at}\t{' '.join(sorted(token.scopes))}")
+    if len(rows) == 1:
+        return "No active tokens."
+    return "\n".join(rows)
+
+
+def revoke(repo: ClientsRepo, client: str, token_id: str) -> str:
+    if not repo.revoke_token(client, token_id):
+        raise UsageError(f"{client} has no active token {token_id}; see `python -m tools.tokens list`")
+    return f"Revoked token {token_id} of {client}. API Gateway may keep accepting it for up to its cache TTL."
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m tools.tokens", description="Manage Clarion client tokens.")
+    where = argparse.ArgumentParser(add_help=False)
+    group = where.add_mutually_exclusive_group()
+    group.add_argument("--table", help="clients table name")
+    group.add_argument("--stack", help=f"service stack whose {STACK_OUTPUT} output names the clients table")
+    commands = top.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("create", parents=[where], help="create a token (printed once)")
+    make.add_argument("--client", required=True, help="client system id, e.g. lab-system")
+    make.add_argument(
+        "--scope", required=True, action="append", choices=[s.value for s in tokens.Scope], help="repeatable"
+    )
+    commands.add_parser("list", parents=[where], help="list active tokens (ids, creation time, scopes)")
+    drop = commands.add_parser("revoke", parents=[where], help="revoke a token")
+    drop.add_argument("--client", required=True)
+    drop.add_argument("--token-id", required=True)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        repo = ClientsRepo(resolve_table(args))
+        if args.command == "create":
+            print(create(repo, args.client, sorted(set(args.scope))))
+        elif args.command == "list":
+            print(list_tokens(repo))
+        else:
+            print(revoke(repo, args.client, args.token_id))
+    except (UsageError, ClarionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
