@@ -144,8 +144,8 @@ class ProviderBridge:
     def _after_call(self, channel: str) -> Any:
         def handler(context: dict[str, Any], parsed: dict[str, Any], http_response: Any, **_: Any) -> None:
             params = context.get("clarion_params", {})
-            if channel == "sms" and "PhoneNumber" not in params:
-                return
+            if channel == "call" or (channel == "sms" and "PhoneNumber" not in params):
+                return  # calls are answered and recorded in before-call; topic publishes are not SMS
             if getattr(http_response, "status_code", 500) >= 300:
                 return
             self._record(channel, params, parsed.get("MessageId"))

@@ -9,7 +9,6 @@ delivers it again (and, after `maxReceiveCount`, moves it to the dead-letter que
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from collections.abc import Callable
@@ -191,14 +190,16 @@ def deliver(alert: Alert, context: LambdaContext) -> None:
             return
 
 
-def _release_soon(record: SQSRecord, delay: float) -> None:
-    """Make the record visible again after `delay` rather than after the whole visibility timeout."""
+def _release_now(record: SQSRecord) -> None:
+    """Make the record visible again at once rather than after the whole visibility timeout.
+
+    The resumed run computes and waits its own backoff, with a fresh time budget."""
     _, _, _, region, account, queue = record.event_source_arn.split(":", 5)
     try:
         clients.client("sqs").change_message_visibility(
             QueueUrl=f"https://sqs.{region}.amazonaws.com/{account}/{queue}",
             ReceiptHandle=record.receipt_handle,
-            VisibilityTimeout=math.ceil(delay),
+            VisibilityTimeout=0,
         )
     except (ClientError, BotoCoreError) as error:
         logger.warning("Could not shorten the visibility timeout", extra={"error_type": type(error).__name__})
@@ -220,7 +221,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         deliver(alert, lambda_context)
     except OutOfTimeError as stop:
         logger.info("Time budget exhausted; the alert resumes on redelivery", extra={"wait_seconds": stop.delay})
-        _release_soon(record, stop.delay)
+        _release_now(record)
         raise
     except Exception as error:  # the batch boundary: report the record as failed, SQS redelivers it
         logger.error("Delivery interrupted; the alert resumes on redelivery", extra=_describe(error))
