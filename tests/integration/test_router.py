@@ -247,7 +247,9 @@ def test_low_priority_alert_is_delivered_by_the_templated_email_of_its_kind(clar
     ("channel", "priority", "mode"),
     [("call", Priority.HIGH, "throttle"), ("sms", Priority.MEDIUM, "outage"), ("email", Priority.LOW, "throttle")],
 )
-def test_retryable_failure_is_retried_on_the_same_channel_after_a_backoff(clarion, waits, output, channel, priority, mode):
+def test_retryable_failure_is_retried_on_the_same_channel_after_a_backoff(
+    clarion, waits, output, channel, priority, mode
+):
     # Given the first channel of the plan fails once with a retryable error
     alert = make_alert(priority)
     given_accepted(alert)
@@ -271,7 +273,10 @@ def test_retryable_failure_is_retried_on_the_same_channel_after_a_backoff(clario
 
 @pytest.mark.parametrize(
     ("failing", "priority", "fallback", "code"),
-    [("call", Priority.HIGH, "sms", "DestinationNotAllowedException"), ("sms", Priority.MEDIUM, "email", "InvalidParameter")],
+    [
+        ("call", Priority.HIGH, "sms", "DestinationNotAllowedException"),
+        ("sms", Priority.MEDIUM, "email", "InvalidParameter"),
+    ],
 )
 def test_permanent_failure_falls_back_to_the_next_channel_at_once(
     clarion, waits, output, failing, priority, fallback, code
