@@ -19,6 +19,10 @@ from stacks.constructs.monitoring import Monitoring, Watched
 from stacks.constructs.network import NO_ENDPOINT_NOTE
 from stacks.data_stack import DataStack
 
+# Exact actions on exact resources: no wildcards, no indexes the code does not query.
+DELIVERY_LOG_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+IDEMPOTENCY_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 ROUTER_BATCH_SIZE = 10
 ROUTER_MAX_CONCURRENCY = 20
 
@@ -41,6 +45,7 @@ class ServiceStack(Stack):
                 vpc=net.vpc if net else None,
                 security_group=net.functions_sg if net else None,
                 subnets=net.subnets if net else None,
+                reserved_concurrency=s.reserved_concurrency,
             ),
         )
         self.email = Email(self, "Email", events_topic=msg.events)
@@ -56,7 +61,7 @@ class ServiceStack(Stack):
             service="authorizer",
             environment={names.ENV_CLIENTS_TABLE: tables.clients.table_name},
         )
-        tables.clients.grant_read_data(self.authorizer)
+        self._allow(self.authorizer, ["dynamodb:GetItem"], [tables.clients.table_arn])
 
         self.intake = factory.build(
             "Intake",
@@ -72,11 +77,11 @@ class ServiceStack(Stack):
                 names.ENV_EVENTS_TOPIC_ARN: msg.events.topic_arn,
             },
         )
-        tables.contacts.grant_read_data(self.intake)
-        tables.idempotency.grant_read_write_data(self.intake)
-        tables.delivery_log.grant_read_write_data(self.intake)
-        msg.alerts.grant_send_messages(self.intake)
-        msg.events.grant_publish(self.intake)
+        self._allow(self.intake, ["dynamodb:GetItem"], [tables.contacts.table_arn])
+        self._allow(self.intake, IDEMPOTENCY_ACTIONS, [tables.idempotency.table_arn])
+        self._allow(self.intake, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
+        self._allow(self.intake, ["sqs:SendMessage"], [msg.alerts.queue_arn])
+        self._allow(self.intake, ["sns:Publish"], [msg.events.topic_arn])
 
         self.contacts = factory.build(
             "Contacts",
@@ -86,7 +91,8 @@ class ServiceStack(Stack):
             environment={names.ENV_CONTACTS_TABLE: tables.contacts.table_name},
             with_deps=True,
         )
-        tables.contacts.grant_read_write_data(self.contacts)
+        self._allow(self.contacts, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+                    [tables.contacts.table_arn])
 
         self.dialer: lambda_.Function | None = None
         router_env = {
@@ -102,7 +108,6 @@ class ServiceStack(Stack):
             names.ENV_SMS_MAX_PRICE: s.sms_max_price_usd,
             names.ENV_MAX_ATTEMPTS_PER_CHANNEL: str(s.max_attempts_per_channel),
         }
-        call_statement: iam.PolicyStatement | None = None
         if data.voice is not None:
             router_env.update(
                 {
@@ -110,9 +115,6 @@ class ServiceStack(Stack):
                     names.ENV_CONNECT_FLOW_ID: data.voice.flow_id,
                     names.ENV_CONNECT_SOURCE_PHONE: data.voice.source_phone,
                 }
-            )
-            call_statement = iam.PolicyStatement(
-                actions=["connect:StartOutboundVoiceContact"], resources=[data.voice.contact_arn_pattern]
             )
             if net is not None:
                 Annotations.of(self).add_info(NO_ENDPOINT_NOTE)
@@ -123,8 +125,11 @@ class ServiceStack(Stack):
                     service="dialer",
                     environment={},
                     in_vpc=False,
+                    outside_vpc_reason="Amazon Connect offers no VPC endpoint; this function only starts calls "
+                    "(connect:StartOutboundVoiceContact on Clarion's instance) for the router, which stays in the VPC.",
+                    invoked_by="the router (RequestResponse)",
                 )
-                self.dialer.add_to_role_policy(call_statement)
+                self.dialer.role.add_managed_policy(data.voice.start_calls_policy)  # type: ignore[union-attr]
                 router_env[names.ENV_DIALER_FUNCTION] = self.dialer.function_name
         else:
             Annotations.of(self).add_info(
@@ -139,24 +144,27 @@ class ServiceStack(Stack):
             environment=router_env,
             timeout=ROUTER_TIMEOUT,
             memory_mb=512,
+            invoked_by="the SQS event source mapping",
         )
-        tables.contacts.grant_read_data(self.router)
-        tables.delivery_log.grant_read_write_data(self.router)
-        msg.events.grant_publish(self.router)
+        self._allow(self.router, ["dynamodb:GetItem"], [tables.contacts.table_arn])
+        self._allow(self.router, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
+        self._allow(self.router, ["sns:Publish"], [msg.events.topic_arn])
         self._grant_sms(self.router)
         self._grant_email(self.router, s.sender_email)
-        if call_statement is not None:
+        if data.voice is not None:
             if self.dialer is not None:
-                self.dialer.grant_invoke(self.router)
+                self._allow(self.router, ["lambda:InvokeFunction"], [self.dialer.function_arn])
             else:
-                self.router.add_to_role_policy(call_statement)
+                self.router.role.add_managed_policy(data.voice.start_calls_policy)  # type: ignore[union-attr]
+        for fn in (self.authorizer, self.intake, self.contacts, self.router):
+            self._allow(fn, KEY_ACTIONS, [data.key.key_arn])
         self.router.add_event_source(
             sources.SqsEventSource(
                 msg.alerts,
                 batch_size=ROUTER_BATCH_SIZE,
                 max_batching_window=Duration.seconds(0),
                 report_batch_item_failures=True,
-                max_concurrency=ROUTER_MAX_CONCURRENCY,
+                max_concurrency=_router_concurrency(s.reserved_concurrency),
             )
         )
 
@@ -190,6 +198,10 @@ class ServiceStack(Stack):
             ),
         )
         self._outputs(data)
+
+    @staticmethod
+    def _allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> None:
+        fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
     def _grant_sms(self, fn: lambda_.Function) -> None:
         # SMS to a phone number has no resource ARN; NotResource on every topic ARN limits this
@@ -231,3 +243,8 @@ class ServiceStack(Stack):
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
+
+
+def _router_concurrency(reserved: int) -> int:
+    """The event source's maximum concurrency: never above the router's reserved concurrency (min 2)."""
+    return ROUTER_MAX_CONCURRENCY if reserved == 0 else max(2, min(ROUTER_MAX_CONCURRENCY, reserved))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
+
+from stacks.compliance import acknowledge
 
 STAGE = "v1"
 # Gateway-made errors in Clarion's error format, so clients see one shape whoever answers.
@@ -123,7 +125,55 @@ class Api(Construct):
         contact.add_method("GET", contacts, **common, request_parameters=path)
         contact.add_method("DELETE", contacts, **common, request_parameters=path)
 
+        for method in self.api.methods:
+            acknowledge(
+                method,
+                "AwsSolutions-COG4",
+                "Callers are hospital systems, not people: each authenticates with its own rotatable token, checked "
+                "(as a SHA-256 hash, in constant time) with its scopes by Clarion's Lambda authorizer.",
+            )
+        stage = self.api.deployment_stage
+        acknowledge(
+            stage,
+            "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
+            "Responses must never be cached: POSTs accept alerts and GETs report live delivery status per client.",
+        )
+        acknowledge(
+            stage,
+            "HIPAA.Security-APIGWSSLEnabled",
+            "Client certificates authenticate HTTP backends; every integration here is a Lambda proxy, which "
+            "API Gateway invokes through IAM-signed requests.",
+        )
+        acknowledge(
+            self.api.node.find_child("CloudWatchRole"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role; AWS maintains this policy for exactly that purpose.",
+        )
         self.web_acl = _web_acl(self, waf_rate_limit)
+        waf_logs = logs.LogGroup(
+            self,
+            "WafLogs",
+            # WAF requires this name prefix for a log group destination.
+            log_group_name=f"aws-waf-logs-clarion-{Names.unique_id(self)[-24:].lower()}",
+            encryption_key=key,
+            retention=log_retention,
+            removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
+        )
+        wafv2.CfnLoggingConfiguration(
+            self,
+            "WafLogging",
+            resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[
+                Stack.of(self).format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=waf_logs.log_group_name,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            # Tokens never reach the logs.
+            redacted_fields=[wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"})],
+        )
         wafv2.CfnWebACLAssociation(
             self, "WafAssociation", resource_arn=self.api.deployment_stage.stage_arn, web_acl_arn=self.web_acl.attr_arn
         )

@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from lambdas.clarion.names import METRICS_NAMESPACE
+from stacks.compliance import ManagedPolicyRole, acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = ROOT / "lambdas"
@@ -53,6 +54,7 @@ class FunctionDefaults:
     vpc: ec2.IVpc | None = None
     security_group: ec2.ISecurityGroup | None = None
     subnets: ec2.SubnetSelection | None = None
+    reserved_concurrency: int = 0
 
 
 class FunctionFactory(Construct):
@@ -68,6 +70,7 @@ class FunctionFactory(Construct):
             ),
         )
         self._deps: lambda_.LayerVersion | None = None
+        self.roles: dict[str, ManagedPolicyRole] = {}
 
     @property
     def deps_layer(self) -> lambda_.LayerVersion:
@@ -94,6 +97,8 @@ class FunctionFactory(Construct):
         memory_mb: int = 256,
         in_vpc: bool = True,
         with_deps: bool = False,
+        outside_vpc_reason: str = "",
+        invoked_by: str = "API Gateway",
     ) -> lambda_.Function:
         d = self._defaults
         log_group = logs.LogGroup(
@@ -103,10 +108,8 @@ class FunctionFactory(Construct):
             retention=d.log_retention,
             removal_policy=RemovalPolicy.RETAIN if d.retain_logs else RemovalPolicy.DESTROY,
         )
-        role = iam.Role(
-            self,
-            f"{name}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        role = ManagedPolicyRole(
+            self, f"{name}Role", principal=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Clarion {service} function",
         )
         log_group.grant_write(role)
@@ -152,5 +155,35 @@ class FunctionFactory(Construct):
             vpc=d.vpc if place_in_vpc else None,
             vpc_subnets=d.subnets if place_in_vpc else None,
             security_groups=[d.security_group] if place_in_vpc and d.security_group else None,
+            reserved_concurrent_executions=d.reserved_concurrency or None,
         )
+        self._acknowledge(fn, place_in_vpc, outside_vpc_reason, invoked_by)
+        reason = "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions"
+        if place_in_vpc:
+            reason += "; nor do the EC2 network-interface actions a function in a VPC needs"
+        acknowledge(role.policy, "AwsSolutions-IAM5[Resource::*]", reason + ".")
+        self.roles[name] = role
         return fn
+
+    def _acknowledge(self, fn: lambda_.Function, in_vpc: bool, outside_vpc_reason: str, invoked_by: str) -> None:
+        acknowledge(
+            fn,
+            "HIPAA.Security-LambdaDLQ",
+            f"Invoked synchronously by {invoked_by}; a function DLQ only catches asynchronous invocations. "
+            "Failed alerts are kept by the alert queue's dead-letter queue.",
+        )
+        if not in_vpc:
+            acknowledge(
+                fn,
+                "HIPAA.Security-LambdaInsideVPC",
+                outside_vpc_reason
+                or "private_networking is false for this environment in cdk.json; set it true (as prod does) "
+                "to run the functions in isolated subnets.",
+            )
+        if not self._defaults.reserved_concurrency:
+            acknowledge(
+                fn,
+                "HIPAA.Security-LambdaConcurrency",
+                "reserved_concurrency is 0 for this environment in cdk.json (accounts with a low concurrency "
+                "quota cannot reserve any); API stage throttling and the queue's maximum concurrency bound scaling.",
+            )

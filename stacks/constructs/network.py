@@ -10,6 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.compliance import ManagedPolicyRole
+
 # Services the functions in the VPC call, and the endpoint that reaches each.
 INTERFACE_ENDPOINTS = {
     "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
@@ -40,8 +42,14 @@ class Network(Construct):
             restrict_default_security_group=True,
         )
         flow_logs = logs.LogGroup(self, "FlowLogs", encryption_key=key, retention=log_retention)
+        flow_role = ManagedPolicyRole(
+            self, "FlowLogRole", principal=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
+            description="Clarion VPC flow logs",
+        )
         self.vpc.add_flow_log(
-            "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs), traffic_type=ec2.FlowLogTrafficType.ALL
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs, flow_role),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
         )
         # Isolated subnets have no route out, so outbound traffic can only reach the endpoints below.
         self.functions_sg = ec2.SecurityGroup(

@@ -8,6 +8,8 @@ from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from stacks.compliance import acknowledge
+
 S = ddb.AttributeType.STRING
 
 
@@ -37,8 +39,13 @@ class Storage(Construct):
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
-        plan.add_selection(
+        selection = plan.add_selection(
             "Tables", resources=[backup.BackupResource.from_dynamo_db_table(t) for t in self.tables]
+        )
+        acknowledge(
+            selection,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]",
+            "AWS Backup's own service-role policy, maintained by AWS for the backup service to snapshot the tables.",
         )
 
     def _table(self, name: str, pk: ddb.Attribute, sort: ddb.Attribute | None = None, ttl: str | None = None) -> ddb.Table:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import Aws, Fn
+from aws_cdk import Aws, Fn, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_connect as connect
 from constructs import Construct
+
+from stacks.compliance import acknowledge
 
 FLOW_FILE = Path(__file__).resolve().parent.parent / "assets" / "outbound_call_flow.json"
 
@@ -86,4 +89,25 @@ class Voice(Construct):
         )
         # arn:...:instance/<instance id>/contact-flow/<flow id>
         self.flow_id = Fn.select(3, Fn.split("/", flow.attr_contact_flow_arn))
-        self.contact_arn_pattern = f"{self.instance_arn}/contact/*"
+        # Attached to whichever role starts calls (router, or the dialer with private networking).
+        self.start_calls_policy = iam.ManagedPolicy(
+            self,
+            "StartCallsPolicy",
+            description="Clarion: start outbound alert calls on this Connect instance",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["connect:StartOutboundVoiceContact"], resources=[f"{self.instance_arn}/contact/*"]
+                )
+            ],
+        )
+        rendered = (
+            f"<{Stack.of(self).get_logical_id(instance)}.Arn>"  # how cdk-nag renders the GetAtt
+            if mode == "create"
+            else f"arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance/{instance_id}"
+        )
+        acknowledge(
+            self.start_calls_policy,
+            f"AwsSolutions-IAM5[Resource::{rendered}/contact/*]",
+            "StartOutboundVoiceContact authorizes on the contact it creates, whose id cannot be known in advance; "
+            "the wildcard is limited to contacts of Clarion's own Connect instance.",
+        )
