@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -112,8 +113,16 @@ def to_response(exc: Exception) -> Response[dict[str, Any]]:
     return _response(500, "internal_error", "Clarion failed to complete the request; retry it unchanged.")
 
 
+def json_object_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Refuse a JSON body that is not an object (the validator would take a list's first element)."""
+    if app.current_event.body and not isinstance(app.current_event.json_body, dict):
+        raise RequestValidationError([{"type": "model_attributes_type", "loc": ("body",), "msg": "not an object"}])
+    return next_middleware(app)
+
+
 def install(app: APIGatewayRestResolver) -> None:
     app.exception_handler(Exception)(to_response)
+    app.use(middlewares=[json_object_body])
 
 
 def oversized(event: dict[str, Any]) -> dict[str, Any] | None:
