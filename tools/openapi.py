@@ -1,0 +1,64 @@
+"""Write docs/openapi.json for the whole API, generated from the handlers' routes and models.
+
+python -m tools.openapi            # write docs/openapi.json
+python -m tools.openapi --check    # exit 1 when docs/openapi.json is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "lambdas"))
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver  # noqa: E402
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn  # noqa: E402
+
+from clarion.handlers import contacts, http_errors, intake  # noqa: E402
+
+DOCUMENT = ROOT / "docs" / "openapi.json"
+DESCRIPTION = (
+    "Clarion routes clinical alerts to clinicians by call, SMS and email. "
+    "Send the client token in the Authorization header, bare or as `Bearer <token>`. "
+    'Every error answers {"error": {"code", "message", "field"}}. See docs/api.md.'
+)
+
+
+def render() -> str:
+    """The OpenAPI document of both functions' routes (intake: alerts; contacts: contacts)."""
+    app = APIGatewayRestResolver(enable_validation=True)
+    http_errors.install(app)
+    app.include_router(intake.router)
+    app.include_router(contacts.router)
+    schema = app.get_openapi_json_schema(
+        title="Clarion API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        security_schemes={"clientToken": APIKey.model_validate({"name": "Authorization", "in": APIKeyIn.header})},
+        security=[{"clientToken": []}],
+    )
+    return json.dumps(json.loads(schema), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--check", action="store_true", help="fail when the document is out of date")
+    check = args.parse_args(argv).check
+    text = render()
+    if check:
+        current = DOCUMENT.read_text() if DOCUMENT.exists() else ""
+        if current != text:
+            print(f"{DOCUMENT} is out of date: run python -m tools.openapi", file=sys.stderr)
+            return 1
+        return 0
+    DOCUMENT.write_text(text)
+    print(f"wrote {DOCUMENT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
