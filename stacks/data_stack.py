@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -48,3 +48,15 @@ class DataStack(Stack):
             else None
         )
 
+        outputs = {
+            "ContactsTable": self.storage.contacts.table_name,
+            "ClientsTable": self.storage.clients.table_name,
+            "IdempotencyTable": self.storage.idempotency.table_name,
+            "DeliveryLogTable": self.storage.delivery_log.table_name,
+            "AlertQueueUrl": self.messaging.alerts.queue_url,
+            "DeadLetterQueueUrl": self.messaging.dead_letters.queue_url,
+            "AlertEventsTopicArn": self.messaging.events.topic_arn,
+            "OnCallTopicArn": self.messaging.on_call.topic_arn,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)

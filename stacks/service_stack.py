@@ -230,20 +230,13 @@ class ServiceStack(Stack):
     def _outputs(self, data: DataStack) -> None:
         outputs = {
             "ApiUrl": self.api.api.url,
-            "ContactsTable": data.storage.contacts.table_name,
-            "ClientsTable": data.storage.clients.table_name,
-            "DeliveryLogTable": data.storage.delivery_log.table_name,
-            "AlertQueueUrl": data.messaging.alerts.queue_url,
-            "DeadLetterQueueUrl": data.messaging.dead_letters.queue_url,
-            "AlertEventsTopicArn": data.messaging.events.topic_arn,
-            "OnCallTopicArn": data.messaging.on_call.topic_arn,
             "SesConfigurationSet": self.email.configuration_set.configuration_set_name,
             "EmailTemplates": Stack.of(self).to_json_string(self.email.template_names),
             "DashboardName": self.monitoring.dashboard.dashboard_name,
+            "RouterFunction": self.router.function_name,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
-
 
 def _router_concurrency(reserved: int) -> int:
     """The event source's maximum concurrency: never above the router's reserved concurrency (min 2)."""
