@@ -1,0 +1,182 @@
+"""Wiring: functions, environment variables, event source, alarms and Connect per mode."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambdas.clarion import names
+from tests.infra.conftest import Synth
+
+
+def _functions(s: Synth) -> dict[str, dict[str, Any]]:
+    return {
+        fn["Properties"]["Handler"]: fn["Properties"]
+        for fn in s.resources("AWS::Lambda::Function").values()
+        if "Handler" in fn["Properties"] and fn["Properties"]["Handler"].startswith("clarion.")
+    }
+
+
+def _imports(value: Any) -> str:
+    return json.dumps(value)
+
+
+def test_every_function_is_arm64_traced_json_logged_with_powertools(any_config: Synth):
+    functions = _functions(any_config)
+    assert {names.AUTHORIZER_HANDLER, names.INTAKE_HANDLER, names.CONTACTS_HANDLER, names.ROUTER_HANDLER} <= set(
+        functions
+    )
+    for props in functions.values():
+        assert props["Architectures"] == ["arm64"]
+        assert props["Runtime"] == "python3.14"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert "LogGroup" in props["LoggingConfig"]
+        assert "AWSLambdaPowertoolsPythonV3-python314-arm64" in json.dumps(props["Layers"])
+        assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == names.METRICS_NAMESPACE
+
+
+def test_each_function_has_its_own_role(dev: Synth):
+    roles = [json.dumps(p["Role"]) for p in _functions(dev).values()]
+    assert len(roles) == len(set(roles))
+
+
+def test_environment_variables_name_the_right_resources(dev: Synth):
+    functions = _functions(dev)
+    intake = functions[names.INTAKE_HANDLER]["Environment"]["Variables"]
+    router = functions[names.ROUTER_HANDLER]["Environment"]["Variables"]
+    authorizer = functions[names.AUTHORIZER_HANDLER]["Environment"]["Variables"]
+    assert "StorageContacts" in _imports(intake[names.ENV_CONTACTS_TABLE])
+    assert "StorageIdempotency" in _imports(intake[names.ENV_IDEMPOTENCY_TABLE])
+    assert "StorageDeliveryLog" in _imports(intake[names.ENV_DELIVERY_TABLE])
+    assert "MessagingAlerts" in _imports(intake[names.ENV_ALERT_QUEUE_URL])
+    assert "MessagingAlertEvents" in _imports(intake[names.ENV_EVENTS_TOPIC_ARN])
+    assert "StorageClients" in _imports(authorizer[names.ENV_CLIENTS_TABLE])
+    assert set(authorizer) - {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} == {
+        names.ENV_CLIENTS_TABLE
+    }
+    assert "StorageDeliveryLog" in _imports(router[names.ENV_DELIVERY_TABLE])
+    assert router[names.ENV_SMS_TYPE] == "Transactional"
+    assert router[names.ENV_SMS_SENDER_ID] == "CLARION"
+    assert router[names.ENV_CALL_ENABLED] == "true"
+    assert "VoiceOutboundCallFlow" in _imports(router[names.ENV_CONNECT_FLOW_ID])
+    templates = json.dumps(router[names.ENV_EMAIL_TEMPLATES])
+    for kind in ("generic", "critical_result", "appointment_reminder"):
+        assert kind in templates
+
+
+def test_router_consumes_the_alert_queue_with_partial_batch_responses(dev: Synth):
+    (mapping,) = dev.resources("AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] == 10
+    assert "MessagingAlerts" in _imports(props["EventSourceArn"])
+    assert props["ScalingConfig"]["MaximumConcurrency"] == 20
+
+
+ALARMS = {
+    "RouterErrors",
+    "DeadLetters",
+    "DeliveryFailureRate",
+    "FallbackRate",
+    "AlertsUnroutable",
+    "Api5xxRate",
+    "ApiLatencyP99",
+    "LambdaThrottles",
+    "SmsSpendNearLimit",
+}
+
+
+def _alarms(s: Synth) -> dict[str, dict[str, Any]]:
+    out = {}
+    for logical_id, alarm in s.resources("AWS::CloudWatch::Alarm").items():
+        name = next(a for a in ALARMS if logical_id.startswith(f"Monitoring{a}"))
+        out[name] = alarm["Properties"]
+    return out
+
+
+def test_every_alarm_notifies_on_call_and_points_to_the_runbook(dev: Synth):
+    alarms = _alarms(dev)
+    assert set(alarms) == ALARMS
+    for props in alarms.values():
+        assert "MessagingOnCall" in _imports(props["AlarmActions"])
+        assert "docs/runbook.md#" in props["AlarmDescription"]
+
+
+def test_alarm_thresholds(dev: Synth):
+    alarms = _alarms(dev)
+    assert alarms["DeadLetters"]["Threshold"] == 1
+    assert alarms["AlertsUnroutable"]["Threshold"] == 1
+    rate = alarms["DeliveryFailureRate"]
+    assert rate["Threshold"] == 5
+    assert rate["ComparisonOperator"] == "GreaterThanThreshold"
+    expressions = [m.get("Expression") for m in rate["Metrics"] if "Expression" in m]
+    assert expressions == ["IF(attempts > 0, 100 * failures / attempts, 0)"]
+    metric_names = {m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert metric_names == {names.METRIC_DELIVERY_ATTEMPTS, names.METRIC_DELIVERY_FAILURES}
+    assert all(m["MetricStat"]["Period"] == 300 for m in rate["Metrics"] if "MetricStat" in m)
+    assert alarms["SmsSpendNearLimit"]["Threshold"] == 80
+
+
+def test_create_mode_builds_instance_number_queue_and_flow(dev: Synth):
+    assert len(dev.resources("AWS::Connect::Instance")) == 1
+    assert len(dev.resources("AWS::Connect::PhoneNumber")) == 1
+    (queue,) = dev.resources("AWS::Connect::Queue").values()
+    assert "OutboundCallerIdNumberArn" in queue["Properties"]["OutboundCallerConfig"]
+    (flow,) = dev.resources("AWS::Connect::ContactFlow").values()
+    content = json.loads(flow["Properties"]["Content"])
+    types = [a["Type"] for a in content["Actions"]]
+    assert types == ["UpdateContactTextToSpeechVoice", "MessageParticipant", "MessageParticipant", "DisconnectParticipant"]
+    assert all('rate="slow"' in a["Parameters"]["SSML"] for a in content["Actions"] if a["Type"] == "MessageParticipant")
+
+
+def test_existing_mode_adds_only_the_flow_to_the_given_instance(prod_existing: Synth):
+    assert prod_existing.resources("AWS::Connect::Instance") == {}
+    (flow,) = prod_existing.resources("AWS::Connect::ContactFlow").values()
+    assert "11111111-2222-3333-4444-555555555555" in json.dumps(flow["Properties"]["InstanceArn"])
+
+
+def test_off_mode_has_no_call_channel(call_off: Synth):
+    assert call_off.resources("AWS::Connect::ContactFlow") == {}
+    router = _functions(call_off)[names.ROUTER_HANDLER]["Environment"]["Variables"]
+    assert router[names.ENV_CALL_ENABLED] == "false"
+    assert names.ENV_CONNECT_FLOW_ID not in router
+
+
+def test_private_networking_puts_functions_in_isolated_subnets_and_the_dialer_outside(prod: Synth, dev: Synth):
+    functions = _functions(prod)
+    for handler, props in functions.items():
+        if handler == names.DIALER_HANDLER:
+            assert "VpcConfig" not in props
+        else:
+            assert "VpcConfig" in props, handler
+    assert names.ENV_DIALER_FUNCTION in functions[names.ROUTER_HANDLER]["Environment"]["Variables"]
+    assert prod.resources("AWS::EC2::NatGateway") == {}
+    endpoints = [json.dumps(e["Properties"]["ServiceName"]) for e in prod.resources("AWS::EC2::VPCEndpoint").values()]
+    for service in ("sqs", "sns", "email", "lambda", "dynamodb"):
+        assert any(service in e for e in endpoints), service
+    assert all("VpcConfig" not in p for p in _functions(dev).values())
+
+
+def test_ses_templates_and_configuration_set_events(dev: Synth):
+    templates = dev.resources("AWS::SES::Template")
+    assert len(templates) == 3
+    for template in templates.values():
+        t = template["Properties"]["Template"]
+        assert t["SubjectPart"] == "{{subject}}"
+        assert "{{body}}" in t["TextPart"] and "{{body}}" in t["HtmlPart"]
+    (destination,) = dev.resources("AWS::SES::ConfigurationSetEventDestination").values()
+    event = destination["Properties"]["EventDestination"]
+    assert {"delivery", "bounce", "complaint"} <= set(event["MatchingEventTypes"])
+    assert "MessagingAlertEvents" in json.dumps(event["SnsDestination"])
+
+
+def test_code_asset_holds_only_the_lambda_code(dev: Synth, synth_dir):
+    from pathlib import Path
+
+    assets = [p for p in (Path(synth_dir) / "dev").glob("asset.*") if (p / "clarion").is_dir()]
+    assert assets
+    for asset in assets:
+        files = [str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file()]
+        assert all(f.startswith("clarion/") or f == "__init__.py" for f in files), files
+        assert not any("__pycache__" in f or f.startswith("tests") for f in files)
