@@ -14,15 +14,30 @@ CONNECT_MODES = ("create", "existing", "off")
 SMS_TYPES = ("Transactional", "Promotional")
 REMOVAL_POLICIES = ("retain", "destroy")
 # The retention periods CloudWatch Logs accepts.
-LOG_RETENTION_NAMES = dict(
-    zip(
-        (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
-        ("ONE_DAY THREE_DAYS FIVE_DAYS ONE_WEEK TWO_WEEKS ONE_MONTH TWO_MONTHS THREE_MONTHS FOUR_MONTHS FIVE_MONTHS "
-         "SIX_MONTHS ONE_YEAR THIRTEEN_MONTHS EIGHTEEN_MONTHS TWO_YEARS THREE_YEARS FIVE_YEARS SIX_YEARS SEVEN_YEARS "
-         "EIGHT_YEARS NINE_YEARS TEN_YEARS").split(),
-        strict=True,
-    )
-)
+LOG_RETENTION_NAMES = {
+    1: "ONE_DAY",
+    3: "THREE_DAYS",
+    5: "FIVE_DAYS",
+    7: "ONE_WEEK",
+    14: "TWO_WEEKS",
+    30: "ONE_MONTH",
+    60: "TWO_MONTHS",
+    90: "THREE_MONTHS",
+    120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS",
+    180: "SIX_MONTHS",
+    365: "ONE_YEAR",
+    400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS",
+    731: "TWO_YEARS",
+    1096: "THREE_YEARS",
+    1827: "FIVE_YEARS",
+    2192: "SIX_YEARS",
+    2557: "SEVEN_YEARS",
+    2922: "EIGHT_YEARS",
+    3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}
 LOG_RETENTION_DAYS = tuple(LOG_RETENTION_NAMES)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -120,32 +135,53 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
         env_name=env_name,
         sender_email=_matching("sender_email", raw.get("sender_email"), _EMAIL, "an email address"),
         sms_sender_id=_matching(
-            "sms_sender_id", raw.get("sms_sender_id"), _SENDER_ID, "1 to 11 letters or digits, at least one letter",
+            "sms_sender_id",
+            raw.get("sms_sender_id"),
+            _SENDER_ID,
+            "1 to 11 letters or digits, at least one letter",
             optional=True,
         ),
         sms_type=_one_of("sms_type", raw.get("sms_type"), SMS_TYPES),
-        sms_max_price_usd=_matching("sms_max_price_usd", raw.get("sms_max_price_usd"), _PRICE, "a price in USD like 0.50"),
-        sms_monthly_spend_limit_usd=_as_float("sms_monthly_spend_limit_usd", raw.get("sms_monthly_spend_limit_usd"), 1, 1e6),
+        sms_max_price_usd=_matching(
+            "sms_max_price_usd", raw.get("sms_max_price_usd"), _PRICE, "a price in USD like 0.50"
+        ),
+        sms_monthly_spend_limit_usd=_as_float(
+            "sms_monthly_spend_limit_usd", raw.get("sms_monthly_spend_limit_usd"), 1, 1e6
+        ),
         connect_mode=mode,
         connect_instance_id=_matching(
-            "connect_instance_id", raw.get("connect_instance_id"), _CONNECT_ID, "an Amazon Connect instance id (a UUID)",
+            "connect_instance_id",
+            raw.get("connect_instance_id"),
+            _CONNECT_ID,
+            "an Amazon Connect instance id (a UUID)",
             optional=mode != "existing",
         ),
         connect_flow_phone_number=_matching(
-            "connect_flow_phone_number", raw.get("connect_flow_phone_number"), _E164,
-            "a phone number in E.164 form like +442071838750", optional=mode != "existing",
+            "connect_flow_phone_number",
+            raw.get("connect_flow_phone_number"),
+            _E164,
+            "a phone number in E.164 form like +442071838750",
+            optional=mode != "existing",
         ),
         connect_country_code=_matching(
-            "connect_country_code", raw.get("connect_country_code"), re.compile(r"^[A-Z]{2}$"),
+            "connect_country_code",
+            raw.get("connect_country_code"),
+            re.compile(r"^[A-Z]{2}$"),
             "a two-letter ISO country code like US or GB",
         ),
         private_networking=_as_bool("private_networking", raw.get("private_networking")),
-        alarm_email=_matching("alarm_email", raw.get("alarm_email"), _EMAIL, "an email address or empty", optional=True),
-        delivery_log_retention_days=_as_int("delivery_log_retention_days", raw.get("delivery_log_retention_days"), 1, 3650),
+        alarm_email=_matching(
+            "alarm_email", raw.get("alarm_email"), _EMAIL, "an email address or empty", optional=True
+        ),
+        delivery_log_retention_days=_as_int(
+            "delivery_log_retention_days", raw.get("delivery_log_retention_days"), 1, 3650
+        ),
         log_retention_days=_one_of_int("log_retention_days", raw.get("log_retention_days"), LOG_RETENTION_DAYS),
         api_rate_limit=_as_float("api_rate_limit", raw.get("api_rate_limit"), 1, 10000),
         api_burst_limit=_as_int("api_burst_limit", raw.get("api_burst_limit"), 1, 5000),
-        waf_rate_limit_per_5min=_as_int("waf_rate_limit_per_5min", raw.get("waf_rate_limit_per_5min"), 10, 2_000_000_000),
+        waf_rate_limit_per_5min=_as_int(
+            "waf_rate_limit_per_5min", raw.get("waf_rate_limit_per_5min"), 10, 2_000_000_000
+        ),
         removal_policy=_one_of("removal_policy", raw.get("removal_policy"), REMOVAL_POLICIES),
         max_attempts_per_channel=_as_int("max_attempts_per_channel", raw.get("max_attempts_per_channel"), 1, 10),
         powertools_layer_version=_as_int("powertools_layer_version", raw.get("powertools_layer_version"), 1, 10000),

@@ -91,8 +91,9 @@ class ServiceStack(Stack):
             environment={names.ENV_CONTACTS_TABLE: tables.contacts.table_name},
             with_deps=True,
         )
-        self._allow(self.contacts, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-                    [tables.contacts.table_arn])
+        self._allow(
+            self.contacts, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], [tables.contacts.table_arn]
+        )
 
         self.dialer: lambda_.Function | None = None
         router_env = {
@@ -237,6 +238,7 @@ class ServiceStack(Stack):
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
+
 
 def _router_concurrency(reserved: int) -> int:
     """The event source's maximum concurrency: never above the router's reserved concurrency (min 2)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -105,12 +106,12 @@ class Api(Construct):
             schema=apigw.JsonSchema(schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT),
             description="Any JSON object; the handler validates each field",
         )
-        common = {
+        common: dict[str, Any] = {
             "authorizer": authorizer,
             "authorization_type": apigw.AuthorizationType.CUSTOM,
             "request_validator": validator,
         }
-        with_body = {**common, "request_models": {"application/json": json_object}}
+        with_body: dict[str, Any] = {**common, "request_models": {"application/json": json_object}}
         intake = apigw.LambdaIntegration(intake_fn)
         contacts = apigw.LambdaIntegration(contacts_fn)
 
@@ -172,7 +173,9 @@ class Api(Construct):
                 )
             ],
             # Tokens never reach the logs.
-            redacted_fields=[wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"})],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"})
+            ],
         )
         wafv2.CfnWebACLAssociation(
             self, "WafAssociation", resource_arn=self.api.deployment_stage.stage_arn, web_acl_arn=self.web_acl.attr_arn

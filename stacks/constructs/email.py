@@ -15,9 +15,9 @@ TEMPLATES = {
 }
 
 _HTML = (
-    "<!doctype html><html><body style=\"font-family:sans-serif\">"
+    '<!doctype html><html><body style="font-family:sans-serif">'
     "<h2>{{{{subject}}}}</h2><p>{lead}</p><p>{{{{body}}}}</p>"
-    "<p style=\"color:#666\">Sent by Clarion. Open your clinical system for details; "
+    '<p style="color:#666">Sent by Clarion. Open your clinical system for details; '
     "this message carries no patient identifiers.</p></body></html>"
 )
 _TEXT = "{{{{subject}}}}\n\n{lead}\n\n{{{{body}}}}\n\nSent by Clarion. Open your clinical system for details."

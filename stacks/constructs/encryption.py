@@ -22,6 +22,7 @@ class Encryption(Construct):
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         crypto = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        logs_arn = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
         same_account = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -29,11 +30,7 @@ class Encryption(Construct):
                 principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
-                    }
-                },
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arn}},
             )
         )
         self.key.add_to_resource_policy(

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = ROOT / "lambdas"
 DEPS_LAYER_DIR = ROOT / ".build" / "deps-layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-POWERTOOLS_LAYER = "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
+POWERTOOLS_LAYER = (
+    "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
+)
 # Only the code: no tests, caches or requirement files reach the asset.
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "requirements.txt", "**/.pytest_cache", "**/.mypy_cache"]
 # Pure-Python runtime packages copied from the installed environment into Clarion's own layer
@@ -93,7 +95,7 @@ class FunctionFactory(Construct):
         description: str,
         environment: dict[str, str],
         service: str,
-        timeout: Duration = Duration.seconds(10),
+        timeout: Duration | None = None,
         memory_mb: int = 256,
         in_vpc: bool = True,
         with_deps: bool = False,
@@ -109,7 +111,9 @@ class FunctionFactory(Construct):
             removal_policy=RemovalPolicy.RETAIN if d.retain_logs else RemovalPolicy.DESTROY,
         )
         role = ManagedPolicyRole(
-            self, f"{name}Role", principal=iam.ServicePrincipal("lambda.amazonaws.com"),
+            self,
+            f"{name}Role",
+            principal=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Clarion {service} function",
         )
         log_group.grant_write(role)
@@ -140,7 +144,7 @@ class FunctionFactory(Construct):
             code=self._code,
             layers=layers,
             role=role,
-            timeout=timeout,
+            timeout=timeout or Duration.seconds(10),
             memory_size=memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,

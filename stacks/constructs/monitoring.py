@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
@@ -23,7 +24,7 @@ class Watched:
     api: apigw.RestApi
     stage: str
     router: lambda_.IFunction
-    functions: list[lambda_.IFunction]
+    functions: Sequence[lambda_.IFunction]
     queue: sqs.IQueue
     dead_letters: sqs.IQueue
     on_call: sns.ITopic
@@ -59,7 +60,9 @@ class Monitoring(Construct):
         )
         self._alarm(
             "DeadLetters",
-            w.dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
+            w.dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
             threshold=1,
             what="Alerts reached the dead-letter queue and will not be retried",
             anchor="dead-letter-queue-not-empty",
@@ -106,10 +109,20 @@ class Monitoring(Construct):
             cw.MathExpression(
                 expression="IF(requests > 0, 100 * errors / requests, 0)",
                 using_metrics={
-                    "errors": cw.Metric(namespace="AWS/ApiGateway", metric_name="5XXError", dimensions_map=api_dims,
-                                        statistic="Sum", period=FIVE_MINUTES),
-                    "requests": cw.Metric(namespace="AWS/ApiGateway", metric_name="Count", dimensions_map=api_dims,
-                                          statistic="Sum", period=FIVE_MINUTES),
+                    "errors": cw.Metric(
+                        namespace="AWS/ApiGateway",
+                        metric_name="5XXError",
+                        dimensions_map=api_dims,
+                        statistic="Sum",
+                        period=FIVE_MINUTES,
+                    ),
+                    "requests": cw.Metric(
+                        namespace="AWS/ApiGateway",
+                        metric_name="Count",
+                        dimensions_map=api_dims,
+                        statistic="Sum",
+                        period=FIVE_MINUTES,
+                    ),
                 },
                 period=FIVE_MINUTES,
                 label="API 5xx rate (%)",
@@ -121,8 +134,13 @@ class Monitoring(Construct):
         )
         self._alarm(
             "ApiLatencyP99",
-            cw.Metric(namespace="AWS/ApiGateway", metric_name="Latency", dimensions_map=api_dims, statistic="p99",
-                      period=FIVE_MINUTES),
+            cw.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name="Latency",
+                dimensions_map=api_dims,
+                statistic="p99",
+                period=FIVE_MINUTES,
+            ),
             threshold=2000,
             what="API p99 latency above 2 s over 5 minutes",
             anchor="api-p99-latency",
@@ -133,7 +151,8 @@ class Monitoring(Construct):
             cw.MathExpression(
                 expression=" + ".join(f"t{i}" for i in range(len(w.functions))),
                 using_metrics={
-                    f"t{i}": fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum") for i, fn in enumerate(w.functions)
+                    f"t{i}": fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum")
+                    for i, fn in enumerate(w.functions)
                 },
                 period=FIVE_MINUTES,
                 label="Throttled invocations (all Clarion functions)",
@@ -144,8 +163,9 @@ class Monitoring(Construct):
         )
         self._alarm(
             "SmsSpendNearLimit",
-            cw.Metric(namespace="AWS/SNS", metric_name="SMSMonthToDateSpentUSD", statistic="Maximum",
-                      period=Duration.hours(1)),
+            cw.Metric(
+                namespace="AWS/SNS", metric_name="SMSMonthToDateSpentUSD", statistic="Maximum", period=Duration.hours(1)
+            ),
             threshold=round(0.8 * w.sms_spend_limit_usd, 2),
             what=f"SMS spend this month passed 80% of the {w.sms_spend_limit_usd:g} USD limit",
             anchor="sms-spend-near-limit",
@@ -185,23 +205,37 @@ class Monitoring(Construct):
             cw.GraphWidget(
                 title="1. API: requests and errors",
                 left=[
-                    cw.Metric(namespace="AWS/ApiGateway", metric_name=m, dimensions_map=api_dims, statistic="Sum",
-                              period=FIVE_MINUTES)
+                    cw.Metric(
+                        namespace="AWS/ApiGateway",
+                        metric_name=m,
+                        dimensions_map=api_dims,
+                        statistic="Sum",
+                        period=FIVE_MINUTES,
+                    )
                     for m in ("Count", "4XXError", "5XXError")
                 ],
             ),
             cw.GraphWidget(
                 title="2. Accepted alerts and queue depth",
                 left=[
-                    cw.Metric(namespace=names.METRICS_NAMESPACE, metric_name=names.METRIC_ALERTS_ACCEPTED,
-                              dimensions_map={"service": names.SERVICE_INTAKE}, statistic="Sum", period=FIVE_MINUTES)
+                    cw.Metric(
+                        namespace=names.METRICS_NAMESPACE,
+                        metric_name=names.METRIC_ALERTS_ACCEPTED,
+                        dimensions_map={"service": names.SERVICE_INTAKE},
+                        statistic="Sum",
+                        period=FIVE_MINUTES,
+                    )
                 ],
                 right=[w.queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES)],
             ),
             cw.GraphWidget(
                 title="3. Delivery attempts, successes, failures",
-                left=[attempts, _router_metric(names.METRIC_DELIVERY_SUCCESSES), failures,
-                      _router_metric(names.METRIC_FALLBACKS)],
+                left=[
+                    attempts,
+                    _router_metric(names.METRIC_DELIVERY_SUCCESSES),
+                    failures,
+                    _router_metric(names.METRIC_FALLBACKS),
+                ],
             ),
             cw.GraphWidget(
                 title="4. Unroutable alerts and dead letters",
@@ -210,8 +244,10 @@ class Monitoring(Construct):
             ),
             cw.GraphWidget(
                 title="5. Accept-to-delivered latency (ms)",
-                left=[_router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p50"),
-                      _router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p99")],
+                left=[
+                    _router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p50"),
+                    _router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p99"),
+                ],
             ),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24),
         )

@@ -43,7 +43,9 @@ class Network(Construct):
         )
         flow_logs = logs.LogGroup(self, "FlowLogs", encryption_key=key, retention=log_retention)
         flow_role = ManagedPolicyRole(
-            self, "FlowLogRole", principal=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
+            self,
+            "FlowLogRole",
+            principal=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
             description="Clarion VPC flow logs",
         )
         self.vpc.add_flow_log(
@@ -53,11 +55,17 @@ class Network(Construct):
         )
         # Isolated subnets have no route out, so outbound traffic can only reach the endpoints below.
         self.functions_sg = ec2.SecurityGroup(
-            self, "FunctionsSg", vpc=self.vpc, description="Clarion functions (isolated subnets, endpoints only)",
+            self,
+            "FunctionsSg",
+            vpc=self.vpc,
+            description="Clarion functions (isolated subnets, endpoints only)",
             allow_all_outbound=True,
         )
         endpoint_sg = ec2.SecurityGroup(
-            self, "EndpointsSg", vpc=self.vpc, description="Clarion VPC endpoints: HTTPS in from the functions",
+            self,
+            "EndpointsSg",
+            vpc=self.vpc,
+            description="Clarion VPC endpoints: HTTPS in from the functions",
             allow_all_outbound=False,
         )
         endpoint_sg.add_ingress_rule(self.functions_sg, ec2.Port.tcp(443), "HTTPS from Clarion functions")
@@ -65,7 +73,11 @@ class Network(Construct):
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         for name, service in INTERFACE_ENDPOINTS.items():
             self.endpoints[name] = self.vpc.add_interface_endpoint(
-                name, service=service, subnets=subnets, security_groups=[endpoint_sg], private_dns_enabled=True,
+                name,
+                service=service,
+                subnets=subnets,
+                security_groups=[endpoint_sg],
+                private_dns_enabled=True,
                 open=False,
             )
         dynamodb = self.vpc.add_gateway_endpoint(
@@ -84,4 +96,3 @@ class Network(Construct):
     @property
     def sns_endpoint_id(self) -> str:
         return self.endpoints["Sns"].vpc_endpoint_id
-

@@ -48,7 +48,9 @@ class Storage(Construct):
             "AWS Backup's own service-role policy, maintained by AWS for the backup service to snapshot the tables.",
         )
 
-    def _table(self, name: str, pk: ddb.Attribute, sort: ddb.Attribute | None = None, ttl: str | None = None) -> ddb.Table:
+    def _table(
+        self, name: str, pk: ddb.Attribute, sort: ddb.Attribute | None = None, ttl: str | None = None
+    ) -> ddb.Table:
         return ddb.Table(
             self,
             name,

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from aws_cdk import Aws, Fn, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_connect as connect
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.compliance import acknowledge
@@ -44,7 +44,11 @@ class Voice(Construct):
             self.instance_arn = instance.attr_arn
             self.instance_id = instance.attr_id
             number = connect.CfnPhoneNumber(
-                self, "PhoneNumber", target_arn=self.instance_arn, country_code=country_code, type="DID",
+                self,
+                "PhoneNumber",
+                target_arn=self.instance_arn,
+                country_code=country_code,
+                type="DID",
                 description="Clarion outbound alert calls",
             )
             self.source_phone = number.attr_address

@@ -126,7 +126,9 @@ def test_every_log_group_is_encrypted_with_our_key_and_has_retention(any_config:
 
 
 def test_every_route_needs_the_lambda_authorizer(dev: Synth):
-    methods = [m for m in dev.resources("AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] != "OPTIONS"]
+    methods = [
+        m for m in dev.resources("AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] != "OPTIONS"
+    ]
     routes = set()
     for method in methods:
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"

@@ -126,8 +126,15 @@ def test_create_mode_builds_instance_number_queue_and_flow(dev: Synth):
     (flow,) = dev.resources("AWS::Connect::ContactFlow").values()
     content = json.loads(flow["Properties"]["Content"])
     types = [a["Type"] for a in content["Actions"]]
-    assert types == ["UpdateContactTextToSpeechVoice", "MessageParticipant", "MessageParticipant", "DisconnectParticipant"]
-    assert all('rate="slow"' in a["Parameters"]["SSML"] for a in content["Actions"] if a["Type"] == "MessageParticipant")
+    assert types == [
+        "UpdateContactTextToSpeechVoice",
+        "MessageParticipant",
+        "MessageParticipant",
+        "DisconnectParticipant",
+    ]
+    assert all(
+        'rate="slow"' in a["Parameters"]["SSML"] for a in content["Actions"] if a["Type"] == "MessageParticipant"
+    )
 
 
 def test_existing_mode_adds_only_the_flow_to_the_given_instance(prod_existing: Synth):

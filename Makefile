@@ -1,0 +1,55 @@
+# Clarion's front door. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := true
+STAMP := $(VENV)/.installed
+
+.PHONY: help install synth lint-templates lint typecheck test test-unit test-integration test-infra openapi clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt package.json
+	@echo "==> Creating the virtual environment and installing pinned dependencies"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@echo "==> Installing the pinned AWS CDK CLI"
+	npm install --no-audit --no-fund --silent
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned Python and npm dependencies
+
+synth: $(STAMP) ## Synthesize every stack into cdk.out with the compliance packs (ENV=dev|prod)
+	rm -rf cdk.out
+	npx cdk synth --quiet -c env=$(or $(ENV),dev)
+	$(BIN)/cfn-lint -- cdk.out/*.template.json
+	@echo "==> cdk.out: zero unacknowledged findings, zero cfn-lint errors"
+
+lint: $(STAMP) ## ruff (lint and format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy on lambdas/ (as the Lambda sees it) and on the CDK app
+	cd lambdas && ../$(BIN)/mypy --config-file ../pyproject.toml -p clarion
+	$(BIN)/mypy app.py stacks clarion_local
+
+test: lint typecheck $(STAMP) ## Run every offline test (unit, integration, infra) with coverage on lambdas/
+	$(BIN)/python -m pytest tests --cov --cov-report=term
+
+test-unit: $(STAMP) ## Unit tests only
+	$(BIN)/python -m pytest tests/unit -q
+
+test-integration: $(STAMP) ## Integration tests only (handlers against moto)
+	$(BIN)/python -m pytest tests/integration -q
+
+test-infra: $(STAMP) ## Infrastructure tests only (CDK assertions and compliance gate)
+	$(BIN)/python -m pytest tests/infra -q
+
+openapi: $(STAMP) ## Regenerate docs/openapi.json from the code
+	$(BIN)/python -m tools.openapi
+
+clean: ## Remove build output (keeps .venv)
+	rm -rf cdk.out .build .pytest_cache .mypy_cache .ruff_cache .coverage
