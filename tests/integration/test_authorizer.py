@@ -7,7 +7,7 @@ import pytest
 
 from clarion.adapters.clients_repo import ClientsRepo
 from clarion.domain import tokens
-from clarion.domain.errors import TooManyTokens
+from clarion.domain.errors import ConcurrentChange, TooManyTokens
 from clarion.domain.tokens import Scope
 from clarion.handlers import authorizer
 from tests.integration.api_events import FakeContext
@@ -78,3 +78,20 @@ def test_admin_token_is_not_allowed_to_send_alerts(repo: ClientsRepo) -> None:
     routes = allowed(issued.token)
     # Then only the contacts routes are allowed
     assert routes == [f"{BASE}/PUT/contacts/*", f"{BASE}/GET/contacts/*", f"{BASE}/DELETE/contacts/*"]
+
+
+def test_a_concurrent_change_to_the_same_client_is_refused_not_lost(
+    repo: ClientsRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an operator read lab-system's tokens just before another operator added one
+    issue(repo, "lab-system", Scope.ALERTS)
+    stale = repo._item("lab-system")
+    issue(repo, "lab-system", Scope.ALERTS)
+    repo.revoke_token("lab-system", repo.tokens_of("lab-system")[0].token_id)
+    monkeypatch.setattr(repo, "_item", lambda client_id: stale)
+    # When the first operator writes from the stale read
+    # Then the write is refused, and the other operator's token is kept
+    with pytest.raises(ConcurrentChange, match="try again"):
+        issue(repo, "lab-system", Scope.ALERTS)
+    monkeypatch.undo()
+    assert len(repo.tokens_of("lab-system")) == 1

@@ -128,3 +128,23 @@ def test_unknown_route_is_404_in_the_error_format(clarion: Any) -> None:
     # Then the answer is 404 in the error format
     assert status == 404
     assert answer["error"]["code"] == "not_found"
+
+
+def test_oversized_contact_body_is_413(clarion: Any) -> None:
+    # Given a contact body over 16 KiB
+    event = api_event("PUT", "/contacts/C-1", {**ALICE, "name": "n" * 17000}, scopes="admin")
+    # When it is put
+    status, answer = call(handler, event)
+    # Then 413 payload_too_large and nothing stored
+    assert status == 413
+    assert answer["error"]["code"] == "payload_too_large"
+    assert "Item" not in clarion.table("CONTACTS_TABLE").get_item(Key={"contact_id": "C-1"})
+
+
+def test_contact_body_that_is_a_list_is_refused(clarion: Any) -> None:
+    # Given a JSON array holding a valid contact
+    # When it is put
+    status, answer = put("C-1", [ALICE])
+    # Then 400 invalid_body: the body must be an object
+    assert status == 400
+    assert answer["error"]["code"] == "invalid_body"
