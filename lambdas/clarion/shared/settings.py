@@ -39,6 +39,7 @@ class Settings:
     connect_instance_id: str | None
     connect_flow_id: str | None
     connect_source_phone: str | None
+    dialer_function: str | None
     delivery_retention_days: int
     max_attempts_per_channel: int
 
@@ -63,6 +64,7 @@ def settings() -> Settings:
         connect_instance_id=env(names.ENV_CONNECT_INSTANCE_ID) or None,
         connect_flow_id=env(names.ENV_CONNECT_FLOW_ID) or None,
         connect_source_phone=env(names.ENV_CONNECT_SOURCE_PHONE) or None,
+        dialer_function=env(names.ENV_DIALER_FUNCTION) or None,
         delivery_retention_days=int(env(names.ENV_DELIVERY_RETENTION_DAYS) or "90"),
         max_attempts_per_channel=int(env(names.ENV_MAX_ATTEMPTS_PER_CHANNEL) or "3"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clarion.adapters import dialer
 from clarion.adapters.channels.base import Delivery, SendError, attempt_token
 from clarion.domain import messages
 from clarion.domain.models import Channel
@@ -17,7 +18,7 @@ class CallAdapter:
         if not (config.connect_instance_id and config.connect_flow_id and config.connect_source_phone):
             raise SendError(retryable=False, code="CallNotConfigured")
         alert = delivery.alert
-        response = clients.client("connect").start_outbound_voice_contact(
+        request = dict(
             InstanceId=config.connect_instance_id,
             ContactFlowId=config.connect_flow_id,
             SourcePhoneNumber=config.connect_source_phone,
@@ -31,4 +32,7 @@ class CallAdapter:
                 "priority": alert.priority.value,
             },
         )
+        if config.dialer_function:
+            return dialer.start_call(config.dialer_function, request)
+        response = clients.client("connect").start_outbound_voice_contact(**request)
         return str(response["ContactId"])
