@@ -132,9 +132,8 @@ def test_create_mode_builds_instance_number_queue_and_flow(dev: Synth):
         "MessageParticipant",
         "DisconnectParticipant",
     ]
-    assert all(
-        'rate="slow"' in a["Parameters"]["SSML"] for a in content["Actions"] if a["Type"] == "MessageParticipant"
-    )
+    spoken = [a["Parameters"]["SSML"] for a in content["Actions"] if a["Type"] == "MessageParticipant"]
+    assert spoken == ["$.Attributes.message_ssml"] * 2  # the router's slowed, escaped SSML, said twice
 
 
 def test_existing_mode_adds_only_the_flow_to_the_given_instance(prod_existing: Synth):
