@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
+# `npx cdk` runs `python3 app.py` (cdk.json): use the project environment's interpreter.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
 .PHONY: help install synth lint-templates lint typecheck test test-unit test-integration test-infra openapi clean
