@@ -33,30 +33,19 @@ class Encryption(Construct):
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arn}},
             )
         )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToNotifyEncryptedTopics",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=crypto,
-                resources=["*"],
-                conditions=same_account,
+        # Services that encrypt or decrypt on this account's behalf: alarms and SES events publishing
+        # to the encrypted topics, SNS and SQS themselves.
+        for sid, services in (
+            ("AllowCloudWatchAlarmsToNotifyEncryptedTopics", ["cloudwatch.amazonaws.com"]),
+            ("AllowSesEventsToEncryptedTopic", ["ses.amazonaws.com"]),
+            ("AllowSnsAndSqsServiceUse", ["sns.amazonaws.com", "sqs.amazonaws.com"]),
+        ):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(s) for s in services],
+                    actions=crypto,
+                    resources=["*"],
+                    conditions=same_account,
+                )
             )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowSesEventsToEncryptedTopic",
-                principals=[iam.ServicePrincipal("ses.amazonaws.com")],
-                actions=crypto,
-                resources=["*"],
-                conditions=same_account,
-            )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowSnsAndSqsServiceUse",
-                principals=[iam.ServicePrincipal("sns.amazonaws.com"), iam.ServicePrincipal("sqs.amazonaws.com")],
-                actions=crypto,
-                resources=["*"],
-                conditions=same_account,
-            )
-        )

@@ -42,6 +42,22 @@ def _router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
     )
 
 
+def _api_metric(name: str, dims: dict[str, str], statistic: str = "Sum") -> cw.Metric:
+    return cw.Metric(
+        namespace="AWS/ApiGateway", metric_name=name, dimensions_map=dims, statistic=statistic, period=FIVE_MINUTES
+    )
+
+
+def _percent(part: str, part_metric: cw.IMetric, whole: str, whole_metric: cw.IMetric, label: str) -> cw.MathExpression:
+    """100 * part / whole over five minutes, 0 when nothing happened."""
+    return cw.MathExpression(
+        expression=f"IF({whole} > 0, 100 * {part} / {whole}, 0)",
+        using_metrics={whole: whole_metric, part: part_metric},
+        period=FIVE_MINUTES,
+        label=label,
+    )
+
+
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, watched: Watched) -> None:
         super().__init__(scope, construct_id)
@@ -72,12 +88,7 @@ class Monitoring(Construct):
         failures = _router_metric(names.METRIC_DELIVERY_FAILURES)
         self._alarm(
             "DeliveryFailureRate",
-            cw.MathExpression(
-                expression="IF(attempts > 0, 100 * failures / attempts, 0)",
-                using_metrics={"attempts": attempts, "failures": failures},
-                period=FIVE_MINUTES,
-                label="Delivery failure rate (%)",
-            ),
+            _percent("failures", failures, "attempts", attempts, "Delivery failure rate (%)"),
             threshold=5,
             what="More than 5% of delivery attempts failed over 5 minutes",
             anchor="delivery-failure-rate",
@@ -85,12 +96,7 @@ class Monitoring(Construct):
         )
         self._alarm(
             "FallbackRate",
-            cw.MathExpression(
-                expression="IF(attempts > 0, 100 * fallbacks / attempts, 0)",
-                using_metrics={"attempts": attempts, "fallbacks": _router_metric(names.METRIC_FALLBACKS)},
-                period=FIVE_MINUTES,
-                label="Fallback rate (%)",
-            ),
+            _percent("fallbacks", _router_metric(names.METRIC_FALLBACKS), "attempts", attempts, "Fallback rate (%)"),
             threshold=10,
             what="More than 10% of delivery attempts fell back to the next channel over 5 minutes",
             anchor="fallback-rate",
@@ -106,26 +112,12 @@ class Monitoring(Construct):
         )
         self._alarm(
             "Api5xxRate",
-            cw.MathExpression(
-                expression="IF(requests > 0, 100 * errors / requests, 0)",
-                using_metrics={
-                    "errors": cw.Metric(
-                        namespace="AWS/ApiGateway",
-                        metric_name="5XXError",
-                        dimensions_map=api_dims,
-                        statistic="Sum",
-                        period=FIVE_MINUTES,
-                    ),
-                    "requests": cw.Metric(
-                        namespace="AWS/ApiGateway",
-                        metric_name="Count",
-                        dimensions_map=api_dims,
-                        statistic="Sum",
-                        period=FIVE_MINUTES,
-                    ),
-                },
-                period=FIVE_MINUTES,
-                label="API 5xx rate (%)",
+            _percent(
+                "errors",
+                _api_metric("5XXError", api_dims),
+                "requests",
+                _api_metric("Count", api_dims),
+                "API 5xx rate (%)",
             ),
             threshold=1,
             what="More than 1% of API requests failed with a 5xx over 5 minutes",
@@ -134,13 +126,7 @@ class Monitoring(Construct):
         )
         self._alarm(
             "ApiLatencyP99",
-            cw.Metric(
-                namespace="AWS/ApiGateway",
-                metric_name="Latency",
-                dimensions_map=api_dims,
-                statistic="p99",
-                period=FIVE_MINUTES,
-            ),
+            _api_metric("Latency", api_dims, "p99"),
             threshold=2000,
             what="API p99 latency above 2 s over 5 minutes",
             anchor="api-p99-latency",
@@ -204,16 +190,7 @@ class Monitoring(Construct):
         dashboard.add_widgets(
             cw.GraphWidget(
                 title="1. API: requests and errors",
-                left=[
-                    cw.Metric(
-                        namespace="AWS/ApiGateway",
-                        metric_name=m,
-                        dimensions_map=api_dims,
-                        statistic="Sum",
-                        period=FIVE_MINUTES,
-                    )
-                    for m in ("Count", "4XXError", "5XXError")
-                ],
+                left=[_api_metric(m, api_dims) for m in ("Count", "4XXError", "5XXError")],
             ),
             cw.GraphWidget(
                 title="2. Accepted alerts and queue depth",

@@ -135,9 +135,12 @@ def _query_all(key: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def list_attempts(alert: Alert) -> list[Attempt]:
-    items = _query_all(alert.key)
+def _attempts(items: list[dict[str, Any]]) -> list[Attempt]:
     return sorted((_attempt_from_item(i) for i in items if i["sk"].startswith(ATTEMPT_PREFIX)), key=lambda a: a.attempt)
+
+
+def list_attempts(alert: Alert) -> list[Attempt]:
+    return _attempts(_query_all(alert.key))
 
 
 def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
@@ -146,9 +149,6 @@ def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
     head = next((i for i in items if i["sk"] == ALERT_SK), None)
     if head is None:
         return None
-    attempts = sorted(
-        (_attempt_from_item(i) for i in items if i["sk"].startswith(ATTEMPT_PREFIX)), key=lambda a: a.attempt
-    )
     return AlertRecord(
         client_id=head["client_id"],
         message_id=head["message_id"],
@@ -159,5 +159,5 @@ def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
         status=AlertStatus(head["status"]),
         accepted_at=head["accepted_at"],
         updated_at=head["updated_at"],
-        attempts=attempts,
+        attempts=_attempts(items),
     )
