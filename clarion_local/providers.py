@@ -73,6 +73,7 @@ class ProviderBridge:
     faults: list[Fault] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _attached: list[Any] = field(default_factory=list)
 
     # --- faults -----------------------------------------------------------------------
     def add_fault(self, channel: str, mode: str, count: int | None = None, seconds: float | None = None) -> Fault:
@@ -95,7 +96,18 @@ class ProviderBridge:
         with self._lock:
             self.faults.clear()
 
-    def _take_fault(self, channel: str) -> Fault | None:
+    def note_failure(self, channel: str, mode: str, code: str) -> None:
+        with self._lock:
+            self.failures.append({"channel": channel, "mode": mode, "code": code, "at": datetime.now(UTC).isoformat()})
+
+    def reset(self) -> None:
+        """Forget every recorded message, failure and fault."""
+        with self._lock:
+            self.outbox.clear()
+            self.failures.clear()
+            self.faults.clear()
+
+    def take_fault(self, channel: str) -> Fault | None:
         with self._lock:
             self.faults = [f for f in self.faults if f.active()]
             for fault in self.faults:
@@ -107,7 +119,10 @@ class ProviderBridge:
 
     # --- wiring -----------------------------------------------------------------------
     def attach(self, client: Any) -> None:
-        """Hook one boto3 client (connect, sns or ses)."""
+        """Hook one boto3 client (connect, sns or ses); hooking the same client again does nothing."""
+        if any(c is client for c in self._attached):
+            return
+        self._attached.append(client)
         service = client.meta.service_model.service_name
         for channel, (svc, operation) in _OPERATIONS.items():
             if svc != service:
@@ -126,16 +141,15 @@ class ProviderBridge:
             params = context.get("clarion_params", {})
             if channel == "sms" and "PhoneNumber" not in params:
                 return None  # a topic publish, not an SMS
-            fault = self._take_fault(channel)
+            fault = self.take_fault(channel)
             if fault is not None:
                 status, code, message = _ERRORS[channel][fault.mode]
-                with self._lock:
-                    self.failures.append({"channel": channel, "mode": fault.mode, "code": code})
+                self.note_failure(channel, fault.mode, code)
                 body = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
                 return _Http(status), body
             if channel == "call":
                 contact_id = str(uuid.uuid5(uuid.NAMESPACE_URL, params.get("ClientToken", str(uuid.uuid4()))))
-                self._record(channel, params, contact_id)
+                self.record(channel, params, contact_id)
                 return _Http(200), {"ContactId": contact_id, "ResponseMetadata": {"HTTPStatusCode": 200}}
             return None
 
@@ -148,11 +162,11 @@ class ProviderBridge:
                 return  # calls are answered and recorded in before-call; topic publishes are not SMS
             if getattr(http_response, "status_code", 500) >= 300:
                 return
-            self._record(channel, params, parsed.get("MessageId"))
+            self.record(channel, params, parsed.get("MessageId"))
 
         return handler
 
-    def _record(self, channel: str, params: dict[str, Any], provider_id: str | None) -> None:
+    def record(self, channel: str, params: dict[str, Any], provider_id: str | None) -> None:
         entry: dict[str, Any] = {"channel": channel, "at": datetime.now(UTC).isoformat(), "provider_id": provider_id}
         if channel == "call":
             attributes = params.get("Attributes", {})
@@ -178,6 +192,11 @@ class ProviderBridge:
             )
         with self._lock:
             self.outbox.append(entry)
+
+
+def error_for(channel: str, mode: str) -> tuple[int, str, str]:
+    """(HTTP status, error code, message) the real provider answers for `mode`."""
+    return _ERRORS[channel][mode]
 
 
 def _int(value: Any) -> int | None:

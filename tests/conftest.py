@@ -1,6 +1,9 @@
-"""Shared test set-up: never reach AWS, whatever the developer's shell holds."""
+"""Shared test set-up: never reach AWS, whatever the developer's shell holds; one synthesized dev assembly."""
 
 import os
+from pathlib import Path
+
+import pytest
 
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
@@ -15,3 +18,16 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdk")
+
+
+@pytest.fixture(scope="session")
+def dev(synth_dir: Path):  # type: ignore[no-untyped-def]
+    """The dev configuration, synthesized once with the compliance packs (templates and cloud assembly)."""
+    from tests.synth import synth_config
+
+    return synth_config("dev", str(synth_dir))

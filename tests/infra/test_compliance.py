@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aws_cdk import aws_sqs as sqs
 
-from tests.infra.conftest import CONFIGS, Synth, synth
+from tests.synth import CONFIGS, Synth, synth
 
 
 def _violations(report: dict) -> list[str]:

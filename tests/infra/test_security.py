@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.infra.conftest import Synth
+from tests.synth import Synth
 
 
 def _key_ref(value: Any) -> str:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from lambdas.clarion import names
-from tests.infra.conftest import Synth
+from tests.synth import Synth
 
 
 def _functions(s: Synth) -> dict[str, dict[str, Any]]:

@@ -1,8 +1,9 @@
 """Integration fixtures: the handlers run in-process against moto.
 
-`clarion` builds the tables, queues, topic and SES templates in moto, sets the environment the
-stack would set, and hooks the handlers' clients to the provider bridge (Connect answered and
-recorded, provider faults injectable).
+`clarion` deploys the synthesized dev assembly into moto's CloudFormation (`clarion_local.stack`), so
+the tables, queues, topics and SES templates are exactly the ones the template defines; it sets the
+environment the template gives the functions, and hooks the handlers' clients to the provider bridge
+(Connect answered and recorded, provider faults injectable).
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from moto import mock_aws
 
 from clarion import names
 from clarion.shared import clients, settings
+from clarion_local import stack
 from clarion_local.providers import ProviderBridge
-from tests.integration import resources
-
-SENDER = "alerts@clarion.example.org"
+from tests.synth import Synth
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Clarion:
     env: dict[str, str]
     events_queue_url: str
     dlq_url: str
+    deployment: stack.Deployment
     _seen_events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -69,17 +70,68 @@ class Clarion:
                 sqs.delete_message(QueueUrl=self.events_queue_url, ReceiptHandle=m["ReceiptHandle"])
 
 
-@pytest.fixture
-def clarion(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clarion]:
+def function_environment(deployment: stack.Deployment) -> dict[str, str]:
+    """The application variables of every deployed function (they agree wherever they overlap)."""
+    env: dict[str, str] = {}
+    for function in deployment.functions.values():
+        for key, value in function.environment.items():
+            if key.startswith("POWERTOOLS_"):
+                continue
+            assert env.setdefault(key, value) == value, f"functions disagree on {key}"
+    return env
+
+
+def capture_events(topic_arn: str) -> str:
+    """A queue subscribed to the alert-events topic, so tests can read what was published."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="test-events-capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    deployment: stack.Deployment
+    env: dict[str, str]
+    events_queue_url: str
+    bridge: ProviderBridge
+
+
+@pytest.fixture(scope="package")
+def deployed(dev: Synth) -> Iterator[Deployed]:
+    """The dev assembly deployed into moto once for the suite (a deploy takes about a second)."""
     with mock_aws():
-        env, events_queue_url, dlq_url = resources.create_all(sender=SENDER)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        settings.settings.cache_clear()
+        deployment = stack.deploy(boto3.session.Session(), dev.assembly)
+        env = function_environment(deployment)
+        yield Deployed(deployment, env, capture_events(env[names.ENV_EVENTS_TOPIC_ARN]), ProviderBridge())
         clients.reset()
-        bridge = ProviderBridge()
-        for service in ("connect", "sns", "ses"):
-            bridge.attach(clients.client(service))
-        yield Clarion(bridge=bridge, env=env, events_queue_url=events_queue_url, dlq_url=dlq_url)
-        settings.settings.cache_clear()
-        clients.reset()
+
+
+def wipe() -> None:
+    """Empty every table and queue, so each test starts from the freshly deployed state."""
+    ddb = boto3.client("dynamodb")
+    for table in ddb.list_tables()["TableNames"]:
+        keys = [k["AttributeName"] for k in ddb.describe_table(TableName=table)["Table"]["KeySchema"]]
+        for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=", ".join(keys)):
+            for item in page["Items"]:
+                ddb.delete_item(TableName=table, Key=item)
+    sqs = boto3.client("sqs")
+    for url in sqs.list_queues().get("QueueUrls", []):
+        sqs.purge_queue(QueueUrl=url)  # moto's once-a-minute purge limit is lifted for the suite
+
+
+@pytest.fixture
+def clarion(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[Clarion]:
+    monkeypatch.setenv("MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR", "false")
+    wipe()
+    for key, value in deployed.env.items():
+        monkeypatch.setenv(key, value)
+    settings.settings.cache_clear()
+    bridge = deployed.bridge
+    bridge.reset()
+    for service in ("connect", "sns", "ses"):
+        bridge.attach(clients.client(service))  # the handlers' clients live as long as the deployment
+    dlq_url = deployed.deployment.output("DeadLetterQueueUrl")
+    yield Clarion(bridge, deployed.env, deployed.events_queue_url, dlq_url, deployed.deployment)
+    settings.settings.cache_clear()

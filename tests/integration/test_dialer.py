@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
@@ -41,7 +42,7 @@ class _Context:
 
 
 @pytest.fixture
-def through_dialer(clarion: Any, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def through_dialer(clarion: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """Route Lambda Invoke of the dialer to the real dialer handler, in-process (moto runs no Lambda code)."""
     monkeypatch.setenv(names.ENV_DIALER_FUNCTION, "clarion-dialer")
     settings.settings.cache_clear()
@@ -60,7 +61,9 @@ def through_dialer(clarion: Any, monkeypatch: pytest.MonkeyPatch) -> list[dict[s
     events = clients.client("lambda").meta.events
     events.register("before-parameter-build.lambda.Invoke", stash)
     events.register("before-call.lambda.Invoke", invoke)
-    return invocations
+    yield invocations
+    events.unregister("before-parameter-build.lambda.Invoke", stash)
+    events.unregister("before-call.lambda.Invoke", invoke)
 
 
 def test_call_goes_through_the_dialer_and_reaches_connect(clarion, through_dialer):
@@ -116,11 +119,13 @@ def test_a_crashed_dialer_is_a_retryable_failure(clarion, monkeypatch):
     def crashed(**_: Any) -> Any:
         return _Http(), {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(b"{}")}
 
-    clients.client("lambda").meta.events.register("before-call.lambda.Invoke", crashed)
+    events = clients.client("lambda").meta.events
+    events.register("before-call.lambda.Invoke", crashed)
 
     # When a call is sent
     with pytest.raises(SendError) as error:
         channels.send(Channel.CALL, ALERT, CONTACT, 1)
+    events.unregister("before-call.lambda.Invoke", crashed)
 
     # Then the router will retry it
     assert error.value.retryable is True

@@ -109,18 +109,9 @@ def test_bad_client_id_is_refused(clarion: Any, capsys: Any) -> None:
 
 
 def test_table_is_read_from_the_stack_outputs(clarion: Any, capsys: Any) -> None:
-    # Given a deployed stack whose ClientsTable output names the table
-    boto3.client("cloudformation").create_stack(
-        StackName="clarion-service",
-        TemplateBody=json.dumps(
-            {
-                "Resources": {"Handle": {"Type": "AWS::SNS::Topic"}},
-                "Outputs": {"ClientsTable": {"Value": clarion.env["CLIENTS_TABLE"]}},
-            }
-        ),
-    )
+    # Given the deployed data stack, whose ClientsTable output names the table
     # When a token is created naming the stack
-    code, _, _ = run(capsys, "create", "--client", "ehr", "--scope", "alerts", "--stack", "clarion-service")
+    code, _, _ = run(capsys, "create", "--client", "ehr", "--scope", "alerts", "--stack", "Clarion-dev-Data")
     # Then it lands in that table
     assert code == 0
     assert ClientsRepo(clarion.env["CLIENTS_TABLE"]).tokens_of("ehr")

@@ -31,8 +31,9 @@ def _to_map(token: StoredToken) -> dict[str, Any]:
 
 
 class ClientsRepo:
-    def __init__(self, table_name: str) -> None:
-        self._table = clients.dynamodb_table(table_name)
+    def __init__(self, table_name: str, table: Any = None) -> None:
+        """`table`: a boto3 Table to use instead of the shared client's (operator tools bring their own)."""
+        self._table = table if table is not None else clients.dynamodb_table(table_name)
 
     @classmethod
     def from_settings(cls) -> ClientsRepo:

@@ -109,7 +109,7 @@ def _set_status(alert: Alert, status: AlertStatus, **event: Any) -> bool:
 def _finish_delivered(alert: Alert, step: Delivered, attempts: int) -> None:
     if _set_status(alert, AlertStatus.DELIVERED, channel=step.channel, attempts=attempts):
         elapsed = (_now() - _accepted_at(alert)).total_seconds() * 1000
-        _count(names.METRIC_ACCEPT_TO_DELIVERED, value=elapsed, unit=MetricUnit.Milliseconds)
+        _count(names.METRIC_ACCEPT_TO_DELIVERED, step.channel, value=elapsed, unit=MetricUnit.Milliseconds)
 
 
 def _finish_failed(alert: Alert, attempts: int) -> None:

@@ -1,0 +1,193 @@
+"""Run the deployed functions the way Lambda does: each in its own process, with its own environment.
+
+A `FunctionPool` keeps warm worker processes for one function. A worker is a fresh interpreter that takes the
+function's environment as the template deployed it, imports the code from the cloud assembly's asset (the
+dependencies layer's `python/` directory on its path, as Lambda mounts layers), and answers invocations one at a
+time. An invocation that runs past the function's timeout kills its worker, as Lambda does; the caller sees a
+timeout error. Each worker's stdout and stderr (the JSON log lines and EMF metrics) go to
+`<log_dir>/<function>.log`, the local stand-in for CloudWatch Logs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clarion_local.stack import Function
+
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+class InvocationError(RuntimeError):
+    """The function failed: it raised (`kind` "Unhandled") or ran out of time (`kind` "Timeout")."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+
+
+@dataclass
+class Context:
+    """What Lambda hands a handler as `context`."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline: float  # time.monotonic() when the function times out
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def _worker_main(conn: Any, environment: dict[str, str], paths: list[str], handler: str, log_path: str) -> None:
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    os.environ.update(environment)
+    sys.path[:0] = paths
+    module_name, function_name = handler.rsplit(".", 1)
+    function = getattr(importlib.import_module(module_name), function_name)
+    conn.send(("ready", None))
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        event, context_fields, timeout = message
+        context = Context(**context_fields, deadline=time.monotonic() + timeout)
+        try:
+            conn.send(("ok", function(event, context)))
+        except Exception as error:  # the function's own failure, reported as Lambda reports it
+            traceback.print_exc()
+            conn.send(("error", f"{type(error).__name__}: {error}"))
+
+
+class _Worker:
+    def __init__(self, function: Function, environment: dict[str, str], paths: list[str], log_path: Path) -> None:
+        self.parent, child = _SPAWN.Pipe()
+        self.process = _SPAWN.Process(
+            target=_worker_main,
+            args=(child, environment, paths, function.handler, str(log_path)),
+            name=f"lambda-{function.logical_id}",
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.parent.poll(timeout):
+            self.kill()
+            raise InvocationError("Init", "the function did not start in time")
+        try:
+            self.parent.recv()
+        except EOFError:
+            raise InvocationError("Init", "the function failed to import; see its log") from None
+
+    def invoke(self, event: Any, context: dict[str, Any], timeout: float) -> Any:
+        self.parent.send((event, context, timeout))
+        if not self.parent.poll(timeout + 1):
+            self.kill()
+            raise InvocationError("Timeout", f"Task timed out after {timeout:.2f} seconds")
+        try:
+            status, value = self.parent.recv()
+        except EOFError:
+            self.kill()
+            raise InvocationError("Unhandled", "the function's process exited") from None
+        if status == "error":
+            raise InvocationError("Unhandled", str(value))
+        return value
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+
+    def stop(self) -> None:
+        try:
+            self.parent.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self.process.join(5)
+        self.kill()
+
+
+class FunctionPool:
+    """Up to `concurrency` warm workers of one function; invocations beyond that wait their turn."""
+
+    def __init__(
+        self,
+        function: Function,
+        environment: dict[str, str],
+        paths: list[str],
+        log_dir: Path,
+        concurrency: int,
+        region: str,
+        account: str,
+    ) -> None:
+        self.function = function
+        self.environment = {**environment, **function.environment}
+        self.paths = paths
+        self.log_path = log_dir / f"{function.environment.get('POWERTOOLS_SERVICE_NAME', function.logical_id)}.log"
+        self.arn = f"arn:aws:lambda:{region}:{account}:function:{function.name}"
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start one worker now (a cold start before the first request, not during it)."""
+        worker = self._spawn()
+        self._idle.put(worker)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.function, self.environment, self.paths, self.log_path)
+        with self._lock:
+            self._all.append(worker)
+        worker.wait_ready(timeout=60)
+        return worker
+
+    def invoke(self, event: Any) -> Any:
+        with self._slots:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                worker = self._spawn()
+            context = {
+                "function_name": self.function.name,
+                "memory_limit_in_mb": self.function.memory,
+                "invoked_function_arn": self.arn,
+                "aws_request_id": str(uuid.uuid4()),
+            }
+            try:
+                result = worker.invoke(event, context, float(self.function.timeout))
+            except InvocationError as error:
+                if error.kind != "Unhandled" or not worker.process.is_alive():
+                    with self._lock:
+                        self._all.remove(worker)
+                    raise
+                self._idle.put(worker)
+                raise
+            self._idle.put(worker)
+            return result
+
+    def stop(self) -> None:
+        with self._lock:
+            workers, self._all = list(self._all), []
+        for worker in workers:
+            worker.stop()

@@ -1,0 +1,173 @@
+"""The providers' front door: an HTTP proxy between the functions and the AWS emulator.
+
+The functions run in their own processes with `AWS_ENDPOINT_URL` pointing here. Every request is passed to the
+emulator unchanged, except the three that reach a person:
+- Amazon Connect `StartOutboundVoiceContact` (not emulated) is answered here and recorded;
+- SNS `Publish` to a phone number and SES `SendTemplatedEmail` go to the emulator and are recorded when it accepts;
+- while a fault is armed for a channel, its sends fail here with the provider's own error, in the provider's wire
+  format (XML for SNS and SES, JSON with `x-amzn-ErrorType` for Connect), so the SDK raises what AWS would.
+Records and faults live in a `ProviderBridge`, shared with the in-process hooks the integration tests use.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from clarion_local.providers import ProviderBridge, error_for
+
+_SERVICE_RE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[a-z0-9-]+)/aws4_request")
+_XMLNS = {"sns": "http://sns.amazonaws.com/doc/2010-03-31/", "email": "http://ses.amazonaws.com/doc/2010-12-01/"}
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
+
+
+def query_params(form: dict[str, list[str]]) -> dict[str, Any]:
+    """The SDK's parameters of an SNS Publish or SES SendTemplatedEmail, from its form-encoded body."""
+    flat = {k: v[0] for k, v in form.items()}
+    params: dict[str, Any] = {k: v for k, v in flat.items() if "." not in k}
+    attributes: dict[str, dict[str, str]] = {}
+    for key, value in flat.items():
+        match = re.fullmatch(r"MessageAttributes\.entry\.(\d+)\.Name", key)
+        if match:
+            n = match.group(1)
+            attributes[value] = {
+                "DataType": flat.get(f"MessageAttributes.entry.{n}.Value.DataType", "String"),
+                "StringValue": flat.get(f"MessageAttributes.entry.{n}.Value.StringValue", ""),
+            }
+    params["MessageAttributes"] = attributes
+    to = [v for k, v in sorted(flat.items(), key=lambda kv: _member_index(kv[0])) if _is_member(k, "ToAddresses")]
+    params["Destination"] = {"ToAddresses": to}
+    tags = []
+    for key, value in flat.items():
+        match = re.fullmatch(r"Tags\.member\.(\d+)\.Name", key)
+        if match:
+            tags.append({"Name": value, "Value": flat.get(f"Tags.member.{match.group(1)}.Value", "")})
+    params["Tags"] = tags
+    return params
+
+
+def _is_member(key: str, name: str) -> bool:
+    return re.fullmatch(rf"Destination\.{name}\.member\.\d+", key) is not None
+
+
+def _member_index(key: str) -> int:
+    tail = key.rsplit(".", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class ProviderProxy:
+    """Serve the proxy on 127.0.0.1:`port` (0: any free port) in front of `upstream`."""
+
+    def __init__(self, upstream: str, bridge: ProviderBridge, port: int = 0) -> None:
+        self.upstream = urlsplit(upstream)
+        self.bridge = bridge
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, name="provider-proxy", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> ProviderProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
+        conn_class = http.client.HTTPSConnection if self.upstream.scheme == "https" else http.client.HTTPConnection
+        conn = conn_class(self.upstream.netloc, timeout=30)
+        try:
+            sent = {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}
+            sent["Host"] = self.upstream.netloc
+            sent["Content-Length"] = str(len(body))
+            conn.request(method, path, body=body, headers=sent)
+            response = conn.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            conn.close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_: Any) -> None:  # the emulator's traffic is not the user's business
+                pass
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = dict(self.headers.items())
+                answer = proxy.intercept(self.command, self.path, headers, body)
+                if answer is None:
+                    answer = proxy.forward(self.command, self.path, headers, body)
+                status, response_headers, payload = answer
+                self.send_response(status)
+                for key, value in response_headers:
+                    if key.lower() not in _HOP_BY_HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _any
+
+        return Handler
+
+    # --- the three sends that reach a person ---------------------------------------------
+    def intercept(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[Any], bytes] | None:
+        match = _SERVICE_RE.search(headers.get("Authorization", ""))
+        service = match.group("service") if match else ""
+        if service == "connect" and method == "PUT" and urlsplit(path).path == "/contact/outbound-voice":
+            return self._call(json.loads(body or b"{}"))
+        if service in ("sns", "ses") and method == "POST":
+            form = parse_qs(body.decode(), keep_blank_values=True)
+            action = form.get("Action", [""])[0]
+            if service == "sns" and action == "Publish" and form.get("PhoneNumber"):
+                return self._query_send("sms", form, method, path, headers, body)
+            if service == "ses" and action == "SendTemplatedEmail":
+                return self._query_send("email", form, method, path, headers, body)
+        return None
+
+    def _call(self, params: dict[str, Any]) -> tuple[int, list[Any], bytes]:
+        fault = self.bridge.take_fault("call")
+        if fault is not None:
+            status, code, message = error_for("call", fault.mode)
+            self.bridge.note_failure("call", fault.mode, code)
+            payload = json.dumps({"message": message}).encode()
+            return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], payload
+        contact_id = str(uuid.uuid5(uuid.NAMESPACE_URL, params.get("ClientToken") or str(uuid.uuid4())))
+        self.bridge.record("call", params, contact_id)
+        return 200, [("Content-Type", "application/json")], json.dumps({"ContactId": contact_id}).encode()
+
+    def _query_send(
+        self, channel: str, form: dict[str, list[str]], method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[Any], bytes]:
+        fault = self.bridge.take_fault(channel)
+        if fault is not None:
+            status, code, message = error_for(channel, fault.mode)
+            self.bridge.note_failure(channel, fault.mode, code)
+            kind = "Receiver" if status >= 500 else "Sender"
+            xml = (
+                f'<ErrorResponse xmlns="{_XMLNS[channel]}"><Error><Type>{kind}</Type><Code>{code}</Code>'
+                f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+            )
+            return status, [("Content-Type", "text/xml")], xml.encode()
+        status, response_headers, payload = self.forward(method, path, headers, body)
+        if status < 300:
+            found = re.search(rb"<MessageId>([^<]+)</MessageId>", payload)
+            self.bridge.record(channel, query_params(form), found.group(1).decode() if found else None)
+        return status, response_headers, payload

@@ -1,0 +1,32 @@
+"""The sample clinicians loaded into the local system (fictional names, numbers from the docs' examples, example.org mail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CONTACTS: dict[str, dict[str, Any]] = {
+    # As in the AWS sample: high priority calls, medium texts, low emails (Clarion's defaults add fallbacks).
+    "C-1": {
+        "name": "Dr Ada Example",
+        "phone_call": "+447911123401",
+        "phone_sms": "+447911123401",
+        "email": "ada.example@clinic.example.org",
+    },
+    "C-2": {
+        "name": "Nurse Ben Sample",
+        "phone_sms": "+447911123402",
+        "email": "ben.sample@clinic.example.org",
+        "channels": {"H": ["sms", "email"], "M": ["sms", "email"], "L": ["email"]},
+    },
+    "C-3": {
+        "name": "Dr Cleo Placeholder",
+        "phone_call": "+14155550103",
+        "email": "cleo.placeholder@clinic.example.org",
+        "channels": {"H": ["call", "email"], "M": ["email"], "L": ["email"]},
+    },
+    "C-4": {
+        "name": "Pharmacy desk",
+        "email": "pharmacy@clinic.example.org",
+        "channels": {"H": ["email"], "M": ["email"], "L": ["email"]},
+    },
+}

@@ -1,0 +1,410 @@
+"""The whole of Clarion on this machine: emulator, deployed stacks, functions, queue poller and the local API.
+
+`LocalClarion.start()` synthesizes the app (compliance packs included) unless given an assembly, starts the
+embedded emulator (or uses `AWS_ENDPOINT_URL`), deploys the assembly into it, starts the functions and the
+SQS event source, issues the client and admin tokens, loads the sample contacts through the API, and serves the
+API plus the local-only routes on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+
+from clarion_local import samples, stack
+from clarion_local.functions import FunctionPool
+from clarion_local.gateway import Answer, Gateway
+from clarion_local.poller import QueuePoller
+from clarion_local.providers import CHANNELS, FAULT_MODES, ProviderBridge
+from clarion_local.proxy import ProviderProxy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "lambdas"))
+
+from clarion import names  # noqa: E402
+from clarion.adapters.clients_repo import ClientsRepo  # noqa: E402
+from clarion.domain import tokens  # noqa: E402
+
+REGION = "us-east-1"
+ACCOUNT_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+CLIENT_ID = "lab-system"
+ADMIN_ID = "local-admin"
+CONCURRENCY = {names.INTAKE_HANDLER: 8, names.AUTHORIZER_HANDLER: 4, names.CONTACTS_HANDLER: 2}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def synthesize(outdir: Path, env: str = "dev") -> Path:
+    """`python app.py` into `outdir`: the same synth as `cdk synth`, with the compliance packs as a gate."""
+    environment = {**os.environ, "CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    environment["CDK_CONTEXT_JSON"] = json.dumps({**context, "env": env})
+    done = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"synth failed:\n{done.stdout}\n{done.stderr}")
+    return outdir
+
+
+@dataclass
+class LocalClarion:
+    port: int = 3000
+    assembly: Path | None = None
+    endpoint_url: str | None = None  # an emulator already running; None: start the embedded one
+    log_dir: Path | None = None
+    client_token: str | None = None
+    admin_token: str | None = None
+    progress: Callable[[str], None] = lambda _: None
+    bridge: ProviderBridge = field(default_factory=ProviderBridge)
+
+    def __post_init__(self) -> None:
+        self._stoppers: list[Callable[[], None]] = []
+        self._workdir = Path(tempfile.mkdtemp(prefix="clarion-local-"))
+        self.log_dir = self.log_dir or self._workdir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- start and stop ---------------------------------------------------------------------
+    def start(self) -> LocalClarion:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        if self.assembly is None:
+            self.progress("synthesizing the app with the compliance packs")
+            self.assembly = synthesize(self._workdir / "cdk.out")
+        self.endpoint_url = self.endpoint_url or self._start_emulator()
+        self.session = boto3.session.Session(region_name=REGION, **ACCOUNT_CREDENTIALS)
+        self.progress(f"deploying the synthesized stacks into the emulator at {self.endpoint_url}")
+        self.deployment = stack.deploy(
+            _EndpointSession(self.session, self.endpoint_url), self.assembly, progress=self.progress
+        )
+        proxy = ProviderProxy(self.endpoint_url, self.bridge).start()
+        self._stoppers.append(proxy.stop)
+        self.progress("starting the functions")
+        self.pools = self._start_functions(proxy.url)
+        self.gateway = Gateway(self.deployment, self.pools, self.deployment.gateway_responses, REGION, self._account())
+        self._start_pollers()
+        self._issue_tokens()
+        self._serve()
+        self.progress("loading the sample contacts")
+        for contact_id, contact in samples.CONTACTS.items():
+            status, body = self.request("PUT", f"/contacts/{contact_id}", contact, token=self.admin_token)
+            if status not in (200, 201):
+                raise RuntimeError(f"could not load sample contact {contact_id}: {status} {body}")
+
+    def stop(self) -> None:
+        while self._stoppers:
+            stopper = self._stoppers.pop()
+            try:
+                stopper()
+            except Exception as error:  # keep stopping the rest
+                print(f"while stopping: {error}", file=sys.stderr)
+
+    def __enter__(self) -> LocalClarion:
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+    def _start_emulator(self) -> str:
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log is noise here
+        port = free_port()
+        self.progress("starting the embedded AWS emulator (moto)")
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        self._stoppers.append(server.stop)
+        return f"http://127.0.0.1:{port}"
+
+    def _account(self) -> str:
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+    def _start_functions(self, proxy_url: str) -> dict[str, FunctionPool]:
+        assert self.assembly is not None and self.log_dir is not None
+        base = {
+            "AWS_ACCESS_KEY_ID": ACCOUNT_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": ACCOUNT_CREDENTIALS["aws_secret_access_key"],
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": proxy_url,
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        }
+        account = self._account()
+        pools = {}
+        for logical_id, function in self.deployment.functions.items():
+            paths = [str(self.assembly / function.code_asset)]
+            paths += [str(self.assembly / layer / "python") for layer in function.layer_assets]
+            environment = {**base, "AWS_LAMBDA_FUNCTION_NAME": function.name}
+            concurrency = CONCURRENCY.get(function.handler, 2)
+            pool = FunctionPool(function, environment, paths, self.log_dir, concurrency, REGION, account)
+            self._stoppers.append(pool.stop)
+            pools[logical_id] = pool
+        threads = [threading.Thread(target=pool.warm) for pool in pools.values()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return pools
+
+    def _start_pollers(self) -> None:
+        self.pollers = []
+        for source in self.deployment.queue_sources:
+            poller = QueuePoller(
+                self.client("sqs"),
+                source.queue_url,
+                self.pools[source.function],
+                source.batch_size,
+                source.report_batch_item_failures,
+            ).start()
+            self._stoppers.append(poller.stop)
+            self.pollers.append(poller)
+
+    def _issue_tokens(self) -> None:
+        table_name = self.deployment.output("ClientsTable")
+        repo = ClientsRepo(
+            table_name, table=self.session.resource("dynamodb", endpoint_url=self.endpoint_url).Table(table_name)
+        )  # type: ignore[call-overload]
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        self.client_token = _store(repo, self.client_token, CLIENT_ID, tokens.Scope.ALERTS, now)
+        self.admin_token = _store(repo, self.admin_token, ADMIN_ID, tokens.Scope.ADMIN, now)
+
+    # --- HTTP ------------------------------------------------------------------------------
+    def _serve(self) -> None:
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_class(self))
+        server.daemon_threads = True
+        self.port = int(server.server_address[1])
+        thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            server.shutdown()
+            server.server_close()
+
+        self._stoppers.append(stop)
+
+    def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        """Send one request to the local API (what `curl` would do); (status, decoded JSON or None)."""
+        import urllib.error
+        import urllib.request
+
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", token)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                payload = response.read()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            payload, status = error.read(), error.code
+        return status, json.loads(payload) if payload else None
+
+    # --- local-only views ---------------------------------------------------------------------
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every provider send that went out, with the alert and attempt it belongs to."""
+        with self.bridge._lock:
+            entries = [dict(e) for e in self.bridge.outbox]
+        missing = [e for e in entries if e.get("message_id") is None and e.get("provider_id")]
+        if missing:
+            by_provider = self._attempts_by_provider_id()
+            for entry in missing:
+                entry["message_id"], entry["attempt"] = by_provider.get(entry["provider_id"], (None, None))
+        return entries
+
+    def _attempts_by_provider_id(self) -> dict[str, tuple[str, int]]:
+        table = self.deployment.output("DeliveryLogTable")
+        found = {}
+        paginator = self.client("dynamodb").get_paginator("scan")
+        for page in paginator.paginate(TableName=table, FilterExpression="attribute_exists(provider_message_id)"):
+            for item in page["Items"]:
+                message_id = item["pk"]["S"].split("#", 1)[1]
+                found[item["provider_message_id"]["S"]] = (message_id, int(item["attempt"]["N"]))
+        return found
+
+    def metrics(self) -> dict[str, float]:
+        """Totals of every EMF metric the functions logged, keyed `service.MetricName`, with any other dimension
+        appended (`router.DeliveryAttempts[channel=sms]`)."""
+        assert self.log_dir is not None
+        totals: dict[str, float] = {}
+        for log in sorted(self.log_dir.glob("*.log")):
+            for line in log.read_text(errors="replace").splitlines():
+                if '"_aws"' not in line:
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                service = record.get("service", log.stem)
+                for directive in record["_aws"].get("CloudWatchMetrics", []):
+                    dimensions = sorted({d for group in directive.get("Dimensions", []) for d in group} - {"service"})
+                    suffix = ",".join(f"{d}={record.get(d)}" for d in dimensions)
+                    for metric in directive.get("Metrics", []):
+                        value = record.get(metric["Name"], 0)
+                        values = value if isinstance(value, list) else [value]
+                        key = f"{service}.{metric['Name']}" + (f"[{suffix}]" if suffix else "")
+                        totals[key] = totals.get(key, 0) + sum(float(v) for v in values)
+        return totals
+
+    def local_route(self, method: str, path: str, body: bytes) -> Answer | None:
+        if path == "/_local/health" and method == "GET":
+            return _json(200, {"status": "ok", "url": self.url})
+        if path == "/_local/outbox" and method == "GET":
+            return _json(200, self.outbox())
+        if path == "/_local/metrics" and method == "GET":
+            return _json(200, self.metrics())
+        if path == "/_local/faults":
+            if method == "GET":
+                with self.bridge._lock:
+                    active = [
+                        {"channel": f.channel, "mode": f.mode, "count": f.count}
+                        for f in self.bridge.faults
+                        if f.active()
+                    ]
+                return _json(200, active)
+            if method == "DELETE":
+                self.bridge.clear_faults()
+                return _json(200, {"cleared": True})
+            if method == "POST":
+                return self._add_fault(body)
+            return _json(405, _error("method_not_allowed", "use GET, POST or DELETE on /_local/faults"))
+        if path == "/openapi.json" and method == "GET":
+            return Answer(200, {"Content-Type": "application/json"}, (ROOT / "docs" / "openapi.json").read_bytes())
+        if path in ("/", "/docs") and method == "GET":
+            page = (Path(__file__).parent / "api_page.html").read_bytes()
+            return Answer(200, {"Content-Type": "text/html; charset=utf-8"}, page)
+        return None
+
+    def _add_fault(self, body: bytes) -> Answer:
+        try:
+            spec = json.loads(body or b"{}")
+        except ValueError:
+            return _json(400, _error("invalid_body", "the body must be a JSON object"))
+        if not isinstance(spec, dict):
+            return _json(400, _error("invalid_body", "the body must be a JSON object"))
+        unknown = set(spec) - {"channel", "mode", "count", "seconds"}
+        if unknown:
+            return _json(400, _error("unknown_field", f"unknown field {sorted(unknown)[0]}", sorted(unknown)[0]))
+        if spec.get("channel") not in CHANNELS:
+            return _json(400, _error("invalid_value", f"channel must be one of {', '.join(CHANNELS)}", "channel"))
+        if spec.get("mode") not in FAULT_MODES:
+            return _json(400, _error("invalid_value", f"mode must be one of {', '.join(FAULT_MODES)}", "mode"))
+        count, seconds = spec.get("count"), spec.get("seconds")
+        for name, value in (("count", count), ("seconds", seconds)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                return _json(400, _error("invalid_value", f"{name} must be a number", name))
+        try:
+            fault = self.bridge.add_fault(spec["channel"], spec["mode"], count=count, seconds=seconds)
+        except ValueError as error:
+            return _json(400, _error("invalid_value", str(error)))
+        return _json(201, {"channel": fault.channel, "mode": fault.mode, "count": count, "seconds": seconds})
+
+    def wait_for_status(self, message_id: str, statuses: set[str], timeout: float = 60) -> dict[str, Any]:
+        """Poll `GET /alerts/{message_id}` until its status is one of `statuses`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.request("GET", f"/alerts/{message_id}", token=self.client_token)
+            if status == 200 and body["status"] in statuses:
+                return dict(body)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{message_id} is still {body} after {timeout} s")
+            time.sleep(0.1)
+
+
+class _EndpointSession:
+    """A boto3 session whose clients all talk to the emulator."""
+
+    def __init__(self, session: Any, endpoint_url: str) -> None:
+        self._session = session
+        self._endpoint_url = endpoint_url
+        self.region_name = session.region_name
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self._endpoint_url)
+
+
+def _store(repo: ClientsRepo, given: str | None, client_id: str, scope: tokens.Scope, now: str) -> str:
+    if given:
+        if tokens.client_id_of(given) != client_id:
+            raise ValueError(f"the token given for {client_id} must read clr_{client_id}_<43 characters>")
+        stored = tokens.StoredToken("tok-local", tokens.hash_token(given), frozenset({scope}), now)
+        repo.add_token(client_id, stored)
+        return given
+    issued = tokens.generate(client_id, [scope], now)
+    repo.add_token(client_id, issued.stored)
+    return issued.token
+
+
+def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return {"error": error}
+
+
+def _json(status: int, payload: Any) -> Answer:
+    return Answer(status, {"Content-Type": "application/json"}, json.dumps(payload, indent=1).encode())
+
+
+def _handler_class(system: LocalClarion) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "clarion-local"
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            parts = urlsplit(self.path)
+            answer = system.local_route(self.command, parts.path, body)
+            if answer is None:
+                headers = {k: v for k, v in self.headers.items()}
+                query = parse_qs(parts.query, keep_blank_values=True)
+                answer = system.gateway.handle(self.command, parts.path, query, headers, body)
+            self.send_response(answer.status)
+            for key, value in answer.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _any
+
+    return Handler
