@@ -9,7 +9,9 @@ export CDK_DISABLE_VERSION_CHECK := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: help install synth lint-templates lint typecheck test test-unit test-integration test-infra openapi clean
+PORT ?= 3000
+
+.PHONY: help demo local install synth lint-templates lint typecheck test test-unit test-integration test-infra openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -22,9 +24,17 @@ $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt package
 	npm install --no-audit --no-fund --silent
 	touch $(STAMP)
 
+demo: synth ## Deploy into the embedded emulator, play a scenario, print what happened (start here)
+	@echo "==> Starting Clarion on the embedded AWS emulator"
+	$(BIN)/python -m clarion_local demo --assembly cdk.out
+
+local: synth ## Serve the API on http://127.0.0.1:$(PORT) against the embedded emulator (PORT= to change)
+	$(BIN)/python -m clarion_local serve --assembly cdk.out --port $(PORT)
+
 install: $(STAMP) ## Create .venv and install the pinned Python and npm dependencies
 
 synth: $(STAMP) ## Synthesize every stack into cdk.out with the compliance packs (ENV=dev|prod)
+	@echo "==> Synthesizing the stacks with the AwsSolutions and HIPAA.Security packs, then cfn-lint"
 	rm -rf cdk.out
 	npx cdk synth --quiet -c env=$(or $(ENV),dev)
 	$(BIN)/cfn-lint -- cdk.out/*.template.json

@@ -10,6 +10,7 @@ timeout error. Each worker's stdout and stderr (the JSON log lines and EMF metri
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import os
@@ -119,10 +120,8 @@ class _Worker:
         self.process.join(5)
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError):
             self.parent.send(None)
-        except (BrokenPipeError, OSError):
-            pass
         self.process.join(5)
         self.kill()
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from clarion_local.providers import ProviderBridge, error_for
 
 _SERVICE_RE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[a-z0-9-]+)/aws4_request")
-_XMLNS = {"sns": "http://sns.amazonaws.com/doc/2010-03-31/", "email": "http://ses.amazonaws.com/doc/2010-12-01/"}
+_XMLNS = {"sms": "http://sns.amazonaws.com/doc/2010-03-31/", "email": "http://ses.amazonaws.com/doc/2010-12-01/"}
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
 
 

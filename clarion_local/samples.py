@@ -1,4 +1,4 @@
-"""The sample clinicians loaded into the local system (fictional names, numbers from the docs' examples, example.org mail)."""
+"""The sample clinicians the local system loads: fictional names, the docs' example numbers, example.org mail."""
 
 from __future__ import annotations
 

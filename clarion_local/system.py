@@ -8,6 +8,7 @@ API plus the local-only routes on 127.0.0.1.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -219,20 +220,11 @@ class LocalClarion:
 
     def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         """Send one request to the local API (what `curl` would do); (status, decoded JSON or None)."""
-        import urllib.error
-        import urllib.request
-
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
+        headers = {"Content-Type": "application/json"}
         if token:
-            request.add_header("Authorization", token)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                payload = response.read()
-                status = response.status
-        except urllib.error.HTTPError as error:
-            payload, status = error.read(), error.code
+            headers["Authorization"] = token
+        data = None if body is None else json.dumps(body).encode()
+        status, payload = http_call(self.port, method, path, data, headers)
         return status, json.loads(payload) if payload else None
 
     # --- local-only views ---------------------------------------------------------------------
@@ -344,6 +336,19 @@ class LocalClarion:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{message_id} is still {body} after {timeout} s")
             time.sleep(0.1)
+
+
+def http_call(
+    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str], timeout: float = 60
+) -> tuple[int, bytes]:
+    """One HTTP request to 127.0.0.1:`port`; (status, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
 
 
 class _EndpointSession:

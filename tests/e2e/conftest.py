@@ -1,0 +1,106 @@
+"""End-to-end fixtures: the whole local system (emulator, deployed assembly, functions, API), driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from clarion_local.system import LocalClarion, http_call
+from tests.synth import Synth
+
+
+@dataclass
+class Api:
+    """A plain HTTP client of the local API, as an integrator's code would be."""
+
+    port: int
+    client_token: str
+    admin_token: str
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            sent["Authorization"] = token
+        status, payload = http_call(self.port, method, path, data, sent)
+        try:
+            return status, json.loads(payload) if payload else None
+        except ValueError:
+            return status, payload.decode(errors="replace")
+
+    def post_alert(self, **fields: Any) -> tuple[int, Any, dict[str, Any]]:
+        body = new_alert(**fields)
+        status, answer = self.call("POST", "/alerts", body, self.client_token)
+        return status, answer, body
+
+    def outbox_of(self, message_id: str) -> list[dict[str, Any]]:
+        _, entries = self.call("GET", "/_local/outbox")
+        return [e for e in entries if e.get("message_id") == message_id]
+
+    def metrics(self) -> dict[str, float]:
+        return dict(self.call("GET", "/_local/metrics")[1])
+
+    def metric_reaches(self, key: str, value: float, timeout: float = 10) -> float:
+        """The metric once it reaches `value` (the function flushes its metrics as it returns)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while (seen := self.metrics().get(key, 0)) < value and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return seen
+
+    def fault(self, channel: str, mode: str, **amount: float) -> None:
+        status, answer = self.call("POST", "/_local/faults", {"channel": channel, "mode": mode, **amount})
+        assert status == 201, answer
+
+    def wait(self, message_id: str, timeout: float = 60) -> dict[str, Any]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            status, view = self.call("GET", f"/alerts/{message_id}", token=self.client_token)
+            if status == 200 and view["status"] in ("delivered", "failed"):
+                return dict(view)
+            assert time.monotonic() < deadline, f"{message_id} still {view}"
+            time.sleep(0.1)
+
+
+def new_alert(**fields: Any) -> dict[str, Any]:
+    body = {
+        "message_id": f"e2e-{uuid.uuid4().hex[:12]}",
+        "type": "blood_test_alert",
+        "patient_id": "anon-e2e-4471",
+        "contact_id": "C-1",
+        "description": "Potassium 6.9 mmol/L on ward 7",
+        "priority": "M",
+    }
+    body.update(fields)
+    return body
+
+
+@pytest.fixture(scope="session")
+def local(dev: Synth) -> Iterator[LocalClarion]:
+    with LocalClarion(port=0, assembly=dev.assembly) as system:
+        yield system
+
+
+@pytest.fixture
+def api(local: LocalClarion) -> Iterator[Api]:
+    assert local.client_token and local.admin_token
+    client = Api(local.port, local.client_token, local.admin_token)
+    client.call("DELETE", "/_local/faults")
+    yield client
+    client.call("DELETE", "/_local/faults")
