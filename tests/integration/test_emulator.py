@@ -1,0 +1,153 @@
+"""The assumptions the local runtime makes about the emulator, and the template-driven deployment it gives."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from clarion import names
+from clarion_local import stack
+from tests.synth import Synth
+
+ROOT = Path(__file__).resolve().parents[2]
+# What moto's CloudFormation does not create, so the bridge takes it out of the template (stack.adapt).
+BRIDGED = {
+    "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::Stage",
+    "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupSelection",
+    "AWS::Backup::BackupVault",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Connect::ContactFlow",
+    "AWS::Connect::HoursOfOperation",
+    "AWS::Connect::Instance",
+    "AWS::Connect::PhoneNumber",
+    "AWS::Connect::Queue",
+    "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",
+    "AWS::SES::Template",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::WAFv2::LoggingConfiguration",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
+}
+
+
+def test_the_emulator_is_the_pinned_version() -> None:
+    pinned = re.search(r"^moto\[server\]==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M)
+    assert pinned is not None
+    assert version("moto") == pinned.group(1)
+
+
+def test_exactly_the_unsupported_types_are_bridged(dev: Synth) -> None:
+    types = {r["Type"] for t in dev.templates.values() for r in t["Resources"].values()}
+    assert {t for t in types if not stack.moto_supports(t)} == BRIDGED
+    # the types Clarion's runtime needs are created by the emulator itself, from the template
+    for needed in ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Lambda::Function"):
+        assert stack.moto_supports(needed)
+
+
+def test_no_reference_to_a_bridged_resource_survives(dev: Synth) -> None:
+    for name, template in dev.templates.items():
+        adapted = stack.adapt(template, name, stack.moto_supports, "eu-west-2", "123456789012")
+        text = json.dumps(adapted.template)
+        for gone in adapted.removed:
+            assert f'"{gone.logical_id}"' not in text, gone.logical_id
+
+
+def _template_resource(dev: Synth, logical_id: str) -> dict[str, Any]:
+    return next(t["Resources"][logical_id] for t in dev.templates.values() if logical_id in t["Resources"])
+
+
+def _physical(logical_id: str) -> str:
+    cfn = boto3.client("cloudformation")
+    for name in ("Clarion-dev-Data", "Clarion-dev-Service"):
+        for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]:
+            if r["LogicalResourceId"] == logical_id:
+                return str(r["PhysicalResourceId"])
+    raise KeyError(logical_id)
+
+
+def test_tables_are_created_as_the_template_defines_them(clarion: Any, dev: Synth) -> None:
+    ddb = boto3.client("dynamodb")
+    tables = {k: v for t in dev.templates.values() for k, v in t["Resources"].items() if v["Type"].endswith("Table")}
+    assert len(tables) == 4
+    for logical_id, resource in tables.items():
+        described = ddb.describe_table(TableName=_physical(logical_id))["Table"]
+        assert described["KeySchema"] == resource["Properties"]["KeySchema"]
+        wanted = {g["IndexName"]: g["KeySchema"] for g in resource["Properties"].get("GlobalSecondaryIndexes", [])}
+        assert {g["IndexName"]: g["KeySchema"] for g in described.get("GlobalSecondaryIndexes", [])} == wanted
+
+
+def test_the_alert_queue_redrives_and_hides_as_the_template_says(clarion: Any, dev: Synth) -> None:
+    queue = _template_resource(dev, "MessagingAlerts044AD0CA")["Properties"]
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=clarion.env[names.ENV_ALERT_QUEUE_URL], AttributeNames=["All"]
+    )["Attributes"]
+    assert int(attributes["VisibilityTimeout"]) == queue["VisibilityTimeout"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert int(redrive["maxReceiveCount"]) == queue["RedrivePolicy"]["maxReceiveCount"]
+    assert redrive["deadLetterTargetArn"].endswith(clarion.dlq_url.rsplit("/", 1)[1])
+
+
+def test_functions_get_every_variable_the_template_gives_them(clarion: Any, dev: Synth) -> None:
+    for logical_id, function in clarion.deployment.functions.items():
+        declared = _template_resource(dev, logical_id)["Properties"]["Environment"]["Variables"]
+        assert set(function.environment) == set(declared)
+        assert all(function.environment.values()), function.environment
+
+
+def test_connect_stands_in_with_ids_of_the_right_shape(clarion: Any) -> None:
+    router = clarion.deployment.function_for(names.ROUTER_HANDLER).environment
+    uuid_re = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    assert re.fullmatch(uuid_re, router[names.ENV_CONNECT_INSTANCE_ID])
+    assert re.fullmatch(uuid_re, router[names.ENV_CONNECT_FLOW_ID])
+    assert router[names.ENV_CONNECT_SOURCE_PHONE] == stack.STAND_IN_PHONE
+
+
+def test_the_emulator_would_not_run_the_router_itself(clarion: Any) -> None:
+    lam = boto3.client("lambda")
+    router = clarion.deployment.function_for(names.ROUTER_HANDLER)
+    mappings = lam.list_event_source_mappings(FunctionName=router.name)["EventSourceMappings"]
+    assert mappings and all(m["State"] == "Disabled" for m in mappings)
+
+
+def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
+    deployment = clarion.deployment
+    routes = {(r.method, r.path): deployment.functions[r.function].handler for r in deployment.routes}
+    assert routes == {
+        ("POST", "/alerts"): names.INTAKE_HANDLER,
+        ("POST", "/notification"): names.INTAKE_HANDLER,
+        ("GET", "/alerts/{message_id}"): names.INTAKE_HANDLER,
+        ("PUT", "/contacts/{contact_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/contacts/{contact_id}"): names.CONTACTS_HANDLER,
+        ("DELETE", "/contacts/{contact_id}"): names.CONTACTS_HANDLER,
+    }
+    assert all(r.authorized for r in deployment.routes)
+    assert deployment.authorizer is not None
+    assert deployment.functions[deployment.authorizer.function].handler == names.AUTHORIZER_HANDLER
+    assert (deployment.authorizer.header, deployment.authorizer.ttl_seconds) == ("Authorization", 300)
+    [source] = deployment.queue_sources
+    assert (source.batch_size, source.report_batch_item_failures) == (10, True)
+
+
+def test_a_reference_to_a_bridged_attribute_without_a_stand_in_is_an_error() -> None:
+    template = {
+        "Resources": {
+            "Flow": {"Type": "AWS::Connect::ContactFlow", "Properties": {}},
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::GetAtt": ["Flow", "Nope"]}}},
+        }
+    }
+    with pytest.raises(ValueError, match="no stand-in"):
+        stack.adapt(template, "S", stack.moto_supports, "eu-west-2", "123456789012")
