@@ -136,17 +136,11 @@ class LocalClarion:
         self.stop()
 
     def _start_emulator(self) -> str:
-        import logging
-
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log is noise here
-        port = free_port()
-        self.progress("starting the embedded AWS emulator (moto)")
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        self._stoppers.append(server.stop)
-        return f"http://127.0.0.1:{port}"
+        assert self.log_dir is not None
+        self.progress("starting the embedded AWS emulator (moto server)")
+        endpoint, stop = start_emulator(self.log_dir / "emulator.log")
+        self._stoppers.append(stop)
+        return endpoint
 
     def _account(self) -> str:
         return str(self.client("sts").get_caller_identity()["Account"])
@@ -336,6 +330,38 @@ class LocalClarion:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{message_id} is still {body} after {timeout} s")
             time.sleep(0.1)
+
+
+def start_emulator(log_path: Path, timeout: float = 60) -> tuple[str, Callable[[], None]]:
+    """A moto server in its own process on a free port: (endpoint URL, stop)."""
+    port = free_port()
+    log = log_path.open("ab")
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments, no shell
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=log,
+    )
+
+    def stop() -> None:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+        log.close()
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                stop()
+                raise RuntimeError(f"the emulator did not start; see {log_path}") from None
+            time.sleep(0.1)
+    return f"http://127.0.0.1:{port}", stop
 
 
 def http_call(

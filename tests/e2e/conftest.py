@@ -91,7 +91,7 @@ def new_alert(**fields: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local(dev: Synth) -> Iterator[LocalClarion]:
     with LocalClarion(port=0, assembly=dev.assembly) as system:
         yield system

@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import boto3
-from moto.server import ThreadedMotoServer
 
-from clarion_local.system import LocalClarion, free_port, http_call
+from clarion_local.system import LocalClarion, free_port, http_call, start_emulator
 from tests.e2e.conftest import new_alert
 from tests.synth import Synth
 
@@ -55,13 +54,10 @@ def test_serve_uses_the_given_tokens_prints_how_to_call_it_and_stops_on_interrup
         assert server.wait(timeout=60) == 0
 
 
-def test_an_emulator_already_running_is_used_instead_of_the_embedded_one(dev: Synth) -> None:
+def test_an_emulator_already_running_is_used_instead_of_the_embedded_one(dev: Synth, tmp_path: Path) -> None:
     # Given a moto server someone started (as `AWS_ENDPOINT_URL` would name it)
-    port = free_port()
-    emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    emulator.start()
+    endpoint, stop = start_emulator(tmp_path / "emulator.log")
     try:
-        endpoint = f"http://127.0.0.1:{port}"
         with LocalClarion(port=0, assembly=dev.assembly, endpoint_url=endpoint) as system:
             # When an alert goes through the local API
             status, _ = system.request("POST", "/alerts", new_alert(), system.client_token)
@@ -74,4 +70,4 @@ def test_an_emulator_already_running_is_used_instead_of_the_embedded_one(dev: Sy
             ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
             assert ddb.scan(TableName=table)["Count"] >= 1
     finally:
-        emulator.stop()
+        stop()
