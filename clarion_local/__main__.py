@@ -51,7 +51,7 @@ Clarion is running at {url}  (Ctrl-C stops it)
 
   export API={url} TOKEN={system.client_token} ADMIN_TOKEN={system.admin_token}
   curl -sS -X POST "$API/notification" -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \\
-    -d '{{"message_id":"lab-0001","type":"blood_test_alert","patient_id":"anon-1","contact_id":"C-1",\\
+    -d '{{"message_id":"lab-0001","type":"blood_test_alert","patient_id":"anon-1","contact_id":"C-1",
          "description":"Potassium 6.9 mmol/L","priority":"H"}}'
   curl -sS "$API/alerts/lab-0001" -H "Authorization: Bearer $TOKEN"
   curl -sS "$API/contacts/C-1" -H "Authorization: $ADMIN_TOKEN"
@@ -63,7 +63,8 @@ Clarion is running at {url}  (Ctrl-C stops it)
         flush=True,
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):  # also when started in the background, where SIGINT is ignored
+        signal.signal(signum, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     print("\nstopping", flush=True)
