@@ -16,6 +16,7 @@ import json
 import re
 import threading
 import uuid
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -70,6 +71,8 @@ class ProviderProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="provider-proxy", daemon=True)
+        self.calls: Counter[str] = Counter()  # "service.Operation" -> AWS API calls the functions made
+        self._calls_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -126,11 +129,23 @@ class ProviderProxy:
         return Handler
 
     # --- the three sends that reach a person ---------------------------------------------
+    def count(self, service: str, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+        target = headers.get("X-Amz-Target") or headers.get("x-amz-target")
+        if target:
+            operation = target.rsplit(".", 1)[-1]
+        elif service in ("sns", "ses", "sts", "cloudformation"):
+            operation = parse_qs(body.decode(errors="replace")).get("Action", ["?"])[0]
+        else:
+            operation = f"{method} {urlsplit(path).path.split('/')[1] if '/' in path else path}"
+        with self._calls_lock:
+            self.calls[f"{service}.{operation}"] += 1
+
     def intercept(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, list[Any], bytes] | None:
         match = _SERVICE_RE.search(headers.get("Authorization", ""))
         service = match.group("service") if match else ""
+        self.count(service, method, path, headers, body)
         if service == "connect" and method == "PUT" and urlsplit(path).path == "/contact/outbound-voice":
             return self._call(json.loads(body or b"{}"))
         if service in ("sns", "ses") and method == "POST":

@@ -177,6 +177,7 @@ class QueueSource:
     queue_url: str
     batch_size: int
     report_batch_item_failures: bool
+    max_concurrency: int  # the mapping's ScalingConfig.MaximumConcurrency (concurrent batches)
 
 
 @dataclass(frozen=True)
@@ -384,6 +385,7 @@ def _describe(
                     queue_url=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
                     batch_size=int(props.get("BatchSize", 10)),
                     report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                    max_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 1000)),
                 )
             )
     return Deployment(outputs, functions, routes, sources, authorizer, responses, removed)

@@ -46,6 +46,7 @@ ACCOUNT_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "l
 CLIENT_ID = "lab-system"
 ADMIN_ID = "local-admin"
 CONCURRENCY = {names.INTAKE_HANDLER: 8, names.AUTHORIZER_HANDLER: 4, names.CONTACTS_HANDLER: 2}
+LOCAL_POLLERS = 4  # concurrent router batches here (the mapping allows more on AWS; this machine has few cores)
 
 
 def free_port() -> int:
@@ -108,7 +109,9 @@ class LocalClarion:
             _EndpointSession(self.session, self.endpoint_url), self.assembly, progress=self.progress
         )
         proxy = ProviderProxy(self.endpoint_url, self.bridge).start()
+        self.proxy = proxy
         self._stoppers.append(proxy.stop)
+        self._capture_events()
         self.progress("starting the functions")
         self.pools = self._start_functions(proxy.url)
         self.gateway = Gateway(self.deployment, self.pools, self.deployment.gateway_responses, REGION, self._account())
@@ -165,7 +168,10 @@ class LocalClarion:
             paths = [str(self.assembly / function.code_asset)]
             paths += [str(self.assembly / layer / "python") for layer in function.layer_assets]
             environment = {**base, "AWS_LAMBDA_FUNCTION_NAME": function.name}
-            concurrency = CONCURRENCY.get(function.handler, 2)
+            sources = [s for s in self.deployment.queue_sources if s.function == logical_id]
+            concurrency = (
+                min(sources[0].max_concurrency, LOCAL_POLLERS) if sources else CONCURRENCY.get(function.handler, 2)
+            )
             pool = FunctionPool(function, environment, paths, self.log_dir, concurrency, REGION, account)
             self._stoppers.append(pool.stop)
             pools[logical_id] = pool
@@ -185,15 +191,52 @@ class LocalClarion:
                 self.pools[source.function],
                 source.batch_size,
                 source.report_batch_item_failures,
+                pollers=min(source.max_concurrency, LOCAL_POLLERS),
             ).start()
             self._stoppers.append(poller.stop)
             self.pollers.append(poller)
 
-    def _issue_tokens(self) -> None:
+    def _capture_events(self) -> None:
+        """A local-only queue subscribed to the alert-events topic, so `/_local/events` can show what was published."""
+        sqs = self.client("sqs")
+        self.events_queue_url = sqs.create_queue(QueueName="clarion-local-events")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.events_queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        topic = self.deployment.output("AlertEventsTopicArn")
+        self.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+        self._events: list[dict[str, Any]] = []
+        self._events_lock = threading.Lock()
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event published to the alert-events topic so far: {"message": ..., "attributes": ...}."""
+        sqs = self.client("sqs")
+        with self._events_lock:
+            while True:
+                batch = sqs.receive_message(QueueUrl=self.events_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+                if not batch:
+                    return list(self._events)
+                for message in batch:
+                    envelope = json.loads(message["Body"])
+                    attributes = {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()}
+                    self._events.append({"message": json.loads(envelope["Message"]), "attributes": attributes})
+                sqs.delete_message_batch(
+                    QueueUrl=self.events_queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+                )
+
+    def clients_repo(self) -> ClientsRepo:
+        """The clients table, as the operator's token tool sees it (`python -m tools.tokens`)."""
         table_name = self.deployment.output("ClientsTable")
-        repo = ClientsRepo(
-            table_name, table=self.session.resource("dynamodb", endpoint_url=self.endpoint_url).Table(table_name)
-        )  # type: ignore[call-overload]
+        resource = self.session.resource("dynamodb", endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        return ClientsRepo(table_name, table=resource.Table(table_name))
+
+    def issue_token(self, client_id: str, *scopes: tokens.Scope) -> tuple[str, str]:
+        """A new token for `client_id`: (token, token_id)."""
+        issued = tokens.generate(client_id, scopes, datetime.now(UTC).isoformat(timespec="seconds"))
+        self.clients_repo().add_token(client_id, issued.stored)
+        return issued.token, issued.stored.token_id
+
+    def _issue_tokens(self) -> None:
+        repo = self.clients_repo()
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self.client_token = _store(repo, self.client_token, CLIENT_ID, tokens.Scope.ALERTS, now)
         self.admin_token = _store(repo, self.admin_token, ADMIN_ID, tokens.Scope.ADMIN, now)
@@ -274,6 +317,14 @@ class LocalClarion:
             return _json(200, self.outbox())
         if path == "/_local/metrics" and method == "GET":
             return _json(200, self.metrics())
+        if path == "/_local/events" and method == "GET":
+            return _json(200, self.events())
+        if path == "/_local/calls":
+            if method == "DELETE":
+                with self.proxy._calls_lock:
+                    self.proxy.calls.clear()
+            with self.proxy._calls_lock:
+                return _json(200, dict(sorted(self.proxy.calls.items())))
         if path == "/_local/faults":
             if method == "GET":
                 with self.bridge._lock:

@@ -5,13 +5,34 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from clarion_local.system import LocalClarion, http_call
 from tests.synth import Synth
+
+
+@dataclass
+class Witness:
+    """What must never leak: every token and patient reference the suites used, and every answer they got."""
+
+    tokens: set[str] = field(default_factory=set)
+    patients: set[str] = field(default_factory=set)
+    answers: list[str] = field(default_factory=list)
+
+    def leaks(self, system: LocalClarion) -> list[str]:
+        assert system.log_dir is not None
+        places = {f"log {p.name}": p.read_text(errors="replace") for p in system.log_dir.glob("*.log")}
+        places["events"] = json.dumps(system.events())
+        places["outbox"] = json.dumps(system.outbox())
+        places["answers"] = "\n".join(self.answers)
+        secrets = {f"token {t[:18]}...": t for t in self.tokens} | {f"patient {p}": p for p in self.patients}
+        return [f"{what} in {where}" for where, text in places.items() for what, s in secrets.items() if s in text]
+
+
+WITNESS = Witness()
 
 
 @dataclass
@@ -36,6 +57,8 @@ class Api:
         if token:
             sent["Authorization"] = token
         status, payload = http_call(self.port, method, path, data, sent)
+        if not path.startswith("/_local/"):
+            WITNESS.answers.append(payload.decode(errors="replace"))
         try:
             return status, json.loads(payload) if payload else None
         except ValueError:
@@ -79,10 +102,12 @@ class Api:
 
 
 def new_alert(**fields: Any) -> dict[str, Any]:
+    patient = f"anon-{uuid.uuid4().hex[:10]}"
+    WITNESS.patients.add(patient)
     body = {
         "message_id": f"e2e-{uuid.uuid4().hex[:12]}",
         "type": "blood_test_alert",
-        "patient_id": "anon-e2e-4471",
+        "patient_id": patient,
         "contact_id": "C-1",
         "description": "Potassium 6.9 mmol/L on ward 7",
         "priority": "M",
@@ -93,8 +118,14 @@ def new_alert(**fields: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="package")
 def local(dev: Synth) -> Iterator[LocalClarion]:
+    """One local system for the suites; when they are done, no token or patient reference may be found in any
+    function log, published event, outbox entry or API answer."""
     with LocalClarion(port=0, assembly=dev.assembly) as system:
+        assert system.client_token and system.admin_token
+        WITNESS.tokens.update({system.client_token, system.admin_token})
         yield system
+        assert WITNESS.answers, "the suites made no request"
+        assert WITNESS.leaks(system) == []
 
 
 @pytest.fixture
