@@ -124,7 +124,6 @@ def local(dev: Synth) -> Iterator[LocalClarion]:
         assert system.client_token and system.admin_token
         WITNESS.tokens.update({system.client_token, system.admin_token})
         yield system
-        assert WITNESS.answers, "the suites made no request"
         assert WITNESS.leaks(system) == []
 
 
