@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from clarion_local.functions import FunctionPool, InvocationError
 from clarion_local.stack import Deployment, Route
@@ -128,7 +129,7 @@ class Gateway:
         for route, regex in self._routes:
             found = regex.fullmatch(path)
             if found and route.method == method:
-                return route, found.groupdict()
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
 
     def _method_arn(self, method: str, path: str) -> str:
@@ -222,7 +223,7 @@ def _is_json_object(body: bytes, headers: dict[str, str]) -> bool:
         return True  # the model applies to application/json only; the handler judges the rest
     try:
         return isinstance(json.loads(body or b"null"), dict)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return False
 
 
