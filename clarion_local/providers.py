@@ -74,6 +74,7 @@ class ProviderBridge:
     failures: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _attached: list[Any] = field(default_factory=list)
+    _calls_started: set[str] = field(default_factory=set)  # ClientTokens Connect has seen
 
     # --- faults -----------------------------------------------------------------------
     def add_fault(self, channel: str, mode: str, count: int | None = None, seconds: float | None = None) -> Fault:
@@ -106,6 +107,7 @@ class ProviderBridge:
             self.outbox.clear()
             self.failures.clear()
             self.faults.clear()
+            self._calls_started.clear()
 
     def take_fault(self, channel: str) -> Fault | None:
         with self._lock:
@@ -148,8 +150,7 @@ class ProviderBridge:
                 body = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
                 return _Http(status), body
             if channel == "call":
-                contact_id = str(uuid.uuid5(uuid.NAMESPACE_URL, params.get("ClientToken", str(uuid.uuid4()))))
-                self.record(channel, params, contact_id)
+                contact_id = self.start_call(params)
                 return _Http(200), {"ContactId": contact_id, "ResponseMetadata": {"HTTPStatusCode": 200}}
             return None
 
@@ -165,6 +166,18 @@ class ProviderBridge:
             self.record(channel, params, parsed.get("MessageId"))
 
         return handler
+
+    def start_call(self, params: dict[str, Any]) -> str:
+        """Answer StartOutboundVoiceContact as Connect does: a repeated ClientToken returns the first call's
+        ContactId and rings nobody again."""
+        token = params.get("ClientToken") or str(uuid.uuid4())
+        contact_id = str(uuid.uuid5(uuid.NAMESPACE_URL, token))
+        with self._lock:
+            repeated = token in self._calls_started
+            self._calls_started.add(token)
+        if not repeated:
+            self.record("call", params, contact_id)
+        return contact_id
 
     def record(self, channel: str, params: dict[str, Any], provider_id: str | None) -> None:
         entry: dict[str, Any] = {"channel": channel, "at": datetime.now(UTC).isoformat(), "provider_id": provider_id}

@@ -164,8 +164,7 @@ class ProviderProxy:
             self.bridge.note_failure("call", fault.mode, code)
             payload = json.dumps({"message": message}).encode()
             return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], payload
-        contact_id = str(uuid.uuid5(uuid.NAMESPACE_URL, params.get("ClientToken") or str(uuid.uuid4())))
-        self.bridge.record("call", params, contact_id)
+        contact_id = self.bridge.start_call(params)
         return 200, [("Content-Type", "application/json")], json.dumps({"ContactId": contact_id}).encode()
 
     def _query_send(
