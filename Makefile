@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 PORT ?= 3000
 
-.PHONY: help demo local install synth lint-templates lint typecheck test test-unit test-integration test-infra openapi clean
+.PHONY: help demo local bench install synth lint-templates lint typecheck test test-unit test-integration test-infra openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ demo: synth ## Deploy into the embedded emulator, play a scenario, print what ha
 local: synth ## Serve the API on http://127.0.0.1:$(PORT) against the embedded emulator (PORT= to change)
 	$(BIN)/python -m clarion_local serve --assembly cdk.out --port $(PORT)
 
+bench: synth ## Measure intake latency, AWS calls per alert, cold start and a 10,000-alert burst (bench/results.json)
+	$(BIN)/python -m bench cdk.out
+
 install: $(STAMP) ## Create .venv and install the pinned Python and npm dependencies
 
 synth: $(STAMP) ## Synthesize every stack into cdk.out with the compliance packs (ENV=dev|prod)
@@ -46,7 +49,7 @@ lint: $(STAMP) ## ruff (lint and format check)
 
 typecheck: $(STAMP) ## mypy on lambdas/ (as the Lambda sees it) and on the CDK app
 	cd lambdas && ../$(BIN)/mypy --config-file ../pyproject.toml -p clarion
-	$(BIN)/mypy app.py stacks clarion_local
+	$(BIN)/mypy app.py stacks clarion_local bench
 
 test: lint typecheck $(STAMP) ## Run every offline test (unit, integration, infra) with coverage on lambdas/
 	$(BIN)/python -m pytest tests --cov --cov-report=term

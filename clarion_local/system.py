@@ -205,6 +205,17 @@ class LocalClarion:
         self.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
         self._events: list[dict[str, Any]] = []
         self._events_lock = threading.Lock()
+        stop = threading.Event()
+
+        def drain() -> None:  # keep the capture queue short: the emulator's sends slow down as a queue grows
+            while not stop.wait(1):
+                try:
+                    self.events()
+                except Exception as error:  # the emulator is stopping; the next call reports it
+                    print(f"events capture: {type(error).__name__}", file=sys.stderr)
+
+        threading.Thread(target=drain, name="events-capture", daemon=True).start()
+        self._stoppers.append(stop.set)
 
     def events(self) -> list[dict[str, Any]]:
         """Every event published to the alert-events topic so far: {"message": ..., "attributes": ...}."""
@@ -388,7 +399,8 @@ def start_emulator(log_path: Path, timeout: float = 60) -> tuple[str, Callable[[
     port = free_port()
     log = log_path.open("ab")
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments, no shell
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "clarion_local.emulator", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
         stdout=log,
         stderr=log,
     )

@@ -19,14 +19,8 @@ from clarion import names
 from clarion.adapters import channels, delivery_log
 from clarion.domain.models import AlertStatus, Outcome, Priority
 from clarion.handlers import router
-from tests.integration.test_router import (  # noqa: F401 - `output` is a fixture
-    FakeContext,
-    given_accepted,
-    log_of,
-    make_alert,
-    output,
-    queue_event,
-)
+from tests.integration.test_router import FakeContext, given_accepted, log_of, make_alert, queue_event
+from tests.integration.test_router import output as output  # the router suite's fixture, shared
 
 
 class Crash(BaseException):

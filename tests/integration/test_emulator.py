@@ -151,3 +151,51 @@ def test_a_reference_to_a_bridged_attribute_without_a_stand_in_is_an_error() -> 
     }
     with pytest.raises(ValueError, match="no stand-in"):
         stack.adapt(template, "S", stack.moto_supports, "eu-west-2", "123456789012")
+
+
+def test_narrowed_partition_queries_return_what_a_full_search_returns() -> None:
+    # Given a table with a sort key, items in many partitions, and the emulator's performance bridge
+    from moto import mock_aws
+
+    from clarion_local.emulator import narrow_partition_queries
+
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        ddb.create_table(
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+        )
+        for p in range(20):
+            for s in range(7):
+                ddb.put_item(TableName="t", Item={"pk": {"S": f"p{p}"}, "sk": {"S": f"s{s}"}, "n": {"N": str(p * s)}})
+
+        def ask(**extra: Any) -> list[tuple[str, str]]:
+            items = ddb.query(TableName="t", ConsistentRead=True, **extra)["Items"]
+            return [(i["pk"]["S"], i["sk"]["S"]) for i in items]
+
+        questions = [
+            {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p3"}}},
+            {
+                "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+                "ExpressionAttributeValues": {":p": {"S": "p4"}, ":s": {"S": "s2"}},
+            },
+            {
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": "p5"}},
+                "ScanIndexForward": False,
+                "Limit": 3,
+            },
+            {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "nowhere"}}},
+        ]
+        before = [ask(**q) for q in questions]
+        # When the bridge is applied
+        narrow_partition_queries()
+        # Then every query answers exactly as before
+        assert [ask(**q) for q in questions] == before
+        assert before[0] == [("p3", f"s{s}") for s in range(7)]
+        assert before[2] == [("p5", "s6"), ("p5", "s5"), ("p5", "s4")]

@@ -1,0 +1,328 @@
+"""`make bench`: Clarion's speed on this machine, as ratios inside one run (these machines are shared and noisy).
+
+Prints a table and writes bench/results.json. Sizes come from the environment: BENCH_INTAKE (default 2000
+alerts), BENCH_BURST (default 10000 alerts), BENCH_CALLERS (default 16 concurrent callers).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from clarion_local.system import LocalClarion, http_call, synthesize
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "results.json"
+INTAKE = int(os.environ.get("BENCH_INTAKE", "2000"))
+BURST = int(os.environ.get("BENCH_BURST", "10000"))
+CALLERS = int(os.environ.get("BENCH_CALLERS", "16"))
+HANDLERS = ["authorizer", "intake", "contacts", "router", "dialer"]
+
+# Why each AWS call an alert costs is needed (keyed as /_local/calls names them).
+WHY = {
+    "dynamodb.GetItem": "read the contact (intake: refuse an unknown contact before accepting; router: destinations)",
+    "dynamodb.PutItem": "idempotency record (intake), the alert record (intake), attempt records (router)",
+    "dynamodb.UpdateItem": "idempotency record completed (intake); alert status delivering/delivered (router)",
+    "dynamodb.Query": "the alert's record and attempts (router: resume from the log, decide the next step)",
+    "sqs.SendMessage": "the durable accept: the alert on the queue before 202",
+    "sqs.ChangeMessageVisibility": "release a message early when the time budget runs out",
+    "sns.Publish": "a status event on the alert-events topic, or the SMS itself",
+    "ses.SendTemplatedEmail": "the email itself",
+    "connect.PUT contact": "the call itself (StartOutboundVoiceContact)",
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def alert(contact: str = "C-2", priority: str = "M") -> dict[str, str]:
+    return {
+        "message_id": f"bench-{uuid.uuid4().hex}",
+        "type": "blood_test_alert",
+        "patient_id": "anon-bench",
+        "contact_id": contact,
+        "description": "Potassium 6.9 mmol/L on ward 7",
+        "priority": priority,
+    }
+
+
+class Bench:
+    def __init__(self, system: LocalClarion) -> None:
+        self.system = system
+        assert system.client_token
+        self.headers = {"Authorization": system.client_token, "Content-Type": "application/json"}
+
+    def post(self, body: dict[str, str]) -> tuple[int, float]:
+        started = time.perf_counter()
+        status, _ = http_call(self.system.port, "POST", "/alerts", json.dumps(body).encode(), self.headers)
+        return status, time.perf_counter() - started
+
+    def calls(self, reset: bool = False) -> Counter[str]:
+        _, payload = http_call(self.system.port, "DELETE" if reset else "GET", "/_local/calls", None, {})
+        return Counter(json.loads(payload))
+
+    def wait_delivered(self, message_ids: list[str], timeout: float = 3600) -> float:
+        """Seconds until every alert is delivered, read from the delivery log's status items."""
+        table = self.system.deployment.output("DeliveryLogTable")
+        ddb = self.system.client("dynamodb")
+        wanted = set(message_ids)
+        started = time.monotonic()
+        while True:
+            done: set[str] = set()
+            for page in ddb.get_paginator("scan").paginate(
+                TableName=table,
+                FilterExpression="sk = :s AND #st IN (:d, :f)",
+                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeValues={":s": {"S": "alert"}, ":d": {"S": "delivered"}, ":f": {"S": "failed"}},
+                ProjectionExpression="message_id",
+            ):
+                done.update(i["message_id"]["S"] for i in page["Items"])
+            if wanted <= done:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"{len(wanted - done)} alerts not delivered after {timeout} s")
+            time.sleep(1)
+
+
+# --- the baseline: the same minimal AWS calls intake makes, straight at the emulator ------------------
+
+
+class Baseline:
+    """One durable accept done by hand: idempotency put, contact read, alert put, enqueue, idempotency update,
+    event publish. No API, no authorizer, no function process, no validation."""
+
+    def __init__(self, system: LocalClarion) -> None:
+        deployment = system.deployment
+        self.ddb = system.client("dynamodb")
+        self.sqs = system.client("sqs")
+        self.sns = system.client("sns")
+        self.idempotency = deployment.output("IdempotencyTable")
+        self.contacts = deployment.output("ContactsTable")
+        self.delivery = deployment.output("DeliveryLogTable")
+        self.queue = deployment.output("AlertQueueUrl")
+        self.topic = deployment.output("AlertEventsTopicArn")
+
+    def accept(self, body: dict[str, str]) -> float:
+        started = time.perf_counter()
+        key = {"id": {"S": f"baseline#{body['message_id']}"}}
+        self.ddb.put_item(
+            TableName=self.idempotency,
+            Item={**key, "status": {"S": "INPROGRESS"}},
+            ConditionExpression="attribute_not_exists(id)",
+        )
+        self.ddb.get_item(TableName=self.contacts, Key={"contact_id": {"S": body["contact_id"]}}, ConsistentRead=True)
+        self.ddb.put_item(
+            TableName=self.delivery,
+            Item={"pk": {"S": f"baseline#{body['message_id']}"}, "sk": {"S": "baseline"}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        self.sqs.send_message(QueueUrl=self.queue + "-baseline", MessageBody=json.dumps(body))
+        self.ddb.update_item(
+            TableName=self.idempotency,
+            Key=key,
+            UpdateExpression="SET #s = :c",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":c": {"S": "COMPLETED"}},
+        )
+        self.sns.publish(TopicArn=self.topic, Message=json.dumps({"status": "accepted"}))
+        return time.perf_counter() - started
+
+
+# --- the measurements ---------------------------------------------------------------------------------
+
+
+def measure_intake(bench: Bench, baseline: Baseline) -> dict[str, Any]:
+    local = [bench.post(alert(contact="C-4", priority="L")) for _ in range(INTAKE)]
+    assert all(status == 202 for status, _ in local), Counter(s for s, _ in local)
+    direct = [baseline.accept(alert()) for _ in range(INTAKE)]
+    ours = [t for _, t in local]
+    local_ms = {"p50": percentile(ours, 50) * 1000, "p99": percentile(ours, 99) * 1000}
+    baseline_ms = {"p50": percentile(direct, 50) * 1000, "p99": percentile(direct, 99) * 1000}
+    return {
+        "alerts": INTAKE,
+        "local_api_ms": local_ms,
+        "baseline_ms": baseline_ms,
+        "ratio_p50": local_ms["p50"] / baseline_ms["p50"],
+        "ratio_p99": local_ms["p99"] / baseline_ms["p99"],
+    }
+
+
+def measure_calls(bench: Bench, system: LocalClarion) -> dict[str, Any]:
+    def one(contact: str, priority: str, fault: dict[str, Any] | None = None) -> tuple[Counter[str], Counter[str]]:
+        bench.calls(reset=True)
+        body = alert(contact, priority)
+        status, _ = bench.post(body)
+        assert status == 202
+        intake = bench.calls()
+        if fault:
+            http_call(system.port, "POST", "/_local/faults", json.dumps(fault).encode(), {})
+        bench.calls(reset=True)
+        system.wait_for_status(body["message_id"], {"delivered", "failed"})
+        time.sleep(0.5)  # the router's last calls (status event) follow the status write
+        return intake, bench.calls()
+
+    intake, happy = one("C-2", "M")
+    _, fallback = one("C-2", "M", {"channel": "sms", "mode": "reject", "count": 1})
+    http_call(system.port, "DELETE", "/_local/faults", None, {})
+    return {
+        "intake": dict(intake),
+        "routing_happy_path": dict(happy),
+        "routing_one_fallback": dict(fallback),
+        "why": WHY,
+    }
+
+
+def measure_cold_start(assembly: Path) -> dict[str, Any]:
+    def median_import(module: str, paths: list[str], runs: int = 7) -> float:
+        code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(paths),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "bench",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        times = []
+        for _ in range(runs):
+            done = subprocess.run(  # noqa: S603 - our own interpreter and code
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            )
+            times.append(float(done.stdout.strip()))
+        return statistics.median(times)
+
+    code_dir = next(p for p in assembly.glob("asset.*") if (p / "clarion").is_dir())
+    layer = next(p / "python" for p in assembly.glob("asset.*") if (p / "python").is_dir())
+    paths = [str(code_dir), str(layer)]
+    boto3_alone = median_import("boto3", paths)
+    modules = {h: median_import(f"clarion.handlers.{h}", paths) for h in HANDLERS}
+    zipped = _zip_size(code_dir)
+    return {
+        "import_boto3_s": boto3_alone,
+        "import_handler_s": modules,
+        "ratio_to_boto3": {h: t / boto3_alone for h, t in modules.items()},
+        "asset_zip_bytes": zipped,
+    }
+
+
+def _zip_size(directory: Path) -> int:
+    target = ROOT / ".build" / "bench-asset.zip"
+    target.parent.mkdir(exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory))
+    return target.stat().st_size
+
+
+def measure_burst(bench: Bench, baseline: Baseline, system: LocalClarion) -> dict[str, Any]:
+    bodies = [alert(contact="C-2", priority="M") for _ in range(BURST)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(CALLERS) as pool:
+        answers = list(pool.map(bench.post, bodies))
+    accepted_s = time.monotonic() - started
+    accepted = [b["message_id"] for b, (status, _) in zip(bodies, answers, strict=True) if status == 202]
+    delivered_s = accepted_s + bench.wait_delivered(accepted)
+    _, outbox = http_call(system.port, "GET", "/_local/outbox", None, {})
+    sends = Counter(e["message_id"] for e in json.loads(outbox))
+    lost = [m for m in accepted if sends[m] == 0]
+    duplicated = [m for m in accepted if sends[m] > 1]
+    started = time.monotonic()
+    with ThreadPoolExecutor(CALLERS) as pool:
+        list(pool.map(baseline.accept, [alert() for _ in range(BURST)]))
+    baseline_s = time.monotonic() - started
+    return {
+        "alerts": BURST,
+        "callers": CALLERS,
+        "accepted": len(accepted),
+        "refused": Counter(str(s) for s, _ in answers if s != 202),
+        "accepted_per_s": len(accepted) / accepted_s,
+        "delivered_per_s": len(accepted) / delivered_s,
+        "baseline_accepts_per_s": BURST / baseline_s,
+        "ratio_accept_to_baseline": (len(accepted) / accepted_s) / (BURST / baseline_s),
+        "lost": len(lost),
+        "duplicated": len(duplicated),
+    }
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def report(results: dict[str, Any]) -> str:
+    intake, cold, burst = results["intake"], results["cold_start"], results["burst"]
+    lines = [
+        f"Clarion bench on {results['machine']['platform']} ({results['machine']['cpus']} CPUs)",
+        "",
+        f"intake, {intake['alerts']} alerts, one caller      local API   baseline   ratio (target <= 2)",
+        *(
+            f"  {q} POST -> 202               {intake['local_api_ms'][q]:8.1f} ms {intake['baseline_ms'][q]:8.1f} ms"
+            f"   {intake[f'ratio_{q}']:.2f}"
+            for q in ("p50", "p99")
+        ),
+        "",
+        "AWS calls per alert (counted at the SDK's endpoint)",
+    ]
+    for phase in ("intake", "routing_happy_path", "routing_one_fallback"):
+        counts = results["calls"][phase]
+        lines.append(f"  {phase:22} {sum(counts.values()):3}  " + ", ".join(f"{k} x{v}" for k, v in counts.items()))
+    lines += ["", "cold start: import time in a fresh interpreter (target <= 1.5x import boto3)"]
+    lines.append(f"  import boto3                {cold['import_boto3_s'] * 1000:7.1f} ms")
+    for handler, seconds in cold["import_handler_s"].items():
+        ratio = cold["ratio_to_boto3"][handler]
+        lines.append(f"  clarion.handlers.{handler:10} {seconds * 1000:7.1f} ms   {ratio:.2f}x")
+    lines.append(f"  zipped code asset           {cold['asset_zip_bytes'] / 1024:7.1f} KB (target <= 200 KB)")
+    lines += [
+        "",
+        f"burst: {burst['alerts']} alerts from {burst['callers']} callers",
+        f"  accepted {burst['accepted_per_s']:.0f}/s, delivered {burst['delivered_per_s']:.0f}/s; "
+        f"baseline accepts {burst['baseline_accepts_per_s']:.0f}/s (ratio {burst['ratio_accept_to_baseline']:.2f})",
+        f"  accepted {burst['accepted']}, lost {burst['lost']}, duplicated {burst['duplicated']}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    started = time.monotonic()
+    assembly = Path(sys.argv[1]) if len(sys.argv) > 1 else synthesize(ROOT / ".build" / "bench-cdk.out")
+    say = lambda message: print(f"==> [{time.monotonic() - started:6.1f} s] {message}", flush=True)  # noqa: E731
+    results: dict[str, Any] = {"machine": machine()}
+    say("cold start: importing each handler in fresh interpreters")
+    results["cold_start"] = measure_cold_start(assembly)
+    with LocalClarion(port=0, assembly=assembly, progress=say) as system:
+        bench, baseline = Bench(system), Baseline(system)
+        baseline.sqs.create_queue(QueueName=baseline.queue.rsplit("/", 1)[1] + "-baseline")
+        say("AWS calls per alert")
+        results["calls"] = measure_calls(bench, system)
+        say(f"intake latency: {INTAKE} alerts through the local API, then the baseline")
+        results["intake"] = measure_intake(bench, baseline)
+        say(f"burst: {BURST} alerts from {CALLERS} callers")
+        results["burst"] = measure_burst(bench, baseline, system)
+    results["seconds"] = time.monotonic() - started
+    OUT.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    print()
+    print(report(results))
+    print(f"\nwritten to {OUT.relative_to(ROOT)} in {results['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The embedded emulator: moto's server, with two performance bridges.
+
+`python -m clarion_local.emulator -H 127.0.0.1 -p PORT` runs moto's own server after
+- narrowing one of moto's search paths: a DynamoDB `Query` on a table's own key gathers every item of the table,
+  sorts them all, then keeps those of the queried partition. Clarion's delivery log is queried by partition at
+  every routing step, so a run of thousands of alerts slows to a crawl (quadratic). The bridge hands that search
+  only the queried partition; the results are the same (`tests/integration/test_emulator.py` compares both ways);
+- remembering the list of moto's service modules, which its request router otherwise reads from the disk (a
+  directory listing and a `stat` per service) on every request.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+_partition = threading.local()
+
+
+def narrow_partition_queries() -> None:
+    """Make moto's base-table Query read only the queried partition. Idempotent."""
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_clarion_narrowed", False):
+        return
+    query, all_items = Table.query, Table.all_items
+
+    def narrowed_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("index_name") is not None or hash_key is None:
+            return query(self, hash_key, *args, **kwargs)
+        _partition.target = (self, hash_key)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _partition.target = None
+
+    def narrowed_all_items(self: Any) -> Any:
+        target = getattr(_partition, "target", None)
+        if target is None or target[0] is not self:
+            return all_items(self)
+        bucket = self.items.get(target[1])
+        if bucket is None:
+            return []
+        items = list(bucket.values()) if self.range_key_attr else [bucket]
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    Table.query = narrowed_query  # type: ignore[method-assign]
+    Table.all_items = narrowed_all_items  # type: ignore[method-assign]
+    Table._clarion_narrowed = True  # type: ignore[attr-defined]
+
+
+def remember_service_modules() -> None:
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
+def main() -> None:
+    narrow_partition_queries()
+    remember_service_modules()
+    from moto.server import main as moto_main
+
+    moto_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

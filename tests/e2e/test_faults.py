@@ -1,0 +1,95 @@
+"""A thousand alerts while every channel fails at random in every mode: nothing is lost, nothing is sent that the
+log does not show, and the unroutable metric counts exactly the alerts that every channel failed."""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from clarion_local.system import LocalClarion
+from tests.e2e.conftest import Api, new_alert
+
+ALERTS = int(__import__("os").environ.get("FAULT_ALERTS", "1000"))
+CONTACTS = ["C-1", "C-1", "C-2", "C-3", "C-4"]  # C-1 twice: every channel, the AWS sample's clinician
+PRIORITIES = ["H", "M", "L"]
+WAVE = 20
+
+
+def random_fault(rng: random.Random) -> dict[str, Any]:
+    return {
+        "channel": rng.choice(["call", "sms", "email"]),
+        "mode": rng.choice(["throttle", "outage", "reject"]),
+        "count": rng.randint(1, 6),
+    }
+
+
+def wait_all(api: Api, message_ids: list[str], timeout: float = 900) -> list[dict[str, Any]]:
+    """Sweep the alerts' statuses (a few callers, a pause between sweeps) until every one has ended."""
+    pending, views = list(message_ids), {}
+    deadline = time.monotonic() + timeout
+    while pending:
+        assert time.monotonic() < deadline, f"{len(pending)} alerts still not ended"
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda m: api.call("GET", f"/alerts/{m}", token=api.client_token), pending))
+        for message_id, (status, view) in zip(pending, answers, strict=True):
+            assert status == 200, view
+            if view["status"] in ("delivered", "failed"):
+                views[message_id] = view
+        pending = [m for m in pending if m not in views]
+        time.sleep(1)
+    return [views[m] for m in message_ids]
+
+
+def test_a_thousand_alerts_under_random_faults_all_end_and_match_their_logs(api: Api, local: LocalClarion) -> None:
+    rng = random.Random(20261121)
+    before = api.metrics().get("router.AlertsUnroutable", 0)
+    bodies = [new_alert(contact_id=rng.choice(CONTACTS), priority=rng.choice(PRIORITIES)) for _ in range(ALERTS)]
+    armed: list[dict[str, Any]] = []
+
+    # When a thousand alerts are posted in waves of 20 by 8 callers, with 0-2 random faults armed before each wave
+    answers = []
+    with ThreadPoolExecutor(8) as pool:
+        for start in range(0, ALERTS, WAVE):
+            for _ in range(rng.randint(0, 2)):
+                fault = random_fault(rng)
+                assert api.call("POST", "/_local/faults", fault)[0] == 201
+                armed.append(fault)
+            wave = bodies[start : start + WAVE]
+            answers += list(pool.map(lambda b: api.call("POST", "/alerts", b, api.client_token), wave))
+    accepted = [b["message_id"] for b, (status, _) in zip(bodies, answers, strict=True) if status == 202]
+    assert len(accepted) == ALERTS, {a[0] for a in answers}
+    views = wait_all(api, accepted)
+
+    # Then every accepted alert ended, delivered or failed
+    assert {v["status"] for v in views} <= {"delivered", "failed"}
+    # And what went out is exactly what each alert's delivery log says was sent: one send if delivered, none if not
+    _, outbox = api.call("GET", "/_local/outbox")
+    sends: dict[str, int] = {}
+    for entry in outbox:
+        sends[entry["message_id"]] = sends.get(entry["message_id"], 0) + 1
+    for view in views:
+        sent = [a for a in view["attempts"] if a["outcome"] == "sent"]
+        assert sends.get(view["message_id"], 0) == len(sent) == (1 if view["status"] == "delivered" else 0), view
+    # And the unroutable metric counts exactly the alerts every channel failed
+    failed = [v for v in views if v["status"] == "failed"]
+    assert all(a["outcome"] != "sent" for v in failed for a in v["attempts"])
+    assert api.metric_reaches("router.AlertsUnroutable", before + len(failed)) == before + len(failed)
+    # And nothing waits in the dead-letter queue
+    sqs = local.client("sqs")
+    dlq = local.deployment.output("DeadLetterQueueUrl")
+    counts = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert counts["ApproximateNumberOfMessages"] == counts["ApproximateNumberOfMessagesNotVisible"] == "0"
+    # And the faults really bit: every channel, every mode, and alerts both delivered and failed
+    assert {(f["channel"], f["mode"]) for f in armed} == {
+        (c, m) for c in ("call", "sms", "email") for m in ("throttle", "outage", "reject")
+    }
+    assert failed and len(failed) < ALERTS
+    fell_back = [
+        v for v in views if v["status"] == "delivered" and v["attempts"][-1]["channel"] != v["attempts"][0]["channel"]
+    ]
+    assert fell_back
+    attempts = sum(len(v["attempts"]) for v in views)
+    print(f"\n{ALERTS} alerts: {ALERTS - len(failed)} delivered, {len(fell_back)} of them after a fallback;")
+    print(f"{len(failed)} failed on every channel; {len(armed)} faults armed; {attempts} provider attempts")
