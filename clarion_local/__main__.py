@@ -32,6 +32,7 @@ def _system(args: argparse.Namespace, port: int) -> LocalClarion:
         client_token=os.environ.get("CLARION_CLIENT_TOKEN") or None,
         admin_token=os.environ.get("CLARION_ADMIN_TOKEN") or None,
         progress=_progress(time.monotonic()),  # type: ignore[arg-type]
+        keep_workdir=True,
     )
 
 

@@ -1,10 +1,13 @@
-"""The embedded emulator: moto's server, with two performance bridges.
+"""The embedded emulator: moto's server, with three performance bridges.
 
 `python -m clarion_local.emulator -H 127.0.0.1 -p PORT` runs moto's own server after
 - narrowing one of moto's search paths: a DynamoDB `Query` on a table's own key gathers every item of the table,
   sorts them all, then keeps those of the queried partition. Clarion's delivery log is queried by partition at
   every routing step, so a run of thousands of alerts slows to a crawl (quadratic). The bridge hands that search
   only the queried partition; the results are the same (`tests/integration/test_emulator.py` compares both ways);
+- telling the time cheaply when SQS asks every message of a queue whether it is visible or delayed (it does so
+  on every send and receive, so a backlog of thousands makes each call slow): the same epoch milliseconds from
+  `time.time()` instead of a datetime computed per message;
 - remembering the list of moto's service modules, which its request router otherwise reads from the disk (a
   directory listing and a `stat` per service) on every request.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import Any
 
 _partition = threading.local()
@@ -50,6 +54,19 @@ def narrow_partition_queries() -> None:
     Table._clarion_narrowed = True  # type: ignore[attr-defined]
 
 
+def cheap_sqs_clock() -> None:
+    from moto.sqs.models import Message
+
+    def visible(self: Any) -> bool:
+        return time.time() * 1000 > self.visible_at
+
+    def delayed(self: Any) -> bool:
+        return time.time() * 1000 < self.delayed_until
+
+    Message.visible = property(visible)  # type: ignore[method-assign,assignment]
+    Message.delayed = property(delayed)  # type: ignore[method-assign,assignment]
+
+
 def remember_service_modules() -> None:
     from moto import backends
 
@@ -59,6 +76,7 @@ def remember_service_modules() -> None:
 
 def main() -> None:
     narrow_partition_queries()
+    cheap_sqs_clock()
     remember_service_modules()
     from moto.server import main as moto_main
 

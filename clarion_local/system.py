@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -78,10 +79,13 @@ class LocalClarion:
     admin_token: str | None = None
     progress: Callable[[str], None] = lambda _: None
     bridge: ProviderBridge = field(default_factory=ProviderBridge)
+    keep_workdir: bool = False  # keep the synthesized assembly and function logs after stop (the CLI does)
 
     def __post_init__(self) -> None:
         self._stoppers: list[Callable[[], None]] = []
         self._workdir = Path(tempfile.mkdtemp(prefix="clarion-local-"))
+        if not self.keep_workdir:
+            self._stoppers.append(lambda: shutil.rmtree(self._workdir, ignore_errors=True))
         self.log_dir = self.log_dir or self._workdir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
 

@@ -199,3 +199,26 @@ def test_narrowed_partition_queries_return_what_a_full_search_returns() -> None:
         assert [ask(**q) for q in questions] == before
         assert before[0] == [("p3", f"s{s}") for s in range(7)]
         assert before[2] == [("p5", "s6"), ("p5", "s5"), ("p5", "s4")]
+
+
+def test_the_cheap_sqs_clock_judges_visibility_and_delay_as_moto_does() -> None:
+    import time
+
+    from moto.sqs.models import Message
+
+    from clarion_local.emulator import cheap_sqs_clock
+
+    now_ms = time.time() * 1000
+    cases = [(now_ms - 5_000, 0.0), (now_ms + 5_000, 0.0), (now_ms - 5_000, now_ms + 5_000), (0.0, now_ms - 1)]
+    messages = []
+    for visible_at, delayed_until in cases:
+        message = Message("id", "body")
+        message.visible_at, message.delayed_until = visible_at, delayed_until
+        messages.append(message)
+    before = [(m.visible, m.delayed) for m in messages]
+    cheap_sqs_clock()
+    assert (
+        [(m.visible, m.delayed) for m in messages]
+        == before
+        == [(True, False), (False, False), (True, True), (True, False)]
+    )
