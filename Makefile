@@ -19,7 +19,8 @@ help: ## List the targets
 $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt package.json
 	@echo "==> Creating the virtual environment and installing pinned dependencies"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	set -o pipefail; $(BIN)/pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt \
+		| { grep -E "^(Collecting|Successfully installed|ERROR)" || true; }
 	@echo "==> Installing the pinned AWS CDK CLI"
 	npm install --no-audit --no-fund --silent
 	touch $(STAMP)

@@ -76,26 +76,20 @@ class Bench:
         return Counter(json.loads(payload))
 
     def wait_delivered(self, message_ids: list[str], timeout: float = 3600) -> float:
-        """Seconds until every alert is delivered, read from the delivery log's status items."""
-        table = self.system.deployment.output("DeliveryLogTable")
-        ddb = self.system.client("dynamodb")
+        """Seconds until every alert has ended, read from the status events the router publishes."""
         wanted = set(message_ids)
         started = time.monotonic()
         while True:
-            done: set[str] = set()
-            for page in ddb.get_paginator("scan").paginate(
-                TableName=table,
-                FilterExpression="sk = :s AND #st IN (:d, :f)",
-                ExpressionAttributeNames={"#st": "status"},
-                ExpressionAttributeValues={":s": {"S": "alert"}, ":d": {"S": "delivered"}, ":f": {"S": "failed"}},
-                ProjectionExpression="message_id",
-            ):
-                done.update(i["message_id"]["S"] for i in page["Items"])
-            if wanted <= done:
+            ended = {
+                e["message"]["message_id"]
+                for e in self.system.events()
+                if e["message"].get("status") in ("delivered", "failed")
+            }
+            if wanted <= ended:
                 return time.monotonic() - started
             if time.monotonic() - started > timeout:
-                raise TimeoutError(f"{len(wanted - done)} alerts not delivered after {timeout} s")
-            time.sleep(1)
+                raise TimeoutError(f"{len(wanted - ended)} alerts not ended after {timeout} s")
+            time.sleep(0.5)
 
 
 # --- the baseline: the same minimal AWS calls intake makes, straight at the emulator ------------------
@@ -312,8 +306,14 @@ def main() -> int:
         baseline.sqs.create_queue(QueueName=baseline.queue.rsplit("/", 1)[1] + "-baseline")
         say("AWS calls per alert")
         results["calls"] = measure_calls(bench, system)
-        say(f"intake latency: {INTAKE} alerts through the local API, then the baseline")
+        say(f"intake latency: {INTAKE} alerts through the local API, then the baseline (routing paused)")
+        for poller in system.pollers:
+            poller.running.clear()
         results["intake"] = measure_intake(bench, baseline)
+        sqs = system.client("sqs")
+        sqs.purge_queue(QueueUrl=baseline.queue)  # the intake-only alerts are not routed
+        for poller in system.pollers:
+            poller.running.set()
         say(f"burst: {BURST} alerts from {CALLERS} callers")
         results["burst"] = measure_burst(bench, baseline, system)
     results["seconds"] = time.monotonic() - started

@@ -75,6 +75,9 @@ def remember_service_modules() -> None:
 
 
 def main() -> None:
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per request
     narrow_partition_queries()
     cheap_sqs_clock()
     remember_service_modules()

@@ -64,6 +64,8 @@ class QueuePoller:
         self.queue_arn = attributes["QueueArn"]
         self.region = self.queue_arn.split(":")[3]
         self._stop = threading.Event()
+        self.running = threading.Event()  # cleared: the mapping is disabled (no polling) until set again
+        self.running.set()
         self._threads = [
             threading.Thread(target=self._run, name=f"sqs-poller-{i}", daemon=True) for i in range(pollers)
         ]
@@ -83,6 +85,8 @@ class QueuePoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self.running.wait(0.5):
+                continue
             try:
                 self.poll_once()
             except Exception as error:  # keep polling, as the service does; the error is kept for the user
