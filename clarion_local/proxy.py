@@ -62,13 +62,18 @@ def _member_index(key: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many callers at once (the default backlog of 5 resets connections)
+    daemon_threads = True
+
+
 class ProviderProxy:
     """Serve the proxy on 127.0.0.1:`port` (0: any free port) in front of `upstream`."""
 
     def __init__(self, upstream: str, bridge: ProviderBridge, port: int = 0) -> None:
         self.upstream = urlsplit(upstream)
         self.bridge = bridge
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self.server = _Server(("127.0.0.1", port), self._handler_class())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="provider-proxy", daemon=True)
         self.calls: Counter[str] = Counter()  # "service.Operation" -> AWS API calls the functions made

@@ -258,7 +258,7 @@ class LocalClarion:
 
     # --- HTTP ------------------------------------------------------------------------------
     def _serve(self) -> None:
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_class(self))
+        server = _Server(("127.0.0.1", self.port), _handler_class(self))
         server.daemon_threads = True
         self.port = int(server.server_address[1])
         thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
@@ -442,6 +442,11 @@ def http_call(
         return response.status, response.read()
     finally:
         conn.close()
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many callers at once (the default backlog of 5 resets connections)
+    daemon_threads = True
 
 
 class _EndpointSession:

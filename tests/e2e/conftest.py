@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from clarion_local import samples
 from clarion_local.system import LocalClarion, http_call
 from tests.synth import Synth
 
@@ -132,5 +133,7 @@ def api(local: LocalClarion) -> Iterator[Api]:
     assert local.client_token and local.admin_token
     client = Api(local.port, local.client_token, local.admin_token)
     client.call("DELETE", "/_local/faults")
+    for contact_id, contact in samples.CONTACTS.items():  # the fuzzer holds an admin token and may change them
+        assert client.call("PUT", f"/contacts/{contact_id}", contact, client.admin_token)[0] in (200, 201)
     yield client
     client.call("DELETE", "/_local/faults")
