@@ -14,13 +14,13 @@ import subprocess
 import sys
 import time
 import uuid
-import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from clarion_local.stack import zip_directory
 from clarion_local.system import LocalClarion, http_call, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,13 +221,8 @@ def measure_cold_start(assembly: Path) -> dict[str, Any]:
 
 
 def _zip_size(directory: Path) -> int:
-    target = ROOT / ".build" / "bench-asset.zip"
-    target.parent.mkdir(exist_ok=True)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(directory))
-    return target.stat().st_size
+    """Bytes of `directory` zipped as the deployment zips an asset."""
+    return len(zip_directory(directory))
 
 
 def measure_burst(bench: Bench, baseline: Baseline, system: LocalClarion) -> dict[str, Any]:

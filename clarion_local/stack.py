@@ -222,7 +222,8 @@ def stack_names(assembly: Path) -> list[str]:
 
 
 @cache
-def _zip_directory(directory: Path) -> bytes:
+def zip_directory(directory: Path) -> bytes:
+    """`directory` as the zip the asset bucket holds (cached: assets do not change during a run)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(directory.rglob("*")):
@@ -235,7 +236,7 @@ def _upload_assets(s3: Any, assembly: Path, stack: str, account: str, region: st
     manifest = json.loads((assembly / f"{stack}.assets.json").read_text())
     for asset in manifest.get("files", {}).values():
         source = assembly / asset["source"]["path"]
-        body = _zip_directory(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
+        body = zip_directory(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
         for destination in asset["destinations"].values():
             bucket = destination["bucketName"].replace("${AWS::AccountId}", account)
             bucket = bucket.replace("${AWS::Region}", region)
