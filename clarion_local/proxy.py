@@ -17,11 +17,12 @@ import re
 import threading
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from clarion_local.providers import ProviderBridge, error_for
+from clarion_local.serving import serve
 
 _SERVICE_RE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[a-z0-9-]+)/aws4_request")
 _XMLNS = {"sms": "http://sns.amazonaws.com/doc/2010-03-31/", "email": "http://ses.amazonaws.com/doc/2010-12-01/"}
@@ -62,34 +63,33 @@ def _member_index(key: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 256  # many callers at once (the default backlog of 5 resets connections)
-    daemon_threads = True
-
-
 class ProviderProxy:
     """Serve the proxy on 127.0.0.1:`port` (0: any free port) in front of `upstream`."""
 
     def __init__(self, upstream: str, bridge: ProviderBridge, port: int = 0) -> None:
         self.upstream = urlsplit(upstream)
         self.bridge = bridge
-        self.server = _Server(("127.0.0.1", port), self._handler_class())
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="provider-proxy", daemon=True)
+        self.port = port
+        self._stop: Callable[[], None] = lambda: None
         self.calls: Counter[str] = Counter()  # "service.Operation" -> AWS API calls the functions made
         self._calls_lock = threading.Lock()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ProviderProxy:
-        self._thread.start()
+        self.port, self._stop = serve("provider-proxy", self.port, self.respond, server_version="provider-proxy")
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._stop()
+
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
+        status, response_headers, payload = self.intercept(method, path, headers, body) or self.forward(
+            method, path, headers, body
+        )
+        return status, [(k, v) for k, v in response_headers if k.lower() not in _HOP_BY_HOP], payload
 
     def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
         conn_class = http.client.HTTPSConnection if self.upstream.scheme == "https" else http.client.HTTPConnection
@@ -103,35 +103,6 @@ class ProviderProxy:
             return response.status, response.getheaders(), response.read()
         finally:
             conn.close()
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_: Any) -> None:  # the emulator's traffic is not the user's business
-                pass
-
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = dict(self.headers.items())
-                answer = proxy.intercept(self.command, self.path, headers, body)
-                if answer is None:
-                    answer = proxy.forward(self.command, self.path, headers, body)
-                status, response_headers, payload = answer
-                self.send_response(status)
-                for key, value in response_headers:
-                    if key.lower() not in _HOP_BY_HOP:
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _any
-
-        return Handler
 
     # --- the three sends that reach a person ---------------------------------------------
     def count(self, service: str, method: str, path: str, headers: dict[str, str], body: bytes) -> None:

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +33,7 @@ from clarion_local.gateway import Answer, Gateway
 from clarion_local.poller import QueuePoller
 from clarion_local.providers import CHANNELS, FAULT_MODES, ProviderBridge
 from clarion_local.proxy import ProviderProxy
+from clarion_local.serving import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambdas"))
@@ -258,17 +258,17 @@ class LocalClarion:
 
     # --- HTTP ------------------------------------------------------------------------------
     def _serve(self) -> None:
-        server = _Server(("127.0.0.1", self.port), _handler_class(self))
-        server.daemon_threads = True
-        self.port = int(server.server_address[1])
-        thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-
+        self.port, stop = serve("local-api", self.port, self.respond)
         self._stoppers.append(stop)
+
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, bytes]:
+        """One request to the local API: a local-only route, else the gateway."""
+        parts = urlsplit(path)
+        answer = self.local_route(method, parts.path, body)
+        if answer is None:
+            query = parse_qs(parts.query, keep_blank_values=True)
+            answer = self.gateway.handle(method, parts.path, query, headers, body)
+        return answer.status, answer.headers.items(), answer.body
 
     def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         """Send one request to the local API (what `curl` would do); (status, decoded JSON or None)."""
@@ -444,11 +444,6 @@ def http_call(
         conn.close()
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 256  # many callers at once (the default backlog of 5 resets connections)
-    daemon_threads = True
-
-
 class _EndpointSession:
     """A boto3 session whose clients all talk to the emulator."""
 
@@ -482,32 +477,3 @@ def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
 
 def _json(status: int, payload: Any) -> Answer:
     return Answer(status, {"Content-Type": "application/json"}, json.dumps(payload, indent=1).encode())
-
-
-def _handler_class(system: LocalClarion) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "clarion-local"
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-        def _any(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            parts = urlsplit(self.path)
-            answer = system.local_route(self.command, parts.path, body)
-            if answer is None:
-                headers = {k: v for k, v in self.headers.items()}
-                query = parse_qs(parts.query, keep_blank_values=True)
-                answer = system.gateway.handle(self.command, parts.path, query, headers, body)
-            self.send_response(answer.status)
-            for key, value in answer.headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _any
-
-    return Handler
