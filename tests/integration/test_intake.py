@@ -291,23 +291,24 @@ def test_oversized_body_is_413_before_it_is_parsed(api: Any, encoded: bool) -> N
 
 
 def test_client_reads_its_own_alert_with_its_attempts(api: Any) -> None:
-    # Given an accepted alert with one delivery attempt recorded
+    # Given an accepted alert delivered by its first attempt
     post(BODY)
     [message] = queued_bodies(api)
     from clarion.adapters import delivery_log
 
-    delivery_log.record_attempt(
+    delivery_log.record_delivered(
         Alert.from_message(message),
         Attempt(
             channel=Channel.CALL, attempt=1, outcome=Outcome.SENT, at="2026-01-01T00:00:01Z", provider_message_id="c-1"
         ),
+        at="2026-01-01T00:00:01Z",
     )
     # When the client reads it
     status, body = call(handler, api_event("GET", "/alerts/lab-0001"))
     # Then it sees status, priority, type, acceptance time and the attempt
     assert status == 200
     assert body["message_id"] == "lab-0001"
-    assert body["status"] == "accepted"
+    assert body["status"] == "delivered"
     assert (body["priority"], body["type"]) == ("H", "blood_test_alert")
     assert body["accepted_at"] == message["accepted_at"]
     assert body["attempts"] == [
@@ -320,6 +321,22 @@ def test_client_reads_its_own_alert_with_its_attempts(api: Any) -> None:
             "error": None,
         }
     ]
+
+
+@pytest.mark.parametrize(("attempts", "expected"), [([], "accepted"), ([Outcome.PENDING], "delivering")])
+def test_an_accepted_alert_with_an_attempt_reads_as_delivering(api: Any, attempts: list[Outcome], expected: str):
+    # Given an accepted alert, with or without an attempt in progress
+    post(BODY)
+    [message] = queued_bodies(api)
+    from clarion.adapters import delivery_log
+
+    for n, outcome in enumerate(attempts, start=1):
+        attempt = Attempt(Channel.CALL, n, outcome, "2026-01-01T00:00:01Z")
+        delivery_log.record_attempt(Alert.from_message(message), attempt)
+    # When the client reads it
+    _, body = call(handler, api_event("GET", "/alerts/lab-0001"))
+    # Then `delivering` is what an accepted alert with attempts reads as (the log never stores it)
+    assert body["status"] == expected
 
 
 def test_another_clients_alert_and_an_unknown_alert_are_404(api: Any) -> None:

@@ -189,11 +189,11 @@ def test_high_priority_alert_is_delivered_by_a_call_that_speaks_the_description(
     assert outcomes(alert) == [("call", 1, "sent")]
     assert log_of(alert).attempts[0].provider_message_id == call["provider_id"]
     events = clarion.events()
-    assert [e["message"]["status"] for e in events] == ["delivering", "delivered"]
-    assert events[1]["message"]["channel"] == "call"
-    assert events[1]["message"]["attempts"] == 1
-    assert events[1]["attributes"]["status"]["Value"] == "delivered"
-    assert events[1]["attributes"]["priority"]["Value"] == "H"
+    assert [e["message"]["status"] for e in events] == ["delivered"]
+    assert events[0]["message"]["channel"] == "call"
+    assert events[0]["message"]["attempts"] == 1
+    assert events[0]["attributes"]["status"]["Value"] == "delivered"
+    assert events[0]["attributes"]["priority"]["Value"] == "H"
     assert output.metric(names.METRIC_DELIVERY_SUCCESSES) == 1
     assert output.metric(names.METRIC_DELIVERY_SUCCESSES, channel="call") == 1
     assert output.metric(names.METRIC_ACCEPT_TO_DELIVERED) >= 2000
@@ -219,7 +219,7 @@ def test_medium_priority_alert_is_delivered_by_a_transactional_sms(clarion, wait
         "AWS.SNS.SMS.MaxPrice": "0.50",
     }
     assert outcomes(alert) == [("sms", 1, "sent")]
-    assert statuses(clarion) == ["delivering", "delivered"]
+    assert statuses(clarion) == ["delivered"]
     assert output.metric(names.METRIC_DELIVERY_ATTEMPTS) == 1
 
 
@@ -240,7 +240,7 @@ def test_low_priority_alert_is_delivered_by_the_templated_email_of_its_kind(clar
     assert "Potassium 6.9 mmol/L on ward 7" in email["template_data"]["body"]
     assert (email["message_id"], email["attempt"]) == (alert.message_id, 1)
     assert log_of(alert).status is AlertStatus.DELIVERED
-    assert statuses(clarion) == ["delivering", "delivered"]
+    assert statuses(clarion) == ["delivered"]
 
 
 # --- retries and fallbacks -----------------------------------------------------------------------
@@ -343,7 +343,7 @@ def test_every_channel_failing_marks_the_alert_failed_and_unroutable(clarion, wa
     ]
     assert log_of(alert).status is AlertStatus.FAILED
     events = [e["message"] for e in clarion.events()]
-    assert [e["status"] for e in events] == ["delivering", "failed", "unroutable"]
+    assert [e["status"] for e in events] == ["failed", "unroutable"]
     assert events[-1]["attempts"] == 3
     assert output.metric(names.METRIC_UNROUTABLE) == 1
     assert output.metric(names.METRIC_FALLBACKS) == 2
@@ -360,7 +360,7 @@ def test_contact_removed_after_acceptance_makes_the_alert_unroutable(clarion, wa
     # Then nothing is sent and the alert is failed and unroutable
     assert clarion.outbox == []
     assert log_of(alert).status is AlertStatus.FAILED
-    assert statuses(clarion) == ["delivering", "failed", "unroutable"]
+    assert statuses(clarion) == ["failed", "unroutable"]
     assert output.metric(names.METRIC_UNROUTABLE) == 1
 
 
@@ -423,7 +423,7 @@ def test_redelivery_of_a_delivered_alert_sends_nothing(clarion, waits, output):
     assert response == {"batchItemFailures": []}
     assert len(clarion.outbox) == 1
     assert outcomes(alert) == [("sms", 1, "sent")]
-    assert statuses(clarion) == first_events == ["delivering", "delivered"]
+    assert statuses(clarion) == first_events == ["delivered"]
 
 
 def test_redelivery_of_a_failed_alert_sends_nothing(clarion, waits, output):
@@ -436,8 +436,42 @@ def test_redelivery_of_a_failed_alert_sends_nothing(clarion, waits, output):
     route(clarion, alert)
     # Then no email goes out and no second unroutable event is published
     assert clarion.outbox == []
-    assert statuses(clarion) == ["delivering", "failed", "unroutable"]
+    assert statuses(clarion) == ["failed", "unroutable"]
     assert output.metric(names.METRIC_UNROUTABLE) == 1
+
+
+def test_alert_ended_by_another_invocation_during_the_send_keeps_its_status(clarion, waits, output, monkeypatch):
+    # Given a duplicate SQS delivery: another invocation marks the alert failed while this one is sending
+    alert = make_alert(Priority.MEDIUM)
+    given_accepted(alert)
+    real_send = router.channels.send
+
+    def send_while_the_other_finishes(*args: Any, **kwargs: Any) -> str:
+        provider_id = real_send(*args, **kwargs)
+        delivery_log.set_final_status(alert, AlertStatus.FAILED, "2025-01-01T00:00:00+00:00")
+        return provider_id
+
+    monkeypatch.setattr(router.channels, "send", send_while_the_other_finishes)
+    # When this invocation records its sent SMS
+    response = route(clarion, alert)
+    # Then the attempt is logged as sent, the status the other invocation wrote stays, and nothing is published
+    assert response == {"batchItemFailures": []}
+    assert outcomes(alert) == [("sms", 1, "sent")]
+    assert log_of(alert).status is AlertStatus.FAILED
+    assert statuses(clarion) == []
+    assert output.metric(names.METRIC_ACCEPT_TO_DELIVERED) == 0
+
+
+def test_a_failing_final_write_is_not_mistaken_for_an_ended_alert(clarion, waits, output, monkeypatch):
+    # Given the delivery log table refuses the final write for another reason than the alert having ended
+    alert = make_alert(Priority.MEDIUM)
+    given_accepted(alert)
+    monkeypatch.setattr(delivery_log, "_final_status_update", lambda *_: {"Key": {"pk": alert.key, "sk": 1}})
+    # When the router sends and records
+    response = route(clarion, alert)
+    # Then the record is reported failed for redelivery (the alert resumes from its pending attempt)
+    assert response["batchItemFailures"]
+    assert outcomes(alert) == [("sms", 1, "pending")]
 
 
 def test_sent_attempt_without_final_status_completes_the_alert_without_sending(clarion, waits, output):
@@ -451,7 +485,7 @@ def test_sent_attempt_without_final_status_completes_the_alert_without_sending(c
     # Then nothing is sent again and the alert is delivered
     assert clarion.outbox == []
     assert log_of(alert).status is AlertStatus.DELIVERED
-    assert statuses(clarion) == ["delivering", "delivered"]
+    assert statuses(clarion) == ["delivered"]
 
 
 def test_alert_missing_from_the_log_is_recorded_then_delivered(clarion, waits, output):
@@ -491,7 +525,7 @@ def test_exhausted_time_budget_reports_the_record_and_the_alert_resumes_on_redel
     # Then the alert resumes at attempt 2 on the same channel and is delivered
     assert response == {"batchItemFailures": []}
     assert outcomes(alert) == [("sms", 1, "retryable_failure"), ("sms", 2, "sent")]
-    assert statuses(clarion) == ["delivering", "delivered"]
+    assert statuses(clarion) == ["delivered"]
 
 
 def test_no_time_for_even_one_send_sends_nothing(clarion, waits, output):

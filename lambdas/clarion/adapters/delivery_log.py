@@ -77,16 +77,26 @@ def create_alert(alert: Alert) -> None:
             raise
 
 
-def set_status(alert: Alert, status: AlertStatus, at: str) -> bool:
-    """Move the alert to `status`. Returns False when it already had that status."""
+def _final_status_update(alert: Alert, status: AlertStatus, at: str) -> dict[str, Any]:
+    """UpdateItem arguments moving the alert to a final `status` unless it already has one."""
+    return {
+        "Key": {"pk": alert.key, "sk": ALERT_SK},
+        "UpdateExpression": "SET #s = :s, updated_at = :at",
+        "ConditionExpression": "attribute_exists(pk) AND NOT #s IN (:delivered, :failed)",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {
+            ":s": status.value,
+            ":at": at,
+            ":delivered": AlertStatus.DELIVERED.value,
+            ":failed": AlertStatus.FAILED.value,
+        },
+    }
+
+
+def set_final_status(alert: Alert, status: AlertStatus, at: str) -> bool:
+    """Move the alert to `status` (delivered or failed). False when it had already ended."""
     try:
-        _table().update_item(
-            Key={"pk": alert.key, "sk": ALERT_SK},
-            UpdateExpression="SET #s = :s, updated_at = :at",
-            ConditionExpression="attribute_exists(pk) AND #s <> :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": status.value, ":at": at},
-        )
+        _table().update_item(**_final_status_update(alert, status, at))
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
@@ -94,8 +104,7 @@ def set_status(alert: Alert, status: AlertStatus, at: str) -> bool:
     return True
 
 
-def record_attempt(alert: Alert, attempt: Attempt) -> None:
-    """Write (or overwrite) the item for `attempt.attempt`."""
+def _attempt_item(alert: Alert, attempt: Attempt) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": alert.key,
         "sk": f"{ATTEMPT_PREFIX}{attempt.attempt:04d}",
@@ -110,7 +119,34 @@ def record_attempt(alert: Alert, attempt: Attempt) -> None:
         item["provider_message_id"] = attempt.provider_message_id
     if attempt.error:
         item["error"] = attempt.error
-    _table().put_item(Item=item)
+    return item
+
+
+def record_attempt(alert: Alert, attempt: Attempt) -> None:
+    """Write (or overwrite) the item for `attempt.attempt`."""
+    _table().put_item(Item=_attempt_item(alert, attempt))
+
+
+def record_delivered(alert: Alert, sent: Attempt, at: str) -> bool:
+    """Record the `sent` attempt and mark the alert delivered in one write (a transaction of the two items).
+
+    False when the alert had already ended; the attempt is recorded all the same."""
+    table = _table()
+    try:
+        table.meta.client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table.name, "Item": _attempt_item(alert, sent)}},
+                {"Update": {"TableName": table.name, **_final_status_update(alert, AlertStatus.DELIVERED, at)}},
+            ]
+        )
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        if code != "TransactionCanceledException" or reasons[1:] != ["ConditionalCheckFailed"]:
+            raise
+        record_attempt(alert, sent)
+        return False
+    return True
 
 
 def _attempt_from_item(item: dict[str, Any]) -> Attempt:
@@ -139,8 +175,9 @@ def _attempts(items: list[dict[str, Any]]) -> list[Attempt]:
     return sorted((_attempt_from_item(i) for i in items if i["sk"].startswith(ATTEMPT_PREFIX)), key=lambda a: a.attempt)
 
 
-def list_attempts(alert: Alert) -> list[Attempt]:
-    return _attempts(_query_all(alert.key))
+def _status(stored: AlertStatus, attempts: list[Attempt]) -> AlertStatus:
+    """`delivering` is never written: it is an accepted alert with at least one attempt."""
+    return AlertStatus.DELIVERING if stored is AlertStatus.ACCEPTED and attempts else stored
 
 
 def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
@@ -149,6 +186,7 @@ def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
     head = next((i for i in items if i["sk"] == ALERT_SK), None)
     if head is None:
         return None
+    attempts = _attempts(items)
     return AlertRecord(
         client_id=head["client_id"],
         message_id=head["message_id"],
@@ -156,8 +194,8 @@ def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
         contact_id=head["contact_id"],
         priority=head["priority"],
         plan=list(head.get("plan", [])),
-        status=AlertStatus(head["status"]),
+        status=_status(AlertStatus(head["status"]), attempts),
         accepted_at=head["accepted_at"],
         updated_at=head["updated_at"],
-        attempts=_attempts(items),
+        attempts=attempts,
     )

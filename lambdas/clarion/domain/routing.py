@@ -1,7 +1,7 @@
 """The routing decision: which channel next, retry or fall back, wait how long, or stop. Pure logic, no I/O.
 
-The router asks `next_step` after every attempt, with the attempts read back from the delivery log, so a
-crashed or timed-out invocation resumes exactly where the log says it stopped.
+The router asks `next_step` after every attempt, with the attempts it read from the delivery log at the start
+plus those it has made since, so a crashed or timed-out invocation resumes exactly where the log says it stopped.
 
 Rules, in order:
 - an attempt the provider accepted (`sent`) means the alert is delivered; nothing more is sent;

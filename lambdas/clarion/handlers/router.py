@@ -97,39 +97,38 @@ def parse(record: SQSRecord) -> Alert:
     return alert
 
 
-def _set_status(alert: Alert, status: AlertStatus, **event: Any) -> bool:
+def _finish_delivered(alert: Alert, step: Delivered, attempts: list[Attempt], sent: Attempt | None) -> None:
+    """`sent`: the attempt just sent, recorded here with the status in one write (None when the log has it)."""
     at = _iso(_now())
-    changed = delivery_log.set_status(alert, status, at)
+    if sent is not None:
+        changed = delivery_log.record_delivered(alert, sent, at)
+    else:
+        changed = delivery_log.set_final_status(alert, AlertStatus.DELIVERED, at)
     if changed:
-        events.publish_status(alert, status, at, **event)
-        logger.info("Alert status changed", extra={"status": status.value})
-    return changed
-
-
-def _finish_delivered(alert: Alert, step: Delivered, attempts: int) -> None:
-    if _set_status(alert, AlertStatus.DELIVERED, channel=step.channel, attempts=attempts):
+        events.publish_status(alert, AlertStatus.DELIVERED, at, channel=step.channel, attempts=len(attempts))
+        logger.info("Alert status changed", extra={"status": AlertStatus.DELIVERED.value})
         elapsed = (_now() - _accepted_at(alert)).total_seconds() * 1000
         _count(names.METRIC_ACCEPT_TO_DELIVERED, step.channel, value=elapsed, unit=MetricUnit.Milliseconds)
 
 
-def _finish_failed(alert: Alert, attempts: int) -> None:
-    if _set_status(alert, AlertStatus.FAILED, attempts=attempts):
-        events.publish_status(alert, events.UNROUTABLE, _iso(_now()), attempts=attempts)
+def _finish_failed(alert: Alert, attempts: list[Attempt]) -> None:
+    at = _iso(_now())
+    if delivery_log.set_final_status(alert, AlertStatus.FAILED, at):
+        events.publish_status(alert, AlertStatus.FAILED, at, attempts=len(attempts))
+        events.publish_status(alert, events.UNROUTABLE, at, attempts=len(attempts))
+        logger.info("Alert status changed", extra={"status": AlertStatus.FAILED.value})
         _count(names.METRIC_UNROUTABLE)
-        logger.error("Alert unroutable: every channel failed", extra={"attempts": attempts})
+        logger.error("Alert unroutable: every channel failed", extra={"attempts": len(attempts)})
 
 
-def _record(alert: Alert, step: Send, outcome: Outcome, provider_id: str | None = None, error: str | None = None):
-    attempt = Attempt(step.channel, step.attempt, outcome, _iso(_now()), provider_message_id=provider_id, error=error)
-    delivery_log.record_attempt(alert, attempt)
-
-
-def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, context: LambdaContext) -> None:
+def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, context: LambdaContext) -> Attempt:
+    """Make the attempt `step` and return it. A failure is recorded here; a `sent` attempt is returned to be
+    recorded with the alert's new status (until then the log shows it `pending`, as after a crash)."""
     if not routing.has_time_for(step, context.get_remaining_time_in_millis() / 1000, policy):
         raise OutOfTimeError(step.delay)
     if step.delay:
         sleep(step.delay)
-    _record(alert, step, Outcome.PENDING)
+    delivery_log.record_attempt(alert, Attempt(step.channel, step.attempt, Outcome.PENDING, _iso(_now())))
     _count(names.METRIC_DELIVERY_ATTEMPTS, step.channel)
     if step.resend:
         _count(names.METRIC_AMBIGUOUS_RESENDS, step.channel)
@@ -139,15 +138,16 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
     try:
         provider_id = channels.send(step.channel, alert, contact, step.attempt)
     except SendError as error:
-        _record(alert, step, error.outcome, error=error.text)
+        failed = Attempt(step.channel, step.attempt, error.outcome, _iso(_now()), error=error.text)
+        delivery_log.record_attempt(alert, failed)
         failure = names.METRIC_RETRYABLE_FAILURES if error.retryable else names.METRIC_PERMANENT_FAILURES
         _count(failure, step.channel)
         _count(names.METRIC_DELIVERY_FAILURES, step.channel)
         logger.warning("Send failed", extra={**log, "code": error.code, "retryable": error.retryable})
-        return
-    _record(alert, step, Outcome.SENT, provider_id=provider_id)
+        return failed
     _count(names.METRIC_DELIVERY_SUCCESSES, step.channel)
     logger.info("Sent", extra={**log, "provider_message_id": provider_id})
+    return Attempt(step.channel, step.attempt, Outcome.SENT, _iso(_now()), provider_message_id=provider_id)
 
 
 def _policy() -> RetryPolicy:
@@ -158,35 +158,41 @@ def _policy() -> RetryPolicy:
     )
 
 
-def _already_final(alert: Alert) -> bool:
+def _logged_attempts(alert: Alert) -> list[Attempt] | None:
+    """The attempts the delivery log holds for `alert`, or None when the alert has already ended."""
     record = delivery_log.get_alert(alert.client_id, alert.message_id)
     if record is None:
         delivery_log.create_alert(alert)  # normally written by intake; never route an alert the log cannot track
-        return False
-    return record.status in FINAL_STATUSES
+        return []
+    return None if record.status in FINAL_STATUSES else list(record.attempts)
 
 
 @tracer.capture_method
 def deliver(alert: Alert, context: LambdaContext) -> None:
-    """Route `alert` until it is delivered or failed, or raise `OutOfTimeError`."""
-    if _already_final(alert):
+    """Route `alert` until it is delivered or failed, or raise `OutOfTimeError`.
+
+    The log is read once; after that this invocation's own writes are the log, so each step decides from the
+    attempts read plus the attempts made here (a resend replaces the `pending` attempt it repeats)."""
+    attempts = _logged_attempts(alert)
+    if attempts is None:
         logger.info("Alert already delivered or failed; nothing to send")
         return
-    _set_status(alert, AlertStatus.DELIVERING)
     contact = contacts.get_contact(alert.contact_id)
     if contact is None:
         logger.warning("Contact not found; no channel can be tried", extra={"contact_id": alert.contact_id})
     policy = _policy()
+    sent: Attempt | None = None
     while True:
-        attempts = delivery_log.list_attempts(alert)
         step = routing.next_step(alert.plan, attempts, policy, jitter)
         if isinstance(step, Send) and contact is not None:
-            _send(alert, contact, step, policy, context)
+            made = _send(alert, contact, step, policy, context)
+            attempts = sorted([a for a in attempts if a.attempt != made.attempt] + [made], key=lambda a: a.attempt)
+            sent = made if made.outcome is Outcome.SENT else None
         elif isinstance(step, Delivered):
-            _finish_delivered(alert, step, len(attempts))
+            _finish_delivered(alert, step, attempts, sent)
             return
         else:
-            _finish_failed(alert, len(attempts))
+            _finish_failed(alert, attempts)
             return
 
 
