@@ -76,6 +76,7 @@ class Settings:
     powertools_layer_version: int
     runbook_url: str
     reserved_concurrency: int
+    sdk_tracing: bool
 
     @property
     def call_enabled(self) -> bool:
@@ -186,6 +187,7 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
         max_attempts_per_channel=_as_int("max_attempts_per_channel", raw.get("max_attempts_per_channel"), 1, 10),
         powertools_layer_version=_as_int("powertools_layer_version", raw.get("powertools_layer_version"), 1, 10000),
         reserved_concurrency=_as_int("reserved_concurrency", raw.get("reserved_concurrency"), 0, 1000),
+        sdk_tracing=_as_bool("sdk_tracing", raw.get("sdk_tracing")),
         runbook_url=_matching("runbook_url", raw.get("runbook_url"), re.compile(r"^\S{1,500}$"), "a URL or path"),
     )
     if env_name == "prod" and settings.removal_policy != "retain":

@@ -46,6 +46,7 @@ class ServiceStack(Stack):
                 security_group=net.functions_sg if net else None,
                 subnets=net.subnets if net else None,
                 reserved_concurrency=s.reserved_concurrency,
+                sdk_tracing=s.sdk_tracing,
             ),
         )
         self.email = Email(self, "Email", events_topic=msg.events)

@@ -24,7 +24,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "dev": {"env": "dev"},
     "prod": {"env": "prod"},
     "dev-call-off": {"env": "dev", "connect_mode": "off"},
-    "prod-existing": {"env": "prod", **EXISTING},
+    "prod-existing": {"env": "prod", "sdk_tracing": "true", **EXISTING},
 }
 
 

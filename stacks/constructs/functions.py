@@ -57,6 +57,7 @@ class FunctionDefaults:
     security_group: ec2.ISecurityGroup | None = None
     subnets: ec2.SubnetSelection | None = None
     reserved_concurrency: int = 0
+    sdk_tracing: bool = False  # the X-Ray SDK in the handlers (a slower cold start); Lambda's tracing is on anyway
 
 
 class FunctionFactory(Construct):
@@ -154,6 +155,7 @@ class FunctionFactory(Construct):
                 "POWERTOOLS_SERVICE_NAME": service,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                "POWERTOOLS_TRACE_DISABLED": "false" if d.sdk_tracing else "true",
                 **environment,
             },
             vpc=d.vpc if place_in_vpc else None,

@@ -36,6 +36,14 @@ def test_every_function_is_arm64_traced_json_logged_with_powertools(any_config: 
         assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == names.METRICS_NAMESPACE
 
 
+def test_the_x_ray_sdk_is_left_out_of_the_handlers_unless_sdk_tracing_is_set(dev: Synth, prod_existing: Synth):
+    # dev keeps the default (false); the prod-existing configuration sets sdk_tracing=true
+    for synth, disabled in ((dev, "true"), (prod_existing, "false")):
+        for props in _functions(synth).values():
+            assert props["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == disabled
+            assert props["TracingConfig"] == {"Mode": "Active"}  # Lambda's own tracing either way
+
+
 def test_each_function_has_its_own_role(dev: Synth):
     roles = [json.dumps(p["Role"]) for p in _functions(dev).values()]
     assert len(roles) == len(set(roles))
@@ -52,9 +60,8 @@ def test_environment_variables_name_the_right_resources(dev: Synth):
     assert "MessagingAlerts" in _imports(intake[names.ENV_ALERT_QUEUE_URL])
     assert "MessagingAlertEvents" in _imports(intake[names.ENV_EVENTS_TOPIC_ARN])
     assert "StorageClients" in _imports(authorizer[names.ENV_CLIENTS_TABLE])
-    assert set(authorizer) - {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} == {
-        names.ENV_CLIENTS_TABLE
-    }
+    powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+    assert set(authorizer) - powertools - {"POWERTOOLS_TRACE_DISABLED"} == {names.ENV_CLIENTS_TABLE}
     assert "StorageDeliveryLog" in _imports(router[names.ENV_DELIVERY_TABLE])
     assert router[names.ENV_SMS_TYPE] == "Transactional"
     assert router[names.ENV_SMS_SENDER_ID] == "CLARION"

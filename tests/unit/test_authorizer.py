@@ -113,3 +113,12 @@ def test_token_never_reaches_the_logs(
     for secret in (token, forged, tokens.hash_token(token)):
         assert secret not in out.out + out.err
     assert "token accepted" in out.out
+
+
+@pytest.mark.parametrize("method_arn", ["", "not-an-arn", "arn:aws:execute-api:eu-west-2:123456789012:abc123"])
+def test_a_method_arn_that_is_not_an_execute_api_arn_is_an_error(repo: MemoryRepo, method_arn: str) -> None:
+    # Given a valid token, but a methodArn API Gateway would never send
+    token = issue(repo, "lab-system", Scope.ALERTS)
+    # Then the authorizer fails rather than grant routes of an unknown API (API Gateway answers 500)
+    with pytest.raises(ValueError, match="methodArn"):
+        authorize(token, method_arn)

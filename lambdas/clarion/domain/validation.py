@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import phonenumbers
-
 from clarion.domain.models import Channel
 
 MESSAGE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
@@ -34,6 +32,8 @@ def printable_text(value: str) -> str:
 
 def e164_phone(value: str) -> str:
     """A valid phone number already written in E.164 form, e.g. +447911123456."""
+    import phonenumbers  # here, not at the top: only writing a contact needs it (~0.4x `import boto3`)
+
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as error:
