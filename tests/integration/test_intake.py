@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from clarion.adapters import contacts as contacts_repo
-from clarion.domain.models import Alert, Attempt, Channel, Contact, Outcome, Priority
+from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome, Priority
 from clarion.handlers import intake
 from clarion.handlers.intake import handler
 from clarion.shared import settings
@@ -296,13 +296,14 @@ def test_client_reads_its_own_alert_with_its_attempts(api: Any) -> None:
     [message] = queued_bodies(api)
     from clarion.adapters import delivery_log
 
-    delivery_log.record_delivered(
-        Alert.from_message(message),
+    alert = Alert.from_message(message)
+    delivery_log.record_attempt(
+        alert,
         Attempt(
             channel=Channel.CALL, attempt=1, outcome=Outcome.SENT, at="2026-01-01T00:00:01Z", provider_message_id="c-1"
         ),
-        at="2026-01-01T00:00:01Z",
     )
+    delivery_log.set_final_status(alert, AlertStatus.DELIVERED, "2026-01-01T00:00:01Z")
     # When the client reads it
     status, body = call(handler, api_event("GET", "/alerts/lab-0001"))
     # Then it sees status, priority, type, acceptance time and the attempt

@@ -469,9 +469,10 @@ def test_a_failing_final_write_is_not_mistaken_for_an_ended_alert(clarion, waits
     monkeypatch.setattr(delivery_log, "_final_status_update", lambda *_: {"Key": {"pk": alert.key, "sk": 1}})
     # When the router sends and records
     response = route(clarion, alert)
-    # Then the record is reported failed for redelivery (the alert resumes from its pending attempt)
+    # Then the record is reported failed for redelivery (which finds the sent attempt and sends nothing more)
     assert response["batchItemFailures"]
-    assert outcomes(alert) == [("sms", 1, "pending")]
+    assert outcomes(alert) == [("sms", 1, "sent")]
+    assert log_of(alert).status is AlertStatus.DELIVERING
 
 
 def test_sent_attempt_without_final_status_completes_the_alert_without_sending(clarion, waits, output):

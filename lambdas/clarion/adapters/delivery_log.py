@@ -127,28 +127,6 @@ def record_attempt(alert: Alert, attempt: Attempt) -> None:
     _table().put_item(Item=_attempt_item(alert, attempt))
 
 
-def record_delivered(alert: Alert, sent: Attempt, at: str) -> bool:
-    """Record the `sent` attempt and mark the alert delivered in one write (a transaction of the two items).
-
-    False when the alert had already ended; the attempt is recorded all the same."""
-    table = _table()
-    try:
-        table.meta.client.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": table.name, "Item": _attempt_item(alert, sent)}},
-                {"Update": {"TableName": table.name, **_final_status_update(alert, AlertStatus.DELIVERED, at)}},
-            ]
-        )
-    except ClientError as error:
-        code = error.response["Error"]["Code"]
-        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-        if code != "TransactionCanceledException" or reasons[1:] != ["ConditionalCheckFailed"]:
-            raise
-        record_attempt(alert, sent)
-        return False
-    return True
-
-
 def _attempt_from_item(item: dict[str, Any]) -> Attempt:
     return Attempt(
         channel=Channel(item["channel"]),

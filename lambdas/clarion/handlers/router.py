@@ -97,14 +97,9 @@ def parse(record: SQSRecord) -> Alert:
     return alert
 
 
-def _finish_delivered(alert: Alert, step: Delivered, attempts: list[Attempt], sent: Attempt | None) -> None:
-    """`sent`: the attempt just sent, recorded here with the status in one write (None when the log has it)."""
+def _finish_delivered(alert: Alert, step: Delivered, attempts: list[Attempt]) -> None:
     at = _iso(_now())
-    if sent is not None:
-        changed = delivery_log.record_delivered(alert, sent, at)
-    else:
-        changed = delivery_log.set_final_status(alert, AlertStatus.DELIVERED, at)
-    if changed:
+    if delivery_log.set_final_status(alert, AlertStatus.DELIVERED, at):
         events.publish_status(alert, AlertStatus.DELIVERED, at, channel=step.channel, attempts=len(attempts))
         logger.info("Alert status changed", extra={"status": AlertStatus.DELIVERED.value})
         elapsed = (_now() - _accepted_at(alert)).total_seconds() * 1000
@@ -122,8 +117,7 @@ def _finish_failed(alert: Alert, attempts: list[Attempt]) -> None:
 
 
 def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, context: LambdaContext) -> Attempt:
-    """Make the attempt `step` and return it. A failure is recorded here; a `sent` attempt is returned to be
-    recorded with the alert's new status (until then the log shows it `pending`, as after a crash)."""
+    """Make the attempt `step`, record its outcome and return it."""
     if not routing.has_time_for(step, context.get_remaining_time_in_millis() / 1000, policy):
         raise OutOfTimeError(step.delay)
     if step.delay:
@@ -145,9 +139,11 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
         _count(names.METRIC_DELIVERY_FAILURES, step.channel)
         logger.warning("Send failed", extra={**log, "code": error.code, "retryable": error.retryable})
         return failed
+    sent = Attempt(step.channel, step.attempt, Outcome.SENT, _iso(_now()), provider_message_id=provider_id)
+    delivery_log.record_attempt(alert, sent)
     _count(names.METRIC_DELIVERY_SUCCESSES, step.channel)
     logger.info("Sent", extra={**log, "provider_message_id": provider_id})
-    return Attempt(step.channel, step.attempt, Outcome.SENT, _iso(_now()), provider_message_id=provider_id)
+    return sent
 
 
 def _policy() -> RetryPolicy:
@@ -181,15 +177,13 @@ def deliver(alert: Alert, context: LambdaContext) -> None:
     if contact is None:
         logger.warning("Contact not found; no channel can be tried", extra={"contact_id": alert.contact_id})
     policy = _policy()
-    sent: Attempt | None = None
     while True:
         step = routing.next_step(alert.plan, attempts, policy, jitter)
         if isinstance(step, Send) and contact is not None:
             made = _send(alert, contact, step, policy, context)
             attempts = sorted([a for a in attempts if a.attempt != made.attempt] + [made], key=lambda a: a.attempt)
-            sent = made if made.outcome is Outcome.SENT else None
         elif isinstance(step, Delivered):
-            _finish_delivered(alert, step, attempts, sent)
+            _finish_delivered(alert, step, attempts)
             return
         else:
             _finish_failed(alert, attempts)
