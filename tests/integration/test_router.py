@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from clarion import names
 from clarion.adapters import contacts, delivery_log
@@ -466,7 +467,11 @@ def test_a_failing_final_write_is_not_mistaken_for_an_ended_alert(clarion, waits
     # Given the delivery log table refuses the final write for another reason than the alert having ended
     alert = make_alert(Priority.MEDIUM)
     given_accepted(alert)
-    monkeypatch.setattr(delivery_log, "_final_status_update", lambda *_: {"Key": {"pk": alert.key, "sk": 1}})
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ValidationException", "Message": "refused"}}, "UpdateItem")
+
+    monkeypatch.setattr(delivery_log._table(), "update_item", refuse)
     # When the router sends and records
     response = route(clarion, alert)
     # Then the record is reported failed for redelivery (which finds the sent attempt and sends nothing more)

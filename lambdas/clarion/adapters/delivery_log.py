@@ -77,26 +77,21 @@ def create_alert(alert: Alert) -> None:
             raise
 
 
-def _final_status_update(alert: Alert, status: AlertStatus, at: str) -> dict[str, Any]:
-    """UpdateItem arguments moving the alert to a final `status` unless it already has one."""
-    return {
-        "Key": {"pk": alert.key, "sk": ALERT_SK},
-        "UpdateExpression": "SET #s = :s, updated_at = :at",
-        "ConditionExpression": "attribute_exists(pk) AND NOT #s IN (:delivered, :failed)",
-        "ExpressionAttributeNames": {"#s": "status"},
-        "ExpressionAttributeValues": {
-            ":s": status.value,
-            ":at": at,
-            ":delivered": AlertStatus.DELIVERED.value,
-            ":failed": AlertStatus.FAILED.value,
-        },
-    }
-
-
 def set_final_status(alert: Alert, status: AlertStatus, at: str) -> bool:
     """Move the alert to `status` (delivered or failed). False when it had already ended."""
     try:
-        _table().update_item(**_final_status_update(alert, status, at))
+        _table().update_item(
+            Key={"pk": alert.key, "sk": ALERT_SK},
+            UpdateExpression="SET #s = :s, updated_at = :at",
+            ConditionExpression="attribute_exists(pk) AND NOT #s IN (:delivered, :failed)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":s": status.value,
+                ":at": at,
+                ":delivered": AlertStatus.DELIVERED.value,
+                ":failed": AlertStatus.FAILED.value,
+            },
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
@@ -104,7 +99,8 @@ def set_final_status(alert: Alert, status: AlertStatus, at: str) -> bool:
     return True
 
 
-def _attempt_item(alert: Alert, attempt: Attempt) -> dict[str, Any]:
+def record_attempt(alert: Alert, attempt: Attempt) -> None:
+    """Write (or overwrite) the item for `attempt.attempt`."""
     item: dict[str, Any] = {
         "pk": alert.key,
         "sk": f"{ATTEMPT_PREFIX}{attempt.attempt:04d}",
@@ -119,12 +115,7 @@ def _attempt_item(alert: Alert, attempt: Attempt) -> dict[str, Any]:
         item["provider_message_id"] = attempt.provider_message_id
     if attempt.error:
         item["error"] = attempt.error
-    return item
-
-
-def record_attempt(alert: Alert, attempt: Attempt) -> None:
-    """Write (or overwrite) the item for `attempt.attempt`."""
-    _table().put_item(Item=_attempt_item(alert, attempt))
+    _table().put_item(Item=item)
 
 
 def _attempt_from_item(item: dict[str, Any]) -> Attempt:
