@@ -197,6 +197,10 @@ def measure_cold_start(assembly: Path, rounds: int = 15) -> dict[str, Any]:
     the other, and a handler's ratio is the median over rounds of its time / boto3's time in the same round, so
     the machine's load drifting during the measurement moves both sides alike."""
 
+    code_dir = next(p for p in assembly.glob("asset.*") if (p / "clarion").is_dir())
+    layer = next(p / "python" for p in assembly.glob("asset.*") if (p / "python").is_dir())
+    paths = [str(code_dir), str(layer)]
+
     def import_time(module: str, sdk_tracing: bool = False) -> float:
         code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
         env = {
@@ -211,9 +215,6 @@ def measure_cold_start(assembly: Path, rounds: int = 15) -> dict[str, Any]:
         )
         return float(done.stdout.strip())
 
-    code_dir = next(p for p in assembly.glob("asset.*") if (p / "clarion").is_dir())
-    layer = next(p / "python" for p in assembly.glob("asset.*") if (p / "python").is_dir())
-    paths = [str(code_dir), str(layer)]
     boto3_times: list[float] = []
     times: dict[str, list[float]] = {h: [] for h in HANDLERS}
     ratios: dict[str, list[float]] = {h: [] for h in HANDLERS}

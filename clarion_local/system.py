@@ -164,7 +164,6 @@ class LocalClarion:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "AWS_ENDPOINT_URL": proxy_url,
-            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         }
         account = self._account()
         pools = {}

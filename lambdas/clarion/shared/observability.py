@@ -1,6 +1,6 @@
 """Logger, Metrics and Tracer, created once for every handler.
 
-The X-Ray SDK behind Powertools' Tracer costs a cold start more than half of `import boto3` again, so it is
+The X-Ray SDK behind Powertools' Tracer costs a cold start nearly as much as `import boto3` again, so it is
 imported only where the deployment asks for SDK tracing (the `sdk_tracing` setting leaves
 POWERTOOLS_TRACE_DISABLED "false"). Otherwise `tracer`'s decorators return the function unchanged; Lambda's active
 tracing still records each invocation and its initialization.
