@@ -3,7 +3,7 @@
 `LocalClarion.start()` synthesizes the app (compliance packs included) unless given an assembly, starts the
 embedded emulator (or uses `AWS_ENDPOINT_URL`), deploys the assembly into it, starts the functions and the
 SQS event source, issues the client and admin tokens, loads the sample contacts through the API, and serves the
-API plus the local-only routes on 127.0.0.1.
+API plus the local-only routes (`clarion_local.local_routes`) on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ import boto3
 
 from clarion_local import samples, stack
 from clarion_local.functions import FunctionPool
-from clarion_local.gateway import Answer, Gateway
+from clarion_local.gateway import Gateway
+from clarion_local.local_routes import LocalRoutes
 from clarion_local.poller import QueuePoller
-from clarion_local.providers import CHANNELS, FAULT_MODES, ProviderBridge
+from clarion_local.providers import ProviderBridge
 from clarion_local.proxy import ProviderProxy
 from clarion_local.serving import serve
 
@@ -88,6 +89,7 @@ class LocalClarion:
             self._stoppers.append(lambda: shutil.rmtree(self._workdir, ignore_errors=True))
         self.log_dir = self.log_dir or self._workdir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.local_routes = LocalRoutes(self)
 
     @property
     def url(self) -> str:
@@ -263,7 +265,7 @@ class LocalClarion:
     def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, bytes]:
         """One request to the local API: a local-only route, else the gateway."""
         parts = urlsplit(path)
-        answer = self.local_route(method, parts.path, body)
+        answer = self.local_routes.answer(method, parts.path, body)
         if answer is None:
             query = parse_qs(parts.query, keep_blank_values=True)
             answer = self.gateway.handle(method, parts.path, query, headers, body)
@@ -281,109 +283,11 @@ class LocalClarion:
     # --- local-only views ---------------------------------------------------------------------
     def outbox(self) -> list[dict[str, Any]]:
         """Every provider send that went out, with the alert and attempt it belongs to."""
-        with self.bridge._lock:
-            entries = [dict(e) for e in self.bridge.outbox]
-        missing = [e for e in entries if e.get("message_id") is None and e.get("provider_id")]
-        if missing:
-            by_provider = self._attempts_by_provider_id()
-            for entry in missing:
-                entry["message_id"], entry["attempt"] = by_provider.get(entry["provider_id"], (None, None))
-        return entries
-
-    def _attempts_by_provider_id(self) -> dict[str, tuple[str, int]]:
-        table = self.deployment.output("DeliveryLogTable")
-        found = {}
-        paginator = self.client("dynamodb").get_paginator("scan")
-        for page in paginator.paginate(TableName=table, FilterExpression="attribute_exists(provider_message_id)"):
-            for item in page["Items"]:
-                message_id = item["pk"]["S"].split("#", 1)[1]
-                found[item["provider_message_id"]["S"]] = (message_id, int(item["attempt"]["N"]))
-        return found
+        return self.local_routes.outbox()
 
     def metrics(self) -> dict[str, float]:
-        """Totals of every EMF metric the functions logged, keyed `service.MetricName`, with any other dimension
-        appended (`router.DeliveryAttempts[channel=sms]`)."""
-        assert self.log_dir is not None
-        totals: dict[str, float] = {}
-        for log in sorted(self.log_dir.glob("*.log")):
-            for line in log.read_text(errors="replace").splitlines():
-                if '"_aws"' not in line:
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                service = record.get("service", log.stem)
-                for directive in record["_aws"].get("CloudWatchMetrics", []):
-                    dimensions = sorted({d for group in directive.get("Dimensions", []) for d in group} - {"service"})
-                    suffix = ",".join(f"{d}={record.get(d)}" for d in dimensions)
-                    for metric in directive.get("Metrics", []):
-                        value = record.get(metric["Name"], 0)
-                        values = value if isinstance(value, list) else [value]
-                        key = f"{service}.{metric['Name']}" + (f"[{suffix}]" if suffix else "")
-                        totals[key] = totals.get(key, 0) + sum(float(v) for v in values)
-        return totals
-
-    def local_route(self, method: str, path: str, body: bytes) -> Answer | None:
-        if path == "/_local/health" and method == "GET":
-            return _json(200, {"status": "ok", "url": self.url})
-        if path == "/_local/outbox" and method == "GET":
-            return _json(200, self.outbox())
-        if path == "/_local/metrics" and method == "GET":
-            return _json(200, self.metrics())
-        if path == "/_local/events" and method == "GET":
-            return _json(200, self.events())
-        if path == "/_local/calls":
-            if method == "DELETE":
-                with self.proxy._calls_lock:
-                    self.proxy.calls.clear()
-            with self.proxy._calls_lock:
-                return _json(200, dict(sorted(self.proxy.calls.items())))
-        if path == "/_local/faults":
-            if method == "GET":
-                with self.bridge._lock:
-                    active = [
-                        {"channel": f.channel, "mode": f.mode, "count": f.count}
-                        for f in self.bridge.faults
-                        if f.active()
-                    ]
-                return _json(200, active)
-            if method == "DELETE":
-                self.bridge.clear_faults()
-                return _json(200, {"cleared": True})
-            if method == "POST":
-                return self._add_fault(body)
-            return _json(405, _error("method_not_allowed", "use GET, POST or DELETE on /_local/faults"))
-        if path == "/openapi.json" and method == "GET":
-            return Answer(200, {"Content-Type": "application/json"}, (ROOT / "docs" / "openapi.json").read_bytes())
-        if path in ("/", "/docs") and method == "GET":
-            page = (Path(__file__).parent / "api_page.html").read_bytes()
-            return Answer(200, {"Content-Type": "text/html; charset=utf-8"}, page)
-        return None
-
-    def _add_fault(self, body: bytes) -> Answer:
-        try:
-            spec = json.loads(body or b"{}")
-        except ValueError:
-            return _json(400, _error("invalid_body", "the body must be a JSON object"))
-        if not isinstance(spec, dict):
-            return _json(400, _error("invalid_body", "the body must be a JSON object"))
-        unknown = set(spec) - {"channel", "mode", "count", "seconds"}
-        if unknown:
-            return _json(400, _error("unknown_field", f"unknown field {sorted(unknown)[0]}", sorted(unknown)[0]))
-        if spec.get("channel") not in CHANNELS:
-            return _json(400, _error("invalid_value", f"channel must be one of {', '.join(CHANNELS)}", "channel"))
-        if spec.get("mode") not in FAULT_MODES:
-            return _json(400, _error("invalid_value", f"mode must be one of {', '.join(FAULT_MODES)}", "mode"))
-        count, seconds = spec.get("count"), spec.get("seconds")
-        for name, value in (("count", count), ("seconds", seconds)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-                return _json(400, _error("invalid_value", f"{name} must be a number", name))
-        try:
-            fault = self.bridge.add_fault(spec["channel"], spec["mode"], count=count, seconds=seconds)
-        except ValueError as error:
-            return _json(400, _error("invalid_value", str(error)))
-        return _json(201, {"channel": fault.channel, "mode": fault.mode, "count": count, "seconds": seconds})
+        """Totals of every EMF metric the functions logged (`clarion_local.local_routes`)."""
+        return self.local_routes.metrics()
 
     def wait_for_status(self, message_id: str, statuses: set[str], timeout: float = 60) -> dict[str, Any]:
         """Poll `GET /alerts/{message_id}` until its status is one of `statuses`."""
@@ -465,14 +369,3 @@ def _store(repo: ClientsRepo, given: str | None, client_id: str, scope: tokens.S
     issued = tokens.generate(client_id, [scope], now)
     repo.add_token(client_id, issued.stored)
     return issued.token
-
-
-def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if field:
-        error["field"] = field
-    return {"error": error}
-
-
-def _json(status: int, payload: Any) -> Answer:
-    return Answer(status, {"Content-Type": "application/json"}, json.dumps(payload, indent=1).encode())

@@ -12,11 +12,11 @@ import boto3
 import pytest
 
 from clarion import names
-from clarion_local import stack
+from clarion_local.template import STAND_IN_PHONE, adapt, moto_supports
 from tests.synth import Synth
 
 ROOT = Path(__file__).resolve().parents[2]
-# What moto's CloudFormation does not create, so the bridge takes it out of the template (stack.adapt).
+# What moto's CloudFormation does not create, so the bridge takes it out of the template (template.adapt).
 BRIDGED = {
     "AWS::ApiGateway::Account",
     "AWS::ApiGateway::Authorizer",
@@ -52,15 +52,15 @@ def test_the_emulator_is_the_pinned_version() -> None:
 
 def test_exactly_the_unsupported_types_are_bridged(dev: Synth) -> None:
     types = {r["Type"] for t in dev.templates.values() for r in t["Resources"].values()}
-    assert {t for t in types if not stack.moto_supports(t)} == BRIDGED
+    assert {t for t in types if not moto_supports(t)} == BRIDGED
     # the types Clarion's runtime needs are created by the emulator itself, from the template
     for needed in ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Lambda::Function"):
-        assert stack.moto_supports(needed)
+        assert moto_supports(needed)
 
 
 def test_no_reference_to_a_bridged_resource_survives(dev: Synth) -> None:
     for name, template in dev.templates.items():
-        adapted = stack.adapt(template, name, stack.moto_supports, "eu-west-2", "123456789012")
+        adapted = adapt(template, name, moto_supports, "eu-west-2", "123456789012")
         text = json.dumps(adapted.template)
         for gone in adapted.removed:
             assert f'"{gone.logical_id}"' not in text, gone.logical_id
@@ -113,7 +113,7 @@ def test_connect_stands_in_with_ids_of_the_right_shape(clarion: Any) -> None:
     uuid_re = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     assert re.fullmatch(uuid_re, router[names.ENV_CONNECT_INSTANCE_ID])
     assert re.fullmatch(uuid_re, router[names.ENV_CONNECT_FLOW_ID])
-    assert router[names.ENV_CONNECT_SOURCE_PHONE] == stack.STAND_IN_PHONE
+    assert router[names.ENV_CONNECT_SOURCE_PHONE] == STAND_IN_PHONE
 
 
 def test_the_emulator_would_not_run_the_router_itself(clarion: Any) -> None:
@@ -150,7 +150,7 @@ def test_a_reference_to_a_bridged_attribute_without_a_stand_in_is_an_error() -> 
         }
     }
     with pytest.raises(ValueError, match="no stand-in"):
-        stack.adapt(template, "S", stack.moto_supports, "eu-west-2", "123456789012")
+        adapt(template, "S", moto_supports, "eu-west-2", "123456789012")
 
 
 def test_narrowed_partition_queries_return_what_a_full_search_returns() -> None:

@@ -1,0 +1,148 @@
+"""The local-only routes the local API serves beside the gateway: `/_local/*`, `/openapi.json` and `/docs`.
+
+`/_local/health`, `/_local/outbox` (every provider send, with the alert and attempt it belongs to),
+`/_local/metrics` (totals of the functions' EMF metrics), `/_local/events` (what the alert-events topic
+published), `/_local/calls` (the AWS calls the proxy counted) and `/_local/faults` (arm, list and clear provider
+faults). None of these exist on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clarion_local.gateway import Answer
+from clarion_local.providers import CHANNELS, FAULT_MODES
+
+if TYPE_CHECKING:
+    from clarion_local.system import LocalClarion
+
+_OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+_API_PAGE = Path(__file__).parent / "api_page.html"
+
+
+class LocalRoutes:
+    """The local-only routes of `system`; they read its state at each request, so can be made before it starts."""
+
+    def __init__(self, system: LocalClarion) -> None:
+        self.system = system
+
+    def answer(self, method: str, path: str, body: bytes) -> Answer | None:
+        """The answer of a local-only route, or None when `path` is the gateway's."""
+        system = self.system
+        if path == "/_local/health" and method == "GET":
+            return _json(200, {"status": "ok", "url": system.url})
+        if path == "/_local/outbox" and method == "GET":
+            return _json(200, self.outbox())
+        if path == "/_local/metrics" and method == "GET":
+            return _json(200, self.metrics())
+        if path == "/_local/events" and method == "GET":
+            return _json(200, system.events())
+        if path == "/_local/calls":
+            if method == "DELETE":
+                with system.proxy._calls_lock:
+                    system.proxy.calls.clear()
+            with system.proxy._calls_lock:
+                return _json(200, dict(sorted(system.proxy.calls.items())))
+        if path == "/_local/faults":
+            if method == "GET":
+                with system.bridge._lock:
+                    active = [
+                        {"channel": f.channel, "mode": f.mode, "count": f.count}
+                        for f in system.bridge.faults
+                        if f.active()
+                    ]
+                return _json(200, active)
+            if method == "DELETE":
+                system.bridge.clear_faults()
+                return _json(200, {"cleared": True})
+            if method == "POST":
+                return self._add_fault(body)
+            return _json(405, _error("method_not_allowed", "use GET, POST or DELETE on /_local/faults"))
+        if path == "/openapi.json" and method == "GET":
+            return Answer(200, {"Content-Type": "application/json"}, _OPENAPI.read_bytes())
+        if path in ("/", "/docs") and method == "GET":
+            return Answer(200, {"Content-Type": "text/html; charset=utf-8"}, _API_PAGE.read_bytes())
+        return None
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every provider send that went out, with the alert and attempt it belongs to."""
+        with self.system.bridge._lock:
+            entries = [dict(e) for e in self.system.bridge.outbox]
+        missing = [e for e in entries if e.get("message_id") is None and e.get("provider_id")]
+        if missing:
+            by_provider = self._attempts_by_provider_id()
+            for entry in missing:
+                entry["message_id"], entry["attempt"] = by_provider.get(entry["provider_id"], (None, None))
+        return entries
+
+    def _attempts_by_provider_id(self) -> dict[str, tuple[str, int]]:
+        table = self.system.deployment.output("DeliveryLogTable")
+        found = {}
+        paginator = self.system.client("dynamodb").get_paginator("scan")
+        for page in paginator.paginate(TableName=table, FilterExpression="attribute_exists(provider_message_id)"):
+            for item in page["Items"]:
+                message_id = item["pk"]["S"].split("#", 1)[1]
+                found[item["provider_message_id"]["S"]] = (message_id, int(item["attempt"]["N"]))
+        return found
+
+    def metrics(self) -> dict[str, float]:
+        """Totals of every EMF metric the functions logged, keyed `service.MetricName`, with any other dimension
+        appended (`router.DeliveryAttempts[channel=sms]`)."""
+        log_dir = self.system.log_dir
+        assert log_dir is not None
+        totals: dict[str, float] = {}
+        for log in sorted(log_dir.glob("*.log")):
+            for line in log.read_text(errors="replace").splitlines():
+                if '"_aws"' not in line:
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                service = record.get("service", log.stem)
+                for directive in record["_aws"].get("CloudWatchMetrics", []):
+                    dimensions = sorted({d for group in directive.get("Dimensions", []) for d in group} - {"service"})
+                    suffix = ",".join(f"{d}={record.get(d)}" for d in dimensions)
+                    for metric in directive.get("Metrics", []):
+                        value = record.get(metric["Name"], 0)
+                        values = value if isinstance(value, list) else [value]
+                        key = f"{service}.{metric['Name']}" + (f"[{suffix}]" if suffix else "")
+                        totals[key] = totals.get(key, 0) + sum(float(v) for v in values)
+        return totals
+
+    def _add_fault(self, body: bytes) -> Answer:
+        try:
+            spec = json.loads(body or b"{}")
+        except ValueError:
+            return _json(400, _error("invalid_body", "the body must be a JSON object"))
+        if not isinstance(spec, dict):
+            return _json(400, _error("invalid_body", "the body must be a JSON object"))
+        unknown = set(spec) - {"channel", "mode", "count", "seconds"}
+        if unknown:
+            return _json(400, _error("unknown_field", f"unknown field {sorted(unknown)[0]}", sorted(unknown)[0]))
+        if spec.get("channel") not in CHANNELS:
+            return _json(400, _error("invalid_value", f"channel must be one of {', '.join(CHANNELS)}", "channel"))
+        if spec.get("mode") not in FAULT_MODES:
+            return _json(400, _error("invalid_value", f"mode must be one of {', '.join(FAULT_MODES)}", "mode"))
+        count, seconds = spec.get("count"), spec.get("seconds")
+        for name, value in (("count", count), ("seconds", seconds)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                return _json(400, _error("invalid_value", f"{name} must be a number", name))
+        try:
+            fault = self.system.bridge.add_fault(spec["channel"], spec["mode"], count=count, seconds=seconds)
+        except ValueError as error:
+            return _json(400, _error("invalid_value", str(error)))
+        return _json(201, {"channel": fault.channel, "mode": fault.mode, "count": count, "seconds": seconds})
+
+
+def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return {"error": error}
+
+
+def _json(status: int, payload: Any) -> Answer:
+    return Answer(status, {"Content-Type": "application/json"}, json.dumps(payload, indent=1).encode())
