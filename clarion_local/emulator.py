@@ -1,4 +1,4 @@
-"""The embedded emulator: moto's server, with three performance bridges.
+"""The embedded emulator: moto's server, with three performance bridges and one fidelity bridge.
 
 `python -m clarion_local.emulator -H 127.0.0.1 -p PORT` runs moto's own server after
 - narrowing one of moto's search paths: a DynamoDB `Query` on a table's own key gathers every item of the table,
@@ -10,6 +10,9 @@
   `time.time()` instead of a datetime computed per message;
 - remembering the list of moto's service modules, which its request router otherwise reads from the disk (a
   directory listing and a `stat` per service) on every request.
+And, for fidelity: moto's CloudFormation creates every `AWS::KMS::Key` as a symmetric encryption key, whatever its
+`KeySpec` and `KeyUsage`; `honour_kms_key_spec` makes it create the HMAC key that signs acknowledgement links as
+the template says (the integration tests apply it to in-process moto too).
 """
 
 from __future__ import annotations
@@ -74,6 +77,35 @@ def remember_service_modules() -> None:
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
 
 
+def honour_kms_key_spec() -> None:
+    """Create a template's KMS key with its own KeySpec and KeyUsage. Idempotent."""
+    from moto.kms.models import Key, kms_backends
+
+    if getattr(Key, "_clarion_key_spec", False):
+        return
+    original = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+    ) -> Any:
+        properties = cloudformation_json["Properties"]
+        spec = properties.get("KeySpec", "SYMMETRIC_DEFAULT")
+        if spec == "SYMMETRIC_DEFAULT":
+            return original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+        key = kms_backends[account_id][region_name].create_key(
+            policy=properties["KeyPolicy"],
+            key_usage=properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            key_spec=spec,
+            description=properties.get("Description"),
+            tags=properties.get("Tags", []),
+        )
+        key.enabled = properties.get("Enabled", True)
+        return key
+
+    Key.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment]
+    Key._clarion_key_spec = True  # type: ignore[attr-defined]
+
+
 def main() -> None:
     import logging
 
@@ -81,6 +113,7 @@ def main() -> None:
     narrow_partition_queries()
     cheap_sqs_clock()
     remember_service_modules()
+    honour_kms_key_spec()
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])

@@ -6,11 +6,15 @@ overrides. A malformed or unknown value fails synth with a sentence naming the k
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, fields
 from typing import Any
 
 CONNECT_MODES = ("create", "existing", "off")
+PRIORITIES = ("H", "M", "L")
+SMS_DETAILS = ("description", "minimal")
+MIN_WINDOW_S, MAX_WINDOW_S = 5, 86_400
 SMS_TYPES = ("Transactional", "Promotional")
 REMOVAL_POLICIES = ("retain", "destroy")
 # The retention periods CloudWatch Logs accepts.
@@ -77,6 +81,15 @@ class Settings:
     runbook_url: str
     reserved_concurrency: int
     sdk_tracing: bool
+    ack_required: tuple[str, ...]
+    ack_window_s: dict[str, int]
+    ack_target_s: dict[str, int]
+    ack_link_expiry_hours: int
+    sms_detail: str
+
+    def ack_policy(self) -> dict[str, dict[str, int]]:
+        """What the functions read (ACK_POLICY): per priority needing an acknowledgement, window and target."""
+        return {p: {"window_s": self.ack_window_s[p], "target_s": self.ack_target_s[p]} for p in self.ack_required}
 
     @property
     def call_enabled(self) -> bool:
@@ -189,10 +202,45 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
         reserved_concurrency=_as_int("reserved_concurrency", raw.get("reserved_concurrency"), 0, 1000),
         sdk_tracing=_as_bool("sdk_tracing", raw.get("sdk_tracing")),
         runbook_url=_matching("runbook_url", raw.get("runbook_url"), re.compile(r"^\S{1,500}$"), "a URL or path"),
+        ack_required=_priorities("ack_required", raw.get("ack_required")),
+        ack_window_s=_seconds_by_priority("ack_window_s", raw.get("ack_window_s"), MIN_WINDOW_S, MAX_WINDOW_S),
+        ack_target_s=_seconds_by_priority("ack_target_s", raw.get("ack_target_s"), 1, 7 * MAX_WINDOW_S),
+        ack_link_expiry_hours=_as_int("ack_link_expiry_hours", raw.get("ack_link_expiry_hours"), 1, 24 * 14),
+        sms_detail=_one_of("sms_detail", raw.get("sms_detail"), SMS_DETAILS),
     )
+    for key in ("ack_window_s", "ack_target_s"):
+        missing = [p for p in settings.ack_required if p not in getattr(settings, key)]
+        if missing:
+            raise ConfigError(
+                f"Setting '{key}' must give a number of seconds for priority {missing[0]} (in ack_required)."
+            )
     if env_name == "prod" and settings.removal_policy != "retain":
         raise ConfigError("Setting 'removal_policy' must be retain in prod: alert history and contacts must survive.")
     return settings
+
+
+def _json(key: str, value: Any) -> Any:
+    """A structured setting, as cdk.json holds it or as `-c key='<json>'` passes it."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ConfigError(f"Setting '{key}' must be JSON; got {value!r}.") from None
+    return value
+
+
+def _priorities(key: str, value: Any) -> tuple[str, ...]:
+    value = _json(key, value)
+    if not isinstance(value, list) or any(p not in PRIORITIES for p in value) or len(set(value)) != len(value):
+        raise ConfigError(f"Setting '{key}' must be a list of distinct priorities from H, M, L; got {value!r}.")
+    return tuple(value)
+
+
+def _seconds_by_priority(key: str, value: Any, low: int, high: int) -> dict[str, int]:
+    value = _json(key, value)
+    if not isinstance(value, dict) or any(p not in PRIORITIES for p in value):
+        raise ConfigError(f"Setting '{key}' must map priorities (H, M, L) to seconds; got {value!r}.")
+    return {p: _as_int(f"{key}.{p}", v, low, high) for p, v in value.items()}
 
 
 def _one_of_int(key: str, value: Any, allowed: tuple[int, ...]) -> int:

@@ -13,6 +13,7 @@ from stacks.constructs.encryption import Encryption
 from stacks.constructs.messaging import Messaging
 from stacks.constructs.network import Network
 from stacks.constructs.storage import Storage
+from stacks.constructs.timers import Timers
 from stacks.constructs.voice import Voice
 
 
@@ -22,7 +23,9 @@ class DataStack(Stack):
         s = settings
         self.settings = s
         self.log_retention = getattr(logs.RetentionDays, LOG_RETENTION_NAMES[s.log_retention_days])
-        self.key = Encryption(self, "Encryption", retain=s.retain_data).key
+        encryption = Encryption(self, "Encryption", retain=s.retain_data)
+        self.key = encryption.key
+        self.link_key = encryption.link_key
         self.storage = Storage(self, "Storage", key=self.key, retain=s.retain_data)
         self.network = (
             Network(self, "Network", key=self.key, log_retention=self.log_retention) if s.private_networking else None
@@ -34,6 +37,7 @@ class DataStack(Stack):
             alarm_email=s.alarm_email,
             source_vpce_ids=[self.network.sns_endpoint_id] if self.network else [],
         )
+        self.timers = Timers(self, "Timers", key=self.key)
         self.voice = (
             Voice(
                 self,
@@ -50,6 +54,9 @@ class DataStack(Stack):
 
         outputs = {
             "ContactsTable": self.storage.contacts.table_name,
+            "PoliciesTable": self.storage.policies.table_name,
+            "TimerQueueUrl": self.timers.queue.queue_url,
+            "TimerDeadLetterQueueUrl": self.timers.dead_letters.queue_url,
             "ClientsTable": self.storage.clients.table_name,
             "IdempotencyTable": self.storage.idempotency.table_name,
             "DeliveryLogTable": self.storage.delivery_log.table_name,

@@ -17,6 +17,7 @@ from stacks.constructs.functions import FunctionDefaults, FunctionFactory
 from stacks.constructs.messaging import ROUTER_TIMEOUT
 from stacks.constructs.monitoring import Monitoring, Watched
 from stacks.constructs.network import NO_ENDPOINT_NOTE
+from stacks.constructs.timers import ESCALATOR_TIMEOUT
 from stacks.data_stack import DataStack
 
 # Exact actions on exact resources: no wildcards, no indexes the code does not query.
@@ -54,6 +55,12 @@ class ServiceStack(Stack):
             names.ENV_DELIVERY_RETENTION_DAYS: str(s.delivery_log_retention_days),
             names.ENV_CALL_ENABLED: "true" if s.call_enabled else "false",
         }
+        timer_queue = data.timers.queue
+        walk = {  # what every function that moves an alert's walk on needs
+            names.ENV_DELIVERY_TABLE: tables.delivery_log.table_name,
+            names.ENV_EVENTS_TOPIC_ARN: msg.events.topic_arn,
+            names.ENV_TIMER_QUEUE_URL: timer_queue.queue_url,
+        }
 
         self.authorizer = factory.build(
             "Authorizer",
@@ -71,14 +78,16 @@ class ServiceStack(Stack):
             service=names.SERVICE_INTAKE,
             environment={
                 **common,
+                **walk,
                 names.ENV_CONTACTS_TABLE: tables.contacts.table_name,
+                names.ENV_POLICIES_TABLE: tables.policies.table_name,
                 names.ENV_IDEMPOTENCY_TABLE: tables.idempotency.table_name,
-                names.ENV_DELIVERY_TABLE: tables.delivery_log.table_name,
                 names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
-                names.ENV_EVENTS_TOPIC_ARN: msg.events.topic_arn,
+                names.ENV_ACK_POLICY: Stack.of(self).to_json_string(s.ack_policy()),
             },
         )
-        self._allow(self.intake, ["dynamodb:GetItem"], [tables.contacts.table_arn])
+        self._allow(self.intake, ["dynamodb:GetItem"], [tables.contacts.table_arn, tables.policies.table_arn])
+        self._allow(self.intake, ["sqs:SendMessage"], [timer_queue.queue_arn])
         self._allow(self.intake, IDEMPOTENCY_ACTIONS, [tables.idempotency.table_arn])
         self._allow(self.intake, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
         self._allow(self.intake, ["sqs:SendMessage"], [msg.alerts.queue_arn])
@@ -89,11 +98,20 @@ class ServiceStack(Stack):
             handler=names.CONTACTS_HANDLER,
             description="Clarion: manages clinicians' contact details and channel preferences",
             service="contacts",
-            environment={names.ENV_CONTACTS_TABLE: tables.contacts.table_name},
+            environment={
+                names.ENV_CONTACTS_TABLE: tables.contacts.table_name,
+                names.ENV_POLICIES_TABLE: tables.policies.table_name,
+            },
             with_deps=True,
         )
         self._allow(
             self.contacts, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], [tables.contacts.table_arn]
+        )
+        self._allow(self.contacts, ["dynamodb:Query"], [f"{tables.contacts.table_arn}/index/by-policy"])
+        self._allow(
+            self.contacts,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
+            [tables.policies.table_arn],
         )
 
         self.dialer: lambda_.Function | None = None
@@ -109,6 +127,10 @@ class ServiceStack(Stack):
             names.ENV_SMS_TYPE: s.sms_type,
             names.ENV_SMS_MAX_PRICE: s.sms_max_price_usd,
             names.ENV_MAX_ATTEMPTS_PER_CHANNEL: str(s.max_attempts_per_channel),
+            names.ENV_TIMER_QUEUE_URL: timer_queue.queue_url,
+            names.ENV_LINK_KEY_ID: data.link_key.key_arn,
+            names.ENV_LINK_EXPIRY_S: str(s.ack_link_expiry_hours * 3600),
+            names.ENV_SMS_DETAIL: s.sms_detail,
         }
         if data.voice is not None:
             router_env.update(
@@ -151,6 +173,8 @@ class ServiceStack(Stack):
         self._allow(self.router, ["dynamodb:GetItem"], [tables.contacts.table_arn])
         self._allow(self.router, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
         self._allow(self.router, ["sns:Publish"], [msg.events.topic_arn])
+        self._allow(self.router, ["sqs:SendMessage"], [timer_queue.queue_arn])
+        self._allow(self.router, ["kms:GenerateMac"], [data.link_key.key_arn])
         self._grant_sms(self.router)
         self._grant_email(self.router, s.sender_email)
         if data.voice is not None:
@@ -158,7 +182,8 @@ class ServiceStack(Stack):
                 self._allow(self.router, ["lambda:InvokeFunction"], [self.dialer.function_arn])
             else:
                 self.router.role.add_managed_policy(data.voice.start_calls_policy)  # type: ignore[union-attr]
-        for fn in (self.authorizer, self.intake, self.contacts, self.router):
+        self._walk_functions(factory, data, common, walk)
+        for fn in (self.authorizer, self.intake, self.contacts, self.router, self.escalator, self.links):
             self._allow(fn, KEY_ACTIONS, [data.key.key_arn])
         self.router.add_event_source(
             sources.SqsEventSource(
@@ -179,11 +204,17 @@ class ServiceStack(Stack):
             authorizer_fn=self.authorizer,
             intake_fn=self.intake,
             contacts_fn=self.contacts,
+            links_fn=self.links,
             rate_limit=s.api_rate_limit,
             burst_limit=s.api_burst_limit,
             waf_rate_limit=s.waf_rate_limit_per_5min,
         )
-        functions = [f for f in (self.authorizer, self.intake, self.contacts, self.router, self.dialer) if f]
+        self.router.add_environment(names.ENV_LINK_BASE_URL, self.api.api.url)
+        functions = [
+            f
+            for f in (self.authorizer, self.intake, self.contacts, self.router, self.escalator, self.links, self.dialer)
+            if f
+        ]
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -194,12 +225,59 @@ class ServiceStack(Stack):
                 functions=functions,
                 queue=msg.alerts,
                 dead_letters=msg.dead_letters,
+                timer_dead_letters=data.timers.dead_letters,
+                ack_target_s=dict(s.ack_target_s),
+                ack_required=s.ack_required,
                 on_call=msg.on_call,
                 sms_spend_limit_usd=s.sms_monthly_spend_limit_usd,
                 runbook_url=s.runbook_url,
             ),
         )
         self._outputs(data)
+
+    def _walk_functions(
+        self, factory: FunctionFactory, data: DataStack, common: dict[str, str], walk: dict[str, str]
+    ) -> None:
+        """The escalator (the timer queue's consumer) and the public acknowledgement links."""
+        tables, msg, timer_queue = data.storage, data.messaging, data.timers.queue
+        self.escalator = factory.build(
+            "Escalator",
+            handler=names.ESCALATOR_HANDLER,
+            description="Clarion: starts the next escalation stage when a window ends unacknowledged",
+            service=names.SERVICE_ESCALATOR,
+            environment={
+                **common,
+                **walk,
+                names.ENV_CONTACTS_TABLE: tables.contacts.table_name,
+                names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+            },
+            timeout=ESCALATOR_TIMEOUT,
+            invoked_by="the SQS event source mapping of the timer queue",
+        )
+        self._allow(self.escalator, ["dynamodb:GetItem"], [tables.contacts.table_arn])
+        self._allow(self.escalator, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
+        self._allow(self.escalator, ["sqs:SendMessage"], [msg.alerts.queue_arn, timer_queue.queue_arn])
+        self._allow(self.escalator, ["sns:Publish"], [msg.events.topic_arn])
+        self.escalator.add_event_source(
+            sources.SqsEventSource(
+                timer_queue,
+                batch_size=ROUTER_BATCH_SIZE,
+                max_batching_window=Duration.seconds(0),
+                report_batch_item_failures=True,
+                max_concurrency=_router_concurrency(data.settings.reserved_concurrency),
+            )
+        )
+        self.links = factory.build(
+            "Links",
+            handler=names.LINKS_HANDLER,
+            description="Clarion: the acknowledgement links' page (public, signed, expiring)",
+            service="links",
+            environment={**walk, names.ENV_LINK_KEY_ID: data.link_key.key_arn},
+        )
+        self._allow(self.links, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
+        self._allow(self.links, ["kms:GenerateMac"], [data.link_key.key_arn])
+        self._allow(self.links, ["sns:Publish"], [msg.events.topic_arn])
+        self._allow(self.links, ["sqs:SendMessage"], [timer_queue.queue_arn])
 
     @staticmethod
     def _allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> None:

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "lambdas"))
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver  # noqa: E402
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn  # noqa: E402
 
-from clarion.handlers import contacts, http_errors, intake  # noqa: E402
+from clarion.handlers import acks, contacts, http_errors, intake, policies  # noqa: E402
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 DESCRIPTION = (
@@ -33,7 +33,9 @@ def render() -> str:
     app = APIGatewayRestResolver(enable_validation=True)
     http_errors.install(app)
     app.include_router(intake.router)
+    app.include_router(acks.router)
     app.include_router(contacts.router)
+    app.include_router(policies.router)
     schema = app.get_openapi_json_schema(
         title="Clarion API",
         version="1.0.0",

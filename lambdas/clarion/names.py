@@ -6,6 +6,9 @@ AUTHORIZER_HANDLER = "clarion.handlers.authorizer.handler"
 INTAKE_HANDLER = "clarion.handlers.intake.handler"
 CONTACTS_HANDLER = "clarion.handlers.contacts.handler"
 ROUTER_HANDLER = "clarion.handlers.router.handler"
+ESCALATOR_HANDLER = "clarion.handlers.escalator.handler"
+LINKS_HANDLER = "clarion.handlers.links.handler"
+POLICIES_HANDLER = "clarion.handlers.policies.handler"
 
 # Environment variables the stacks set and the handlers read.
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
@@ -26,6 +29,15 @@ ENV_CONNECT_FLOW_ID = "CONNECT_FLOW_ID"
 ENV_CONNECT_SOURCE_PHONE = "CONNECT_SOURCE_PHONE"
 ENV_DELIVERY_RETENTION_DAYS = "DELIVERY_RETENTION_DAYS"
 ENV_MAX_ATTEMPTS_PER_CHANNEL = "MAX_ATTEMPTS_PER_CHANNEL"
+ENV_POLICIES_TABLE = "POLICIES_TABLE"
+ENV_TIMER_QUEUE_URL = "TIMER_QUEUE_URL"
+# JSON object: priority -> {"window_s": seconds the addressee has, "target_s": the organisation's target};
+# a priority absent from it needs no acknowledgement.
+ENV_ACK_POLICY = "ACK_POLICY"
+ENV_LINK_BASE_URL = "LINK_BASE_URL"  # the API's URL; acknowledgement links are <base>/l/<token>
+ENV_LINK_KEY_ID = "LINK_KEY_ID"  # the KMS HMAC key that signs acknowledgement links
+ENV_LINK_EXPIRY_S = "LINK_EXPIRY_S"
+ENV_SMS_DETAIL = "SMS_DETAIL"  # "description" | "minimal"
 
 # CloudWatch metrics (EMF), emitted by the handlers and watched by the alarms.
 METRICS_NAMESPACE = "Clarion"
@@ -41,6 +53,15 @@ METRIC_FALLBACKS = "Fallbacks"
 METRIC_UNROUTABLE = "AlertsUnroutable"
 METRIC_AMBIGUOUS_RESENDS = "AmbiguousResends"
 METRIC_ACCEPT_TO_DELIVERED = "AcceptToDeliveredMs"
+SERVICE_ESCALATOR = "escalator"
+SERVICE_ACKS = "acks"  # dimension of the acknowledgement metrics, whoever records them (API, link, escalator)
+METRIC_TIME_TO_FIRST_DELIVERY = "TimeToFirstDeliveryS"
+METRIC_TIME_TO_ACK = "TimeToAckS"
+METRIC_ACK_WITHIN_TARGET = "AcksWithinTarget"
+METRIC_ACK_LATE = "AcksLate"
+METRIC_UNACKNOWLEDGED = "AlertsUnacknowledged"
+METRIC_ESCALATIONS = "Escalations"
+METRIC_STAGE_LATENESS = "StageStartLatenessS"
 
 # Private networking: Amazon Connect has no VPC endpoint, so the router (in the VPC) asks the
 # dialer function (outside it) to start calls.

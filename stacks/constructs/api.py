@@ -16,6 +16,10 @@ from constructs import Construct
 from stacks.compliance import acknowledge
 
 STAGE = "v1"
+# The public acknowledgement link's routes: per-route throttling below the stage's (a clinician presses one button).
+LINK_PATH = "/l/{token}"
+LINK_RATE_LIMIT = 10
+LINK_BURST_LIMIT = 20
 # Gateway-made errors in Clarion's error format, so clients see one shape whoever answers.
 _GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str | None]] = {
     apigw.ResponseType.UNAUTHORIZED: ("unauthorized", "A token is required in the Authorization header."),
@@ -41,6 +45,7 @@ class Api(Construct):
         authorizer_fn: lambda_.IFunction,
         intake_fn: lambda_.IFunction,
         contacts_fn: lambda_.IFunction,
+        links_fn: lambda_.IFunction,
         rate_limit: float,
         burst_limit: int,
         waf_rate_limit: int,
@@ -64,6 +69,12 @@ class Api(Construct):
                 stage_name=STAGE,
                 throttling_rate_limit=rate_limit,
                 throttling_burst_limit=burst_limit,
+                method_options={
+                    f"{LINK_PATH}/{verb}": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=LINK_RATE_LIMIT, throttling_burst_limit=LINK_BURST_LIMIT
+                    )
+                    for verb in ("GET", "POST")
+                },
                 tracing_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
@@ -119,14 +130,37 @@ class Api(Construct):
         alerts.add_method("POST", intake, **with_body)
         self.api.root.add_resource("notification").add_method("POST", intake, **with_body)
         alert = alerts.add_resource("{message_id}")
-        alert.add_method("GET", intake, **common, request_parameters={"method.request.path.message_id": True})
-        contact = self.api.root.add_resource("contacts").add_resource("{contact_id}")
-        path = {"method.request.path.contact_id": True}
-        contact.add_method("PUT", contacts, **with_body, request_parameters=path)
-        contact.add_method("GET", contacts, **common, request_parameters=path)
-        contact.add_method("DELETE", contacts, **common, request_parameters=path)
+        alert_path = {"method.request.path.message_id": True}
+        alert.add_method("GET", intake, **common, request_parameters=alert_path)
+        for answer in ("ack", "decline"):
+            alert.add_resource(answer).add_method("POST", intake, **with_body, request_parameters=alert_path)
+        for collection, parameter in (("contacts", "contact_id"), ("escalation-policies", "policy_id")):
+            item = self.api.root.add_resource(collection).add_resource(f"{{{parameter}}}")
+            path = {f"method.request.path.{parameter}": True}
+            item.add_method("PUT", contacts, **with_body, request_parameters=path)
+            item.add_method("GET", contacts, **common, request_parameters=path)
+            item.add_method("DELETE", contacts, **common, request_parameters=path)
 
-        for method in self.api.methods:
+        authorized = list(self.api.methods)
+        link = self.api.root.add_resource("l").add_resource("{token}")
+        links = apigw.LambdaIntegration(links_fn)
+        for verb in ("GET", "POST"):
+            public = link.add_method(
+                verb,
+                links,
+                request_validator=validator,
+                request_parameters={"method.request.path.token": True},
+                authorization_type=apigw.AuthorizationType.NONE,
+            )
+            reason = (
+                "The acknowledgement link is opened by a clinician from an SMS or email, with no credentials to "
+                "send: the link's token is its authorization (an HMAC by Clarion's KMS key, expiring, for one alert "
+                "and recipient), checked by the links function; the route is throttled and behind the WAF."
+            )
+            acknowledge(public, "AwsSolutions-APIG4", reason)
+            acknowledge(public, "AwsSolutions-COG4", reason)
+
+        for method in authorized:
             acknowledge(
                 method,
                 "AwsSolutions-COG4",
@@ -174,7 +208,9 @@ class Api(Construct):
             ],
             # Tokens never reach the logs.
             redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"})
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"}),
+                # Acknowledgement links carry their token in the path.
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(uri_path={}),
             ],
         )
         wafv2.CfnWebACLAssociation(

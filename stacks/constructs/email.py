@@ -17,10 +17,14 @@ TEMPLATES = {
 _HTML = (
     '<!doctype html><html><body style="font-family:sans-serif">'
     "<h2>{{{{subject}}}}</h2><p>{lead}</p><p>{{{{body}}}}</p>"
+    '{{{{#if link}}}}<p><a href="{{{{link}}}}">Acknowledge or decline</a></p>{{{{/if}}}}'
     '<p style="color:#666">Sent by Clarion. Open your clinical system for details; '
     "this message carries no patient identifiers.</p></body></html>"
 )
-_TEXT = "{{{{subject}}}}\n\n{lead}\n\n{{{{body}}}}\n\nSent by Clarion. Open your clinical system for details."
+_TEXT = (
+    "{{{{subject}}}}\n\n{lead}\n\n{{{{body}}}}\n\n{{{{#if link}}}}Acknowledge or decline: {{{{link}}}}\n\n{{{{/if}}}}"
+    "Sent by Clarion. Open your clinical system for details."
+)
 
 
 class Email(Construct):

@@ -1,4 +1,5 @@
-"""The customer-managed key for every table, queue, topic and log group holding alert data."""
+"""The customer-managed key for every table, queue, topic and log group holding alert data, and the HMAC key that
+signs acknowledgement links."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from stacks.compliance import acknowledge
 
 
 class Encryption(Construct):
@@ -49,3 +52,19 @@ class Encryption(Construct):
                     conditions=same_account,
                 )
             )
+        # Signs acknowledgement links (GenerateMac): the key material never leaves KMS.
+        self.link_key = kms.Key(
+            self,
+            "LinkKey",
+            description="Clarion: signs acknowledgement links (HMAC-SHA-256)",
+            key_spec=kms.KeySpec.HMAC_256,
+            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
+            pending_window=Duration.days(7),
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.link_key,
+            "AwsSolutions-KMS5",
+            "KMS rotates symmetric encryption keys only; an HMAC key cannot rotate. Links live 24 hours by default, "
+            "so replacing this key (a new stack deployment) invalidates old links without harm.",
+        )

@@ -27,6 +27,9 @@ class Watched:
     functions: Sequence[lambda_.IFunction]
     queue: sqs.IQueue
     dead_letters: sqs.IQueue
+    timer_dead_letters: sqs.IQueue
+    ack_target_s: dict[str, int]  # priority -> the organisation's acknowledgement target
+    ack_required: tuple[str, ...]
     on_call: sns.ITopic
     sms_spend_limit_usd: float
     runbook_url: str
@@ -39,6 +42,17 @@ def _router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
         dimensions_map={"service": names.SERVICE_ROUTER},
         statistic=statistic,
         period=FIVE_MINUTES,
+    )
+
+
+def _loop_metric(name: str, priority: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cw.Metric:
+    """A closed-loop metric (dimensions service `acks` and priority)."""
+    return cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": names.SERVICE_ACKS, "priority": priority},
+        statistic=statistic,
+        period=period,
     )
 
 
@@ -157,7 +171,36 @@ class Monitoring(Construct):
             anchor="sms-spend-near-limit",
             periods=1,
         )
+        self._loop_alarms(w)
         self.dashboard = self._dashboard(w, attempts, failures)
+
+    def _loop_alarms(self, w: Watched) -> None:
+        self._alarm(
+            "TimerDeadLetters",
+            w.timer_dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=1,
+            what="Escalation timers reached their dead-letter queue: some alerts may not escalate",
+            anchor="timer-dead-letters",
+        )
+        for priority in w.ack_required:
+            self._alarm(
+                f"Unacknowledged{priority}",
+                _loop_metric(names.METRIC_UNACKNOWLEDGED, priority),
+                threshold=1,
+                what=f"A priority {priority} alert ended unacknowledged: every escalation stage's window ran out",
+                anchor="alert-unacknowledged",
+            )
+            target = w.ack_target_s[priority]
+            self._alarm(
+                f"TimeToAckP90{priority}",
+                _loop_metric(names.METRIC_TIME_TO_ACK, priority, "p90", Duration.hours(1)),
+                threshold=target,
+                what=f"Priority {priority}: 90th percentile time to acknowledge over the {target} s target for an hour",
+                anchor="time-to-acknowledge-over-target",
+                comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            )
 
     def _alarm(
         self,
@@ -225,6 +268,25 @@ class Monitoring(Construct):
                     _router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p50"),
                     _router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p99"),
                 ],
+            ),
+            cw.GraphWidget(
+                title="6. Time to first delivery and to acknowledge (s, p90)",
+                left=[_loop_metric(names.METRIC_TIME_TO_FIRST_DELIVERY, p, "p90") for p in w.ack_required]
+                + [_loop_metric(names.METRIC_TIME_TO_ACK, p, "p90") for p in w.ack_required],
+            ),
+            cw.GraphWidget(
+                title="7. Acknowledged within target, late, unacknowledged; escalations",
+                left=[
+                    _loop_metric(name, p)
+                    for p in w.ack_required
+                    for name in (
+                        names.METRIC_ACK_WITHIN_TARGET,
+                        names.METRIC_ACK_LATE,
+                        names.METRIC_UNACKNOWLEDGED,
+                        names.METRIC_ESCALATIONS,
+                    )
+                ],
+                right=[w.timer_dead_letters.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES)],
             ),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24),
         )

@@ -1,4 +1,4 @@
-"""DynamoDB tables: contacts, clients (token hashes), idempotency and the delivery log."""
+"""DynamoDB tables: contacts, escalation policies, clients (token hashes), idempotency and the delivery log."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ class Storage(Construct):
         self._key = key
         self._retain = retain
         self.contacts = self._table("Contacts", ddb.Attribute(name="contact_id", type=S))
+        # Sparse: only contacts with an escalation policy; tells which contacts a policy covers (delete: in use).
+        self.contacts.add_global_secondary_index(
+            index_name="by-policy",
+            partition_key=ddb.Attribute(name="escalation_policy_id", type=S),
+            projection_type=ddb.ProjectionType.KEYS_ONLY,
+        )
+        self.policies = self._table("Policies", ddb.Attribute(name="policy_id", type=S))
         self.clients = self._table("Clients", ddb.Attribute(name="client_id", type=S))
         self.idempotency = self._table("Idempotency", ddb.Attribute(name="id", type=S), ttl="expiration")
         self.delivery_log = self._table(
@@ -30,7 +37,7 @@ class Storage(Construct):
             sort_key=ddb.Attribute(name="at", type=S),
             projection_type=ddb.ProjectionType.ALL,
         )
-        self.tables = [self.contacts, self.clients, self.idempotency, self.delivery_log]
+        self.tables = [self.contacts, self.policies, self.clients, self.idempotency, self.delivery_log]
 
         vault = backup.BackupVault(
             self,

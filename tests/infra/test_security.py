@@ -12,22 +12,41 @@ def _key_ref(value: Any) -> str:
     return json.dumps(value)
 
 
+def _encryption_keys(s: Synth) -> dict[str, Any]:
+    return {k: v for k, v in s.resources("AWS::KMS::Key", "-Data").items() if "KeySpec" not in v["Properties"]}
+
+
 def _data_key_logical_id(s: Synth) -> str:
-    keys = s.resources("AWS::KMS::Key", "-Data")
+    keys = _encryption_keys(s)
     assert len(keys) == 1
     return next(iter(keys))
 
 
 def test_one_customer_managed_key_with_rotation_and_no_fixed_alias(any_config: Synth):
-    keys = any_config.resources("AWS::KMS::Key")
+    keys = _encryption_keys(any_config)
     assert len(keys) == 1
     (key,) = keys.values()
     assert key["Properties"]["EnableKeyRotation"] is True
     assert any_config.resources("AWS::KMS::Alias") == {}
 
 
+def test_links_are_signed_by_an_hmac_key_only_the_router_and_the_links_function_use(any_config: Synth):
+    # Given the HMAC key beside the encryption key
+    (hmac_id,) = [k for k, v in any_config.resources("AWS::KMS::Key").items() if "KeySpec" in v["Properties"]]
+    hmac_key = any_config.resources("AWS::KMS::Key")[hmac_id]["Properties"]
+    assert (hmac_key["KeySpec"], hmac_key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
+    # Then only GenerateMac is granted on it, to exactly two roles
+    users = []
+    for name, policy in any_config.resources("AWS::IAM::ManagedPolicy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if hmac_id in json.dumps(statement.get("Resource")):
+                assert statement["Action"] == "kms:GenerateMac", statement
+                users.append(name)
+    assert len(users) == 2 and all("Router" in u or "Links" in u for u in users), users
+
+
 def test_key_policy_lets_only_logs_cloudwatch_ses_sns_sqs_services_use_it(dev: Synth):
-    (key,) = dev.resources("AWS::KMS::Key").values()
+    (key,) = _encryption_keys(dev).values()
     services = set()
     for statement in key["Properties"]["KeyPolicy"]["Statement"]:
         principal = statement["Principal"]
@@ -45,7 +64,7 @@ def test_key_policy_lets_only_logs_cloudwatch_ses_sns_sqs_services_use_it(dev: S
 def test_every_table_has_pitr_our_key_and_on_demand_billing(any_config: Synth):
     key_id = _data_key_logical_id(any_config)
     tables = any_config.resources("AWS::DynamoDB::Table")
-    assert len(tables) == 4
+    assert len(tables) == 5
     for table in tables.values():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
@@ -63,6 +82,7 @@ def test_idempotency_and_delivery_log_expire_by_ttl(dev: Synth):
     assert by_key["id"] == {"AttributeName": "expiration", "Enabled": True}
     assert by_key["pk"] == {"AttributeName": "expires_at", "Enabled": True}
     assert by_key["contact_id"] is None
+    assert by_key["policy_id"] is None
 
 
 def test_prod_retains_data_and_protects_tables_from_deletion(prod: Synth, dev: Synth):
@@ -76,11 +96,11 @@ def test_prod_retains_data_and_protects_tables_from_deletion(prod: Synth, dev: S
 def test_queues_are_encrypted_with_our_key_and_deny_plain_http(any_config: Synth):
     key_id = _data_key_logical_id(any_config)
     queues = any_config.resources("AWS::SQS::Queue")
-    assert len(queues) == 2
+    assert len(queues) == 4  # alerts, timers and their dead-letter queues
     for queue in queues.values():
         assert key_id in _key_ref(queue["Properties"]["KmsMasterKeyId"])
     policies = any_config.resources("AWS::SQS::QueuePolicy")
-    assert len(policies) == 2
+    assert len(policies) == 4
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(
@@ -88,14 +108,18 @@ def test_queues_are_encrypted_with_our_key_and_deny_plain_http(any_config: Synth
         )
 
 
-def test_alert_queue_redrives_to_the_dead_letter_queue(dev: Synth):
+def test_alert_and_timer_queues_redrive_to_their_dead_letter_queues(dev: Synth):
     queues = dev.resources("AWS::SQS::Queue")
-    main = next(q for q in queues.values() if "RedrivePolicy" in q["Properties"])
-    redrive = main["Properties"]["RedrivePolicy"]
-    assert redrive["maxReceiveCount"] == 5
-    dlq_id = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-    assert dlq_id in queues
-    assert main["Properties"]["VisibilityTimeout"] == 360
+    mains = {k: q for k, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    assert len(mains) == 2
+    assert any(k.startswith("MessagingAlerts") for k in mains) and any(k.startswith("Timers") for k in mains)
+    for main in mains.values():
+        redrive = main["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == 5
+        dlq_id = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert dlq_id in queues and dlq_id not in mains
+    visibility = sorted(m["Properties"]["VisibilityTimeout"] for m in mains.values())
+    assert visibility == [180, 360]  # six times the escalator's and the router's timeouts
 
 
 def test_topics_are_encrypted_and_deny_plain_http_and_foreign_publishers(any_config: Synth):
@@ -125,17 +149,25 @@ def test_every_log_group_is_encrypted_with_our_key_and_has_retention(any_config:
         assert group["Properties"]["RetentionInDays"] == 365
 
 
-def test_every_route_needs_the_lambda_authorizer(dev: Synth):
+def _is_link_route(method: dict[str, Any], s: Synth) -> bool:
+    resource = s.resources("AWS::ApiGateway::Resource")[method["Properties"]["ResourceId"]["Ref"]]["Properties"]
+    return resource["PathPart"] == "{token}"
+
+
+def test_every_route_needs_the_lambda_authorizer_but_the_signed_link(dev: Synth):
     methods = [
         m for m in dev.resources("AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] != "OPTIONS"
     ]
-    routes = set()
+    links = [m for m in methods if _is_link_route(m, dev)]
     for method in methods:
+        assert "RequestValidatorId" in method["Properties"]
+        if method in links:
+            assert method["Properties"]["AuthorizationType"] == "NONE"
+            continue
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"
         assert "AuthorizerId" in method["Properties"]
-        assert "RequestValidatorId" in method["Properties"]
-        routes.add(method["Properties"]["HttpMethod"])
-    assert len(methods) == 6
+    assert len(methods) == 13
+    assert sorted(m["Properties"]["HttpMethod"] for m in links) == ["GET", "POST"]
     (authorizer,) = dev.resources("AWS::ApiGateway::Authorizer").values()
     assert authorizer["Properties"]["Type"] == "TOKEN"
     assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
@@ -147,11 +179,16 @@ def test_stage_logs_errors_without_data_trace_and_traces_and_throttles(dev: Synt
         (stage,) = config.resources("AWS::ApiGateway::Stage").values()
         props = stage["Properties"]
         assert props["TracingEnabled"] is True
-        (settings,) = props["MethodSettings"]
+        by_path = {(m["ResourcePath"], m["HttpMethod"]): m for m in props["MethodSettings"]}
+        settings = by_path[("/*", "*")]
         assert settings["LoggingLevel"] == "ERROR"
         assert settings["DataTraceEnabled"] is False
         assert settings["ThrottlingRateLimit"] == rate
         assert settings["ThrottlingBurstLimit"] == burst
+        # The public link is throttled apart, well below the stage
+        for method in ("GET", "POST"):
+            link = by_path[("/~1l~1{token}", method)]
+            assert (link["ThrottlingRateLimit"], link["ThrottlingBurstLimit"]) == (10, 20)
         assert "DestinationArn" in props["AccessLogSetting"]
         assert json.loads(props["AccessLogSetting"]["Format"])["status"] == "$context.status"
 
@@ -163,7 +200,8 @@ def test_waf_protects_the_stage_with_managed_rules_and_a_rate_limit(dev: Synth):
     assert rules["RatePerIp"]["Statement"]["RateBasedStatement"]["Limit"] == 1000
     assert dev.resources("AWS::WAFv2::WebACLAssociation")
     (logging,) = dev.resources("AWS::WAFv2::LoggingConfiguration").values()
-    assert logging["Properties"]["RedactedFields"] == [{"SingleHeader": {"Name": "authorization"}}]
+    # Neither tokens nor acknowledgement links (their token is in the path) reach the WAF's logs
+    assert logging["Properties"]["RedactedFields"] == [{"SingleHeader": {"Name": "authorization"}}, {"UriPath": {}}]
 
 
 def test_no_policy_grants_a_wildcard_action(any_config: Synth):

@@ -72,13 +72,41 @@ def test_environment_variables_name_the_right_resources(dev: Synth):
         assert kind in templates
 
 
-def test_router_consumes_the_alert_queue_with_partial_batch_responses(dev: Synth):
-    (mapping,) = dev.resources("AWS::Lambda::EventSourceMapping").values()
-    props = mapping["Properties"]
-    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["BatchSize"] == 10
-    assert "MessagingAlerts" in _imports(props["EventSourceArn"])
-    assert props["ScalingConfig"]["MaximumConcurrency"] == 20
+def test_router_and_escalator_consume_their_queues_with_partial_batch_responses(dev: Synth):
+    mappings = {json.dumps(m["Properties"]["FunctionName"]): m["Properties"] for m in _mappings(dev)}
+    assert len(mappings) == 2
+    queues = {
+        ("router" if "Router" in name else "escalator"): _imports(props["EventSourceArn"])
+        for name, props in mappings.items()
+    }
+    assert "MessagingAlerts" in queues["router"]
+    assert "Timers" in queues["escalator"] and "TimerDeadLetters" not in queues["escalator"]
+    for props in mappings.values():
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BatchSize"] == 10
+        assert props["ScalingConfig"]["MaximumConcurrency"] == 20
+
+
+def _mappings(s: Synth) -> list[dict[str, Any]]:
+    return list(s.resources("AWS::Lambda::EventSourceMapping").values())
+
+
+def test_the_walk_functions_get_the_timer_queue_and_the_link_settings(dev: Synth):
+    functions = {
+        k: v["Properties"]["Environment"]["Variables"] for k, v in dev.resources("AWS::Lambda::Function").items()
+    }
+    by_handler = {
+        dev.resources("AWS::Lambda::Function")[k]["Properties"]["Handler"]: env for k, env in functions.items()
+    }
+    for handler in (names.INTAKE_HANDLER, names.ROUTER_HANDLER, names.ESCALATOR_HANDLER, names.LINKS_HANDLER):
+        assert "OutputRefTimers" in _imports(by_handler[handler][names.ENV_TIMER_QUEUE_URL]), handler
+    intake = by_handler[names.INTAKE_HANDLER]
+    policy = json.loads(intake[names.ENV_ACK_POLICY])
+    assert policy == {"H": {"window_s": 300, "target_s": 1800}, "M": {"window_s": 1800, "target_s": 7200}}
+    router = by_handler[names.ROUTER_HANDLER]
+    assert router[names.ENV_LINK_EXPIRY_S] == "86400"
+    assert router[names.ENV_SMS_DETAIL] == "description"
+    assert "ApiDeploymentStage" in json.dumps(router[names.ENV_LINK_BASE_URL])
 
 
 ALARMS = {
@@ -91,13 +119,18 @@ ALARMS = {
     "ApiLatencyP99",
     "LambdaThrottles",
     "SmsSpendNearLimit",
+    "TimerDeadLetters",
+    "UnacknowledgedH",
+    "UnacknowledgedM",
+    "TimeToAckP90H",
+    "TimeToAckP90M",
 }
 
 
 def _alarms(s: Synth) -> dict[str, dict[str, Any]]:
     out = {}
     for logical_id, alarm in s.resources("AWS::CloudWatch::Alarm").items():
-        name = next(a for a in ALARMS if logical_id.startswith(f"Monitoring{a}"))
+        name = max((a for a in ALARMS if logical_id.startswith(f"Monitoring{a}")), key=len)
         out[name] = alarm["Properties"]
     return out
 
@@ -123,6 +156,13 @@ def test_alarm_thresholds(dev: Synth):
     assert metric_names == {names.METRIC_DELIVERY_ATTEMPTS, names.METRIC_DELIVERY_FAILURES}
     assert all(m["MetricStat"]["Period"] == 300 for m in rate["Metrics"] if "MetricStat" in m)
     assert alarms["SmsSpendNearLimit"]["Threshold"] == 80
+    # The closed loop: any unacknowledged alert; time to acknowledge over the priority's target for an hour
+    assert alarms["UnacknowledgedH"]["Threshold"] == 1
+    assert alarms["UnacknowledgedH"]["MetricName"] == names.METRIC_UNACKNOWLEDGED
+    p90 = alarms["TimeToAckP90H"]
+    assert (p90["Threshold"], p90["ExtendedStatistic"], p90["Period"]) == (1800, "p90", 3600)
+    assert alarms["TimeToAckP90M"]["Threshold"] == 7200
+    assert {d["Name"]: d["Value"] for d in p90["Dimensions"]} == {"service": "acks", "priority": "H"}
 
 
 def test_create_mode_builds_instance_number_queue_and_flow(dev: Synth):

@@ -20,6 +20,7 @@ from moto import mock_aws
 from clarion import names
 from clarion.shared import clients, settings
 from clarion_local import stack
+from clarion_local.emulator import honour_kms_key_spec
 from clarion_local.providers import ProviderBridge
 from tests.synth import Synth
 
@@ -101,6 +102,7 @@ class Deployed:
 @pytest.fixture(scope="package")
 def deployed(dev: Synth) -> Iterator[Deployed]:
     """The dev assembly deployed into moto once for the suite (a deploy takes about a second)."""
+    honour_kms_key_spec()
     with mock_aws():
         deployment = stack.deploy(boto3.session.Session(), dev.assembly)
         env = function_environment(deployment)

@@ -76,8 +76,12 @@ def test_admin_token_is_not_allowed_to_send_alerts(repo: ClientsRepo) -> None:
     issued = issue(repo, "ops", Scope.ADMIN)
     # When it calls POST /alerts
     routes = allowed(issued.token)
-    # Then only the contacts routes are allowed
-    assert routes == [f"{BASE}/PUT/contacts/*", f"{BASE}/GET/contacts/*", f"{BASE}/DELETE/contacts/*"]
+    # Then only the contacts and escalation policies routes are allowed
+    assert routes == [
+        f"{BASE}/{method}/{collection}/*"
+        for collection in ("contacts", "escalation-policies")
+        for method in ("PUT", "GET", "DELETE")
+    ]
 
 
 def test_a_concurrent_change_to_the_same_client_is_refused_not_lost(

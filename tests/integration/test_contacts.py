@@ -29,6 +29,7 @@ def test_new_contact_is_created_with_default_chains(clarion: Any) -> None:
         "contact_id": "C-1",
         **ALICE,
         "channels": {"H": ["call", "sms", "email"], "M": ["sms", "email"], "L": ["email"]},
+        "escalation_policy_id": None,
     }
     stored = clarion.table("CONTACTS_TABLE").get_item(Key={"contact_id": "C-1"})["Item"]
     assert stored["phone_sms"] == "+447400123456"

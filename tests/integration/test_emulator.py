@@ -82,7 +82,7 @@ def _physical(logical_id: str) -> str:
 def test_tables_are_created_as_the_template_defines_them(clarion: Any, dev: Synth) -> None:
     ddb = boto3.client("dynamodb")
     tables = {k: v for t in dev.templates.values() for k, v in t["Resources"].items() if v["Type"].endswith("Table")}
-    assert len(tables) == 4
+    assert len(tables) == 5
     for logical_id, resource in tables.items():
         described = ddb.describe_table(TableName=_physical(logical_id))["Table"]
         assert described["KeySchema"] == resource["Properties"]["KeySchema"]
@@ -133,13 +133,25 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
         ("PUT", "/contacts/{contact_id}"): names.CONTACTS_HANDLER,
         ("GET", "/contacts/{contact_id}"): names.CONTACTS_HANDLER,
         ("DELETE", "/contacts/{contact_id}"): names.CONTACTS_HANDLER,
+        ("POST", "/alerts/{message_id}/ack"): names.INTAKE_HANDLER,
+        ("POST", "/alerts/{message_id}/decline"): names.INTAKE_HANDLER,
+        ("PUT", "/escalation-policies/{policy_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/escalation-policies/{policy_id}"): names.CONTACTS_HANDLER,
+        ("DELETE", "/escalation-policies/{policy_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/l/{token}"): names.LINKS_HANDLER,
+        ("POST", "/l/{token}"): names.LINKS_HANDLER,
     }
-    assert all(r.authorized for r in deployment.routes)
+    # Every route needs the authorizer but the acknowledgement link's, whose token is its own authorization.
+    assert {(r.method, r.path) for r in deployment.routes if not r.authorized} == {
+        ("GET", "/l/{token}"),
+        ("POST", "/l/{token}"),
+    }
     assert deployment.authorizer is not None
     assert deployment.functions[deployment.authorizer.function].handler == names.AUTHORIZER_HANDLER
     assert (deployment.authorizer.header, deployment.authorizer.ttl_seconds) == ("Authorization", 300)
-    [source] = deployment.queue_sources
-    assert (source.batch_size, source.report_batch_item_failures) == (10, True)
+    sources = {deployment.functions[s.function].handler: s for s in deployment.queue_sources}
+    assert set(sources) == {names.ROUTER_HANDLER, names.ESCALATOR_HANDLER}
+    assert all((s.batch_size, s.report_batch_item_failures) == (10, True) for s in sources.values())
 
 
 def test_a_reference_to_a_bridged_attribute_without_a_stand_in_is_an_error() -> None:

@@ -53,7 +53,14 @@ def test_alerts_token_allows_every_alerts_route_and_nothing_else(repo: MemoryRep
     # When it calls through the authorizer, bare as in the AWS sample
     answer = authorize(token)
     # Then the policy allows exactly the alerts routes of this API and stage, and names the client
-    assert statements(answer) == {"Allow": [f"{BASE}/POST/alerts", f"{BASE}/POST/notification", f"{BASE}/GET/alerts/*"]}
+    assert statements(answer) == {
+        "Allow": [
+            f"{BASE}/POST/alerts",
+            f"{BASE}/POST/notification",
+            f"{BASE}/GET/alerts/*",
+            f"{BASE}/POST/alerts/*",
+        ]
+    }
     assert answer["principalId"] == "lab-system"
     assert answer["context"] == {"client_id": "lab-system", "scopes": "alerts"}
 
@@ -64,7 +71,7 @@ def test_admin_and_alerts_token_allows_both_sets_of_routes(repo: MemoryRepo) -> 
     # When it calls with a Bearer header on a contacts route
     answer = authorize(f"Bearer {token}", f"{BASE}/PUT/contacts/C-1")
     # Then every route of both scopes is allowed, whatever route was called first
-    assert len(statements(answer)["Allow"]) == 6
+    assert len(statements(answer)["Allow"]) == 10
     assert f"{BASE}/DELETE/contacts/*" in statements(answer)["Allow"]
     assert answer["context"]["scopes"] == "admin alerts"
 

@@ -29,6 +29,11 @@ def test_document_covers_every_route_with_our_error_format() -> None:
         ("PUT", "/contacts/{contact_id}"),
         ("GET", "/contacts/{contact_id}"),
         ("DELETE", "/contacts/{contact_id}"),
+        ("POST", "/alerts/{message_id}/ack"),
+        ("POST", "/alerts/{message_id}/decline"),
+        ("PUT", "/escalation-policies/{policy_id}"),
+        ("GET", "/escalation-policies/{policy_id}"),
+        ("DELETE", "/escalation-policies/{policy_id}"),
     }
     for ops in document["paths"].values():
         for op in ops.values():

@@ -116,8 +116,12 @@ def test_each_scope_opens_its_own_routes_only() -> None:
     admin = tokens.allowed_routes([Scope.ADMIN])
     both = tokens.allowed_routes([Scope.ADMIN, Scope.ALERTS])
     # Then alerts opens sending and reading alerts, admin the contacts, both the union
-    assert alerts == [("POST", "/alerts"), ("POST", "/notification"), ("GET", "/alerts/*")]
-    assert admin == [("PUT", "/contacts/*"), ("GET", "/contacts/*"), ("DELETE", "/contacts/*")]
+    assert alerts == [("POST", "/alerts"), ("POST", "/notification"), ("GET", "/alerts/*"), ("POST", "/alerts/*")]
+    assert admin == [
+        (method, f"/{collection}/*")
+        for collection in ("contacts", "escalation-policies")
+        for method in ("PUT", "GET", "DELETE")
+    ]
     assert both == alerts + admin
     assert tokens.allowed_routes([]) == []
 

@@ -1,7 +1,7 @@
 """The contacts table: one item per clinician, keyed by `contact_id`.
 
 Item: contact_id, name, phone_call?, phone_sms?, email?, channels = {"H": [...], "M": [...], "L": [...]},
-updated_at.
+escalation_policy_id?, updated_at. GSI "by-policy" (sparse, on escalation_policy_id): who a policy covers for.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def to_item(contact: Contact) -> dict[str, Any]:
         "name": contact.name,
         "channels": {p.value: [c.value for c in chain] for p, chain in contact.channels.items()},
     }
-    for attr in ("phone_call", "phone_sms", "email"):
+    for attr in ("phone_call", "phone_sms", "email", "escalation_policy_id"):
         value = getattr(contact, attr)
         if value:
             item[attr] = value
@@ -38,6 +38,7 @@ def from_item(item: dict[str, Any]) -> Contact:
         phone_call=item.get("phone_call"),
         phone_sms=item.get("phone_sms"),
         email=item.get("email"),
+        escalation_policy_id=item.get("escalation_policy_id"),
         channels={Priority(p): tuple(Channel(c) for c in chain) for p, chain in item.get("channels", {}).items()},
     )
 
@@ -55,3 +56,24 @@ def delete_contact(contact_id: str) -> bool:
     """Delete the contact. Returns False when there was none."""
     resp = _table().delete_item(Key={"contact_id": contact_id}, ReturnValues="ALL_OLD")
     return "Attributes" in resp
+
+
+BY_POLICY_INDEX = "by-policy"
+
+
+def covered_by(policy_id: str) -> list[str]:
+    """The contacts whose `escalation_policy_id` is `policy_id`."""
+    from boto3.dynamodb.conditions import Key
+
+    found: list[str] = []
+    kwargs: dict[str, Any] = {
+        "IndexName": BY_POLICY_INDEX,
+        "KeyConditionExpression": Key("escalation_policy_id").eq(policy_id),
+        "ProjectionExpression": "contact_id",
+    }
+    while True:
+        page = _table().query(**kwargs)
+        found.extend(str(i["contact_id"]) for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return sorted(found)
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

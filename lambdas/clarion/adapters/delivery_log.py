@@ -2,22 +2,30 @@
 
 Layout (key names are fixed by the stack):
   pk = "<client_id>#<message_id>"
-  sk = "ALERT"            the alert: status, priority, plan, accepted_at, ...
-  sk = "ATTEMPT#0001"     one provider attempt: channel, attempt, outcome, at, provider id, error
+  sk = "ALERT"                      the alert: status, priority, plan, accepted_at, and for an alert that needs an
+                                    acknowledgement its walk (see `clarion.adapters.escalations`)
+  sk = "ATTEMPT#00#C-1#0001"        one provider attempt: stage, recipient, attempt number (1-based per recipient
+                                    and stage), channel, outcome, at, provider id, error
+  pk = "link#<handle>", sk = "LINK" an acknowledgement link: which alert and recipient (`clarion.adapters.links`)
 GSI "by-contact": contact_id (hash) + at (range), for a contact's history over time.
 Every item expires `retention_days` after it is written (TTL attribute `expires_at`).
+
+Stored statuses are `accepted` and the ends (`delivered` or `failed` for an alert that needs no acknowledgement;
+`acknowledged`, `unacknowledged` or `failed` for one that does). `delivering`, and `delivered` while an
+acknowledgement is awaited, are derived from the attempts and deliveries when the alert is read.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Outcome
+from clarion.domain.escalation import Reach, Stage
+from clarion.domain.models import ENDED, Alert, AlertStatus, Attempt, Channel, Outcome
 from clarion.names import ENV_DELIVERY_TABLE
 from clarion.shared import clients
 from clarion.shared.settings import required, settings
@@ -39,6 +47,22 @@ class AlertRecord:
     accepted_at: str
     updated_at: str
     attempts: list[Attempt]
+    ack_required: bool = False
+    path: tuple[Stage, ...] = ()
+    stage: int = 0
+    stage_started_at: str = ""
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    reach: dict[tuple[int, str], Reach] = field(default_factory=dict)
+    declines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ack: dict[str, Any] | None = None
+    target_s: int | None = None
+    first_delivered_at: str | None = None
+    escalation_policy_id: str | None = None
+    description: str = ""
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED or (not self.ack_required and self.status is AlertStatus.DELIVERED)
 
 
 def _table() -> Any:
@@ -53,8 +77,9 @@ def alert_key(client_id: str, message_id: str) -> str:
     return f"{client_id}#{message_id}"
 
 
-def create_alert(alert: Alert) -> None:
-    """Write the alert as `accepted`. A second write of the same alert changes nothing."""
+def create_alert(alert: Alert, walk: dict[str, Any] | None = None) -> None:
+    """Write the alert as `accepted` (with its escalation `walk`, for one that needs an acknowledgement).
+    A second write of the same alert changes nothing."""
     item = {
         "pk": alert.key,
         "sk": ALERT_SK,
@@ -69,6 +94,7 @@ def create_alert(alert: Alert) -> None:
         "updated_at": alert.accepted_at,
         "at": alert.accepted_at,
         "expires_at": _expires_at(),
+        **(walk or {}),
     }
     try:
         _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
@@ -78,7 +104,8 @@ def create_alert(alert: Alert) -> None:
 
 
 def set_final_status(alert: Alert, status: AlertStatus, at: str) -> bool:
-    """Move the alert to `status` (delivered or failed). False when it had already ended."""
+    """Move an alert that needs no acknowledgement to `status` (delivered or failed). False when it had already
+    ended."""
     try:
         _table().update_item(
             Key={"pk": alert.key, "sk": ALERT_SK},
@@ -99,12 +126,17 @@ def set_final_status(alert: Alert, status: AlertStatus, at: str) -> bool:
     return True
 
 
+def attempt_sk(stage: int, recipient: str, attempt: int) -> str:
+    return f"{ATTEMPT_PREFIX}{stage:02d}#{recipient}#{attempt:04d}"
+
+
 def record_attempt(alert: Alert, attempt: Attempt) -> None:
-    """Write (or overwrite) the item for `attempt.attempt`."""
+    """Write (or overwrite) the item for attempt `attempt.attempt` to `alert.recipient` at `alert.stage`."""
     item: dict[str, Any] = {
         "pk": alert.key,
-        "sk": f"{ATTEMPT_PREFIX}{attempt.attempt:04d}",
-        "contact_id": alert.contact_id,
+        "sk": attempt_sk(alert.stage, alert.recipient, attempt.attempt),
+        "contact_id": alert.recipient,
+        "stage": alert.stage,
         "channel": attempt.channel.value,
         "attempt": attempt.attempt,
         "outcome": attempt.outcome.value,
@@ -126,6 +158,8 @@ def _attempt_from_item(item: dict[str, Any]) -> Attempt:
         at=item["at"],
         provider_message_id=item.get("provider_message_id"),
         error=item.get("error"),
+        contact_id=item.get("contact_id"),
+        stage=int(item.get("stage", 0)),
     )
 
 
@@ -141,21 +175,47 @@ def _query_all(key: str) -> list[dict[str, Any]]:
 
 
 def _attempts(items: list[dict[str, Any]]) -> list[Attempt]:
-    return sorted((_attempt_from_item(i) for i in items if i["sk"].startswith(ATTEMPT_PREFIX)), key=lambda a: a.attempt)
+    attempts = (_attempt_from_item(i) for i in items if i["sk"].startswith(ATTEMPT_PREFIX))
+    return sorted(attempts, key=lambda a: (a.stage, a.at, a.contact_id or "", a.attempt))
 
 
-def _status(stored: AlertStatus, attempts: list[Attempt]) -> AlertStatus:
-    """`delivering` is never written: it is an accepted alert with at least one attempt."""
-    return AlertStatus.DELIVERING if stored is AlertStatus.ACCEPTED and attempts else stored
+def _status(stored: AlertStatus, attempts: list[Attempt], reach: dict[tuple[int, str], Reach]) -> AlertStatus:
+    """Neither `delivering` nor an awaited acknowledgement's `delivered` is written: an accepted alert is
+    `delivered` once a recipient was reached, else `delivering` once an attempt was made."""
+    if stored is not AlertStatus.ACCEPTED:
+        return stored
+    if any(r is Reach.DELIVERED for r in reach.values()):
+        return AlertStatus.DELIVERED
+    return AlertStatus.DELIVERING if attempts else stored
 
 
-def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
-    """The alert and all its attempts, or None when this client has no such alert."""
-    items = _query_all(alert_key(client_id, message_id))
+def _reach(item: dict[str, Any]) -> dict[tuple[int, str], Reach]:
+    out = {}
+    for key, value in (item.get("reach") or {}).items():
+        stage, _, contact = key.partition("#")
+        out[(int(stage), contact)] = Reach(value)
+    return out
+
+
+def _path(item: dict[str, Any]) -> tuple[Stage, ...]:
+    return tuple(Stage(tuple(s["c"]), int(s["w"])) for s in item.get("path") or [])
+
+
+def reach_key(stage: int, contact_id: str) -> str:
+    return f"{stage}#{contact_id}"
+
+
+def path_item(path: tuple[Stage, ...]) -> list[dict[str, Any]]:
+    return [{"c": list(s.contact_ids), "w": s.ack_within_s} for s in path]
+
+
+def record_from_items(items: list[dict[str, Any]]) -> AlertRecord | None:
     head = next((i for i in items if i["sk"] == ALERT_SK), None)
     if head is None:
         return None
     attempts = _attempts(items)
+    reach = _reach(head)
+    target = head.get("target_s")
     return AlertRecord(
         client_id=head["client_id"],
         message_id=head["message_id"],
@@ -163,8 +223,25 @@ def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
         contact_id=head["contact_id"],
         priority=head["priority"],
         plan=list(head.get("plan", [])),
-        status=_status(AlertStatus(head["status"]), attempts),
+        status=_status(AlertStatus(head["status"]), attempts, reach),
         accepted_at=head["accepted_at"],
         updated_at=head["updated_at"],
         attempts=attempts,
+        ack_required=bool(head.get("ack_required", False)),
+        path=_path(head),
+        stage=int(head.get("stage", 0)),
+        stage_started_at=head.get("stage_started_at", head["accepted_at"]),
+        stages=[dict(s) for s in head.get("stages") or []],
+        reach=reach,
+        declines={k: dict(v) for k, v in (head.get("declines") or {}).items()},
+        ack=dict(head["ack"]) if head.get("ack") else None,
+        target_s=int(target) if target is not None else None,
+        first_delivered_at=head.get("first_delivered_at"),
+        escalation_policy_id=head.get("escalation_policy_id"),
+        description=head.get("description", ""),
     )
+
+
+def get_alert(client_id: str, message_id: str) -> AlertRecord | None:
+    """The alert and all its attempts, or None when this client has no such alert."""
+    return record_from_items(_query_all(alert_key(client_id, message_id)))

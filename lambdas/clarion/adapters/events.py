@@ -47,3 +47,35 @@ def publish_status(
             "priority": {"DataType": "String", "StringValue": alert.priority.value},
         },
     )
+
+
+# Events of an alert's walk (closed loop), published beside the status events.
+ESCALATED = "escalated"
+ACKNOWLEDGED = "acknowledged"
+DECLINED = "declined"
+UNACKNOWLEDGED = "unacknowledged"
+
+
+def publish_walk(
+    client_id: str, message_id: str, priority: str, alert_type: str, event: str, at: str, **facts: object
+) -> None:
+    """Publish a walk event (`ESCALATED`, `ACKNOWLEDGED`, `DECLINED`, `UNACKNOWLEDGED`) with its facts: stage and
+    contact ids, who and via what, time to acknowledge. Never a description, a reason text or a destination."""
+    body: dict[str, object] = {
+        "message_id": message_id,
+        "client_id": client_id,
+        "status": event,
+        "priority": priority,
+        "type": alert_type,
+        "at": at,
+        **facts,
+    }
+    clients.client("sns").publish(
+        TopicArn=required(settings().events_topic_arn, ENV_EVENTS_TOPIC_ARN),
+        Message=json.dumps(body),
+        MessageAttributes={
+            "status": {"DataType": "String", "StringValue": event},
+            "client_id": {"DataType": "String", "StringValue": client_id},
+            "priority": {"DataType": "String", "StringValue": priority},
+        },
+    )

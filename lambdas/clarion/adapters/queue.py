@@ -15,3 +15,16 @@ def enqueue(alert: Alert) -> None:
         QueueUrl=required(settings().alert_queue_url, ENV_ALERT_QUEUE_URL),
         MessageBody=json.dumps(alert.to_message()),
     )
+
+
+def enqueue_many(alerts: list[Alert]) -> None:
+    """One message per alert (a stage's deliveries: at most 10 contacts, one batch call)."""
+    url = required(settings().alert_queue_url, ENV_ALERT_QUEUE_URL)
+    for start in range(0, len(alerts), 10):
+        batch = alerts[start : start + 10]
+        response = clients.client("sqs").send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": json.dumps(a.to_message())} for i, a in enumerate(batch)],
+        )
+        if response.get("Failed"):
+            raise RuntimeError(f"{len(response['Failed'])} of a stage's deliveries were not queued")

@@ -33,3 +33,19 @@ class TooManyTokens(ClarionError):
 
 class ConcurrentChange(ClarionError):
     code = "concurrent_change"
+
+
+class NotARecipient(ClarionError):
+    code = "not_a_recipient"
+
+
+class AckNotExpected(ClarionError):
+    code = "ack_not_expected"
+
+
+class InUse(ClarionError):
+    code = "in_use"
+
+
+class UnknownPolicy(ClarionError):
+    code = "unknown_policy"

@@ -38,6 +38,7 @@ _WHAT = {
 }
 
 SMS_MAX_CHARS = 160  # one GSM-7 segment
+SMS_WITH_LINK_MAX_CHARS = 306  # two concatenated GSM-7 segments (153 each): the link never shortened
 DESCRIPTION_MAX_CHARS = 500
 _IDENTIFIER = re.compile(r"\d[\d ]{4,}\d")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -64,13 +65,19 @@ def _mask(match: re.Match[str]) -> str:
     return "[number withheld]" if digits >= 6 else match.group(0)
 
 
-def sms_text(alert: Alert) -> str:
-    head = f"{_URGENCY[alert.priority]} Clarion {_WHAT[template_kind(alert.type)]}: "
-    tail = ". See the clinical system."
-    room = SMS_MAX_CHARS - len(head) - len(tail)
+def sms_text(alert: Alert, link: str | None = None, detail: str = "description") -> str:
+    """The SMS. With an acknowledgement `link` it ends with the link, whole; `detail` "minimal" leaves the
+    description out (it is on the link's page, behind its signature), keeping free text off lock screens."""
+    what = f"{_URGENCY[alert.priority]} Clarion {_WHAT[template_kind(alert.type)]}"
+    if link is not None and detail == "minimal":
+        return f"{what}. Open to acknowledge: {link}"
+    head = f"{what}: "
+    tail = ". See the clinical system." if link is None else f". Acknowledge: {link}"
+    limit = SMS_MAX_CHARS if link is None else SMS_WITH_LINK_MAX_CHARS
+    room = limit - len(head) - len(tail)
     description = clean_description(alert.description)
     if len(description) > room:
-        description = description[: room - 3].rstrip() + "..."
+        description = description[: max(room - 3, 0)].rstrip() + "..."
     return f"{head}{description}{tail}"
 
 
@@ -93,13 +100,17 @@ class EmailContent:
     kind: TemplateKind
     subject: str
     body: str
+    link: str | None = None
 
     def template_data(self) -> dict[str, str]:
-        """The SES template's placeholders: `{{subject}}` and `{{body}}`."""
-        return {"subject": self.subject, "body": self.body}
+        """The SES template's placeholders: `{{subject}}`, `{{body}}` and, when there is one, `{{link}}`."""
+        data = {"subject": self.subject, "body": self.body}
+        if self.link is not None:
+            data["link"] = self.link
+        return data
 
 
-def email_content(alert: Alert) -> EmailContent:
+def email_content(alert: Alert, link: str | None = None) -> EmailContent:
     kind = template_kind(alert.type)
     what = _WHAT[kind]
     subject = f"[{_URGENCY[alert.priority]}] Clarion {what}"
@@ -107,4 +118,4 @@ def email_content(alert: Alert) -> EmailContent:
         f"{_URGENCY[alert.priority]} {what}: {clean_description(alert.description)}.\n"
         "Open the clinical system for the details. This message does not identify the patient."
     )
-    return EmailContent(kind=kind, subject=subject, body=body)
+    return EmailContent(kind=kind, subject=subject, body=body, link=link)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -21,8 +21,14 @@ class Channel(StrEnum):
 class AlertStatus(StrEnum):
     ACCEPTED = "accepted"
     DELIVERING = "delivering"
-    DELIVERED = "delivered"
+    DELIVERED = "delivered"  # a provider accepted a message; for an alert that needs an ack, none yet
+    ACKNOWLEDGED = "acknowledged"
+    UNACKNOWLEDGED = "unacknowledged"  # every stage's window ended without an acknowledgement
     FAILED = "failed"
+
+
+# Statuses after which nothing more is sent for an alert.
+ENDED = frozenset({AlertStatus.ACKNOWLEDGED, AlertStatus.UNACKNOWLEDGED, AlertStatus.FAILED})
 
 
 class Outcome(StrEnum):
@@ -49,6 +55,7 @@ class Contact:
     phone_sms: str | None = None
     email: str | None = None
     channels: dict[Priority, tuple[Channel, ...]] = field(default_factory=lambda: dict(DEFAULT_CHAINS))
+    escalation_policy_id: str | None = None  # who covers for this clinician
 
     def destination(self, channel: Channel) -> str | None:
         return {Channel.CALL: self.phone_call, Channel.SMS: self.phone_sms, Channel.EMAIL: self.email}[channel]
@@ -65,7 +72,11 @@ class Contact:
 
 @dataclass(frozen=True)
 class Alert:
-    """An accepted alert as it travels on the queue. Holds no patient reference."""
+    """An accepted alert as it travels on the queue, addressed to one recipient. Holds no patient reference.
+
+    `recipient` is the contact this message delivers to (the addressed `contact_id` at stage 0, a policy's contact
+    at a later stage) and `plan` that recipient's channels; `ack_required` says whether the alert walks an
+    escalation path (`clarion.domain.escalation`) rather than ending at `delivered`."""
 
     client_id: str
     message_id: str
@@ -75,10 +86,21 @@ class Alert:
     priority: Priority
     accepted_at: str  # ISO 8601, UTC
     plan: tuple[Channel, ...]
+    recipient: str = ""
+    stage: int = 0
+    ack_required: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.recipient:
+            object.__setattr__(self, "recipient", self.contact_id)
 
     @property
     def key(self) -> str:
         return f"{self.client_id}#{self.message_id}"
+
+    def for_recipient(self, recipient: str, stage: int, plan: tuple[Channel, ...]) -> Alert:
+        """The same alert, addressed to `recipient` at `stage`."""
+        return replace(self, recipient=recipient, stage=stage, plan=plan)
 
     def to_message(self) -> dict[str, object]:
         return {
@@ -90,6 +112,9 @@ class Alert:
             "priority": self.priority.value,
             "accepted_at": self.accepted_at,
             "plan": [c.value for c in self.plan],
+            "recipient": self.recipient,
+            "stage": self.stage,
+            "ack_required": self.ack_required,
         }
 
     @classmethod
@@ -103,6 +128,9 @@ class Alert:
             priority=Priority(str(data["priority"])),
             accepted_at=str(data["accepted_at"]),
             plan=tuple(Channel(str(c)) for c in data["plan"]),  # type: ignore[attr-defined]
+            recipient=str(data.get("recipient") or data["contact_id"]),
+            stage=int(data.get("stage") or 0),  # type: ignore[call-overload]
+            ack_required=data.get("ack_required") is True,
         )
 
 
@@ -116,3 +144,5 @@ class Attempt:
     at: str
     provider_message_id: str | None = None
     error: str | None = None
+    contact_id: str | None = None  # the recipient (read back from the log; the router knows its own)
+    stage: int = 0

@@ -32,8 +32,16 @@ class Scope(StrEnum):
 
 
 SCOPE_ROUTES: dict[Scope, tuple[tuple[str, str], ...]] = {
-    Scope.ALERTS: (("POST", "/alerts"), ("POST", "/notification"), ("GET", "/alerts/*")),
-    Scope.ADMIN: (("PUT", "/contacts/*"), ("GET", "/contacts/*"), ("DELETE", "/contacts/*")),
+    # POST /alerts/* is an answer to an alert: /alerts/{id}/ack and /alerts/{id}/decline.
+    Scope.ALERTS: (("POST", "/alerts"), ("POST", "/notification"), ("GET", "/alerts/*"), ("POST", "/alerts/*")),
+    Scope.ADMIN: (
+        ("PUT", "/contacts/*"),
+        ("GET", "/contacts/*"),
+        ("DELETE", "/contacts/*"),
+        ("PUT", "/escalation-policies/*"),
+        ("GET", "/escalation-policies/*"),
+        ("DELETE", "/escalation-policies/*"),
+    ),
 }
 
 

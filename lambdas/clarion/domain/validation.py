@@ -58,3 +58,10 @@ def channel_chain(value: Sequence[Channel]) -> list[Channel]:
     if len(set(value)) != len(value):
         raise ValueError("must not list a channel twice")
     return list(value)
+
+
+def distinct(value: Sequence[str]) -> list[str]:
+    """A list that names nothing twice."""
+    if len(set(value)) != len(value):
+        raise ValueError("must not name a contact twice")
+    return list(value)

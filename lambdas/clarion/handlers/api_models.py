@@ -6,13 +6,17 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from clarion.domain import validation
+from clarion.domain import escalation, validation
 from clarion.domain.models import DEFAULT_CHAINS, AlertStatus, Channel, Outcome, Priority
 
 MessageId = Annotated[
     str, Field(min_length=1, max_length=128, pattern=validation.MESSAGE_ID_PATTERN, examples=["lab-2024-000123"])
 ]
 ContactId = Annotated[str, Field(min_length=1, max_length=64, pattern=validation.CONTACT_ID_PATTERN, examples=["C-1"])]
+PolicyId = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=validation.CONTACT_ID_PATTERN, examples=["ward-7b-critical"])
+]
+Window = Annotated[int, Field(ge=escalation.MIN_WINDOW_S, le=escalation.MAX_WINDOW_S, examples=[300])]
 Chain = Annotated[list[Channel], Field(max_length=3), AfterValidator(validation.channel_chain)]
 Phone = Annotated[str, Field(max_length=16, examples=["+447911123456"]), AfterValidator(validation.e164_phone)]
 
@@ -36,6 +40,9 @@ class AlertRequest(_Strict):
         str, Field(min_length=1, max_length=validation.MAX_DESCRIPTION), AfterValidator(validation.printable_text)
     ]
     priority: Priority
+    escalation_policy_id: PolicyId | None = Field(
+        default=None, description="Who covers if nobody acknowledges; wins over the contact's own policy."
+    )
 
 
 class AlertAccepted(BaseModel):
@@ -46,11 +53,37 @@ class AlertAccepted(BaseModel):
 
 class AttemptView(BaseModel):
     channel: Channel
-    attempt: int
+    attempt: int = Field(description="1-based, counted per recipient and stage.")
     outcome: Outcome
     at: str
     provider_message_id: str | None = None
     error: str | None = None
+    contact_id: str | None = Field(default=None, description="Who this attempt tried to reach.")
+    stage: int = 0
+
+
+class AckView(BaseModel):
+    required: bool
+    acknowledged_by: str | None = None
+    acknowledged_at: str | None = None
+    via: Literal["api", "link", "sms", "call"] | None = None
+    time_to_ack_s: float | None = None
+    target_s: int | None = Field(default=None, description="The organisation's target for this priority.")
+    within_target: bool | None = None
+    after_end: bool = Field(default=False, description="Recorded after escalation had ended (for the audit).")
+
+
+class StageView(BaseModel):
+    stage: int = Field(description="0 is the addressed contact; then each policy stage, across repeats.")
+    contact_ids: list[str]
+    started_at: str
+
+
+class DeclineView(BaseModel):
+    contact_id: str
+    at: str
+    via: str
+    reason: str | None = None
 
 
 class AlertView(BaseModel):
@@ -60,6 +93,42 @@ class AlertView(BaseModel):
     type: str
     accepted_at: str
     attempts: list[AttemptView]
+    ack: AckView
+    stages: list[StageView] = Field(default_factory=list)
+    declines: list[DeclineView] = Field(default_factory=list)
+    time_to_first_delivery_s: float | None = None
+    escalation_policy_id: str | None = None
+
+
+class AnswerBody(_Strict):
+    contact_id: ContactId = Field(description="The clinician who acknowledged (one Clarion notified).")
+
+
+class DeclineBody(_Strict):
+    contact_id: ContactId
+    reason: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(validation.printable_text)] | None = (
+        Field(default=None, examples=["not my patient"])
+    )
+
+
+class StageBody(_Strict):
+    contact_ids: Annotated[
+        list[ContactId],
+        Field(min_length=1, max_length=escalation.MAX_CONTACTS_PER_STAGE),
+        AfterValidator(validation.distinct),
+    ]
+    ack_within_s: Window
+
+
+class PolicyBody(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=validation.MAX_NAME), AfterValidator(validation.printable_text)]
+    addressee_ack_within_s: Window | None = None
+    stages: Annotated[list[StageBody], Field(min_length=1, max_length=escalation.MAX_STAGES)]
+    repeat: Annotated[int, Field(ge=0, le=escalation.MAX_REPEAT)] = 0
+
+
+class PolicyView(PolicyBody):
+    policy_id: str
 
 
 class Chains(_Strict):
@@ -78,6 +147,7 @@ class ContactBody(_Strict):
         None
     )
     channels: Chains = Field(default_factory=Chains)
+    escalation_policy_id: PolicyId | None = Field(default=None, description="Who covers for this clinician.")
 
     @model_validator(mode="after")
     def _has_a_destination(self) -> ContactBody:
@@ -93,6 +163,7 @@ class ContactView(BaseModel):
     phone_sms: str | None = None
     email: str | None = None
     channels: dict[Priority, list[Channel]]
+    escalation_policy_id: str | None = None
 
 
 class ErrorDetail(BaseModel):

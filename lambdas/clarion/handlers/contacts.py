@@ -1,4 +1,5 @@
-"""Contacts API (scope `admin`): create or replace, read and delete a contact."""
+"""Contacts API (scope `admin`): create or replace, read and delete a contact. The same function serves the
+escalation policies (`clarion.handlers.policies`), the other half of "who is notified"."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clarion.adapters import contacts
-from clarion.domain.errors import NotFound
+from clarion.adapters import contacts, policies
+from clarion.domain.errors import InUse, NotFound, UnknownPolicy
 from clarion.domain.models import Contact, Priority
 from clarion.domain.validation import CONTACT_ID_PATTERN
 from clarion.handlers import http_errors
+from clarion.handlers import policies as policy_routes
 from clarion.handlers.api_models import ContactBody, ContactView
 from clarion.shared.observability import logger, tracer
 
@@ -22,6 +24,7 @@ router = APIGatewayRouter()
 # 422 is listed only to replace the validator's default entry; contacts routes answer 400 instead.
 _PUT_ERRORS = http_errors.documented(400, 401, 403, 413, 415, 422, 500, 503)
 _ERRORS = http_errors.documented(400, 401, 403, 404, 422, 500, 503)
+_DELETE_ERRORS = http_errors.documented(400, 401, 403, 404, 409, 422, 500, 503)
 ContactIdPath = Annotated[str, Path(max_length=64, pattern=CONTACT_ID_PATTERN)]
 
 
@@ -33,6 +36,7 @@ def _view(contact: Contact) -> ContactView:
         phone_sms=contact.phone_sms,
         email=contact.email,
         channels={p: list(contact.channels.get(p, ())) for p in Priority},
+        escalation_policy_id=contact.escalation_policy_id,
     )
 
 
@@ -47,6 +51,9 @@ def _not_found(contact_id: str) -> NotFound:
     tags=["contacts"],
 )
 def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[ContactView]:
+    policy_id = body.escalation_policy_id
+    if policy_id is not None and policies.get_policy(policy_id) is None:
+        raise UnknownPolicy(f"There is no escalation policy '{policy_id}'.", field="escalation_policy_id")
     existed = contacts.get_contact(contact_id) is not None
     contact = Contact(
         contact_id=contact_id,
@@ -54,6 +61,7 @@ def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[Contac
         phone_call=body.phone_call,
         phone_sms=body.phone_sms,
         email=body.email,
+        escalation_policy_id=policy_id,
         channels={
             Priority.HIGH: tuple(body.channels.H),
             Priority.MEDIUM: tuple(body.channels.M),
@@ -83,10 +91,16 @@ def get_contact(contact_id: ContactIdPath) -> ContactView:
 @router.delete(
     "/contacts/<contact_id>",
     summary="Delete a contact",
-    responses={204: {"description": "Deleted"}, **_ERRORS},
+    description="Refused (409 in_use) while an escalation policy names the contact.",
+    responses={204: {"description": "Deleted"}, **_DELETE_ERRORS},
     tags=["contacts"],
 )
 def delete_contact(contact_id: ContactIdPath) -> Response[None]:
+    named_by = policies.naming(contact_id)
+    if named_by:
+        raise InUse(
+            f"Contact '{contact_id}' is named by escalation policies {', '.join(named_by)}.", field="contact_id"
+        )
     if not contacts.delete_contact(contact_id):
         raise _not_found(contact_id)
     logger.info("contact deleted", extra={"contact_id": contact_id})
@@ -96,6 +110,7 @@ def delete_contact(contact_id: ContactIdPath) -> Response[None]:
 app = APIGatewayRestResolver(enable_validation=True)
 http_errors.install(app)
 app.include_router(router)
+app.include_router(policy_routes.router)
 
 
 @logger.inject_lambda_context(clear_state=True)

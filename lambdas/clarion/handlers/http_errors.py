@@ -36,6 +36,10 @@ _DOMAIN_STATUS: dict[type[errors.ClarionError], int] = {
     errors.NoUsableChannel: 422,
     errors.TooManyTokens: 409,
     errors.ConcurrentChange: 409,
+    errors.NotARecipient: 422,
+    errors.AckNotExpected: 409,
+    errors.InUse: 409,
+    errors.UnknownPolicy: 422,
 }
 
 # Documented on every route (OpenAPI `responses`).

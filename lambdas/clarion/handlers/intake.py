@@ -1,11 +1,14 @@
-"""Intake API (scope `alerts`): accept an alert, report an alert's status.
+"""Intake API (scope `alerts`): accept an alert, report an alert's status; answers (`clarion.handlers.acks`).
 
-POST /alerts and POST /notification (the AWS sample's path) are the same operation.
+POST /alerts and POST /notification (the AWS sample's path) are the same operation. An alert whose priority needs
+an acknowledgement is accepted with its escalation path fixed (the addressee, then the policy's stages) and the
+addressee's window timer queued before the alert itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
@@ -22,12 +25,15 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from clarion.adapters import contacts, delivery_log, events, queue
-from clarion.domain.errors import NotFound, NoUsableChannel, UnknownContact
-from clarion.domain.models import Alert, AlertStatus
+from clarion.adapters import contacts, delivery_log, escalations, events, policies, queue, timers
+from clarion.adapters.timers import Timer
+from clarion.domain import escalation, messages
+from clarion.domain.errors import NotFound, NoUsableChannel, UnknownContact, UnknownPolicy
+from clarion.domain.models import Alert, AlertStatus, Contact
 from clarion.domain.validation import MESSAGE_ID_PATTERN
-from clarion.handlers import http_errors
-from clarion.handlers.api_models import AlertAccepted, AlertRequest, AlertView, AttemptView
+from clarion.handlers import acks, http_errors
+from clarion.handlers.alert_views import alert_view
+from clarion.handlers.api_models import AlertAccepted, AlertRequest, AlertView
 from clarion.names import ENV_IDEMPOTENCY_TABLE, METRIC_ALERTS_ACCEPTED
 from clarion.shared import clients
 from clarion.shared.observability import logger, metrics, tracer
@@ -64,6 +70,45 @@ def _client_id() -> str:
     return str(router.current_event.request_context.authorizer.get("client_id") or "")
 
 
+def _policy_for(request: AlertRequest, contact: Contact) -> escalation.Policy | None:
+    """The alert's own policy (it wins), else the contact's; an alert naming an unknown one is refused."""
+    if request.escalation_policy_id is not None:
+        policy = policies.get_policy(request.escalation_policy_id)
+        if policy is None:
+            raise UnknownPolicy(
+                f"There is no escalation policy '{request.escalation_policy_id}'.", field="escalation_policy_id"
+            )
+        return policy
+    if contact.escalation_policy_id is None:
+        return None
+    policy = policies.get_policy(contact.escalation_policy_id)
+    if policy is None:
+        logger.warning("The contact's escalation policy is gone; the alert has no stages past its addressee")
+    return policy
+
+
+def _walk(alert: Alert, request: AlertRequest, contact: Contact) -> tuple[dict[str, Any], float] | None:
+    """The escalation walk's attributes and the addressee's window end (epoch), or None: no ack needed."""
+    config = settings()
+    window = config.ack_window_s(alert.priority.value)
+    if window is None:
+        if request.escalation_policy_id is not None:
+            _policy_for(request, contact)  # still refuse an unknown policy, so clients learn of the typo
+        return None
+    policy = _policy_for(request, contact)
+    path = escalation.build_path(alert.contact_id, window, policy)
+    target = config.ack_target_s(alert.priority.value) or window
+    walk = escalations.walk_item(
+        path,
+        target,
+        policy.policy_id if policy else None,
+        alert.accepted_at,
+        messages.clean_description(alert.description),
+    )
+    accepted = datetime.fromisoformat(alert.accepted_at.replace("Z", "+00:00")).timestamp()
+    return walk, accepted + path[0].ack_within_s
+
+
 def _accept(*, submission: _Submission) -> dict[str, Any]:
     """Check the contact can be reached, then record, announce and enqueue the alert."""
     request = submission.alert
@@ -86,8 +131,13 @@ def _accept(*, submission: _Submission) -> dict[str, Any]:
         accepted_at=_now(),
         plan=plan,
     )
-    delivery_log.create_alert(alert)
+    walk = _walk(alert, request, contact)
+    if walk is not None:
+        alert = replace(alert, ack_required=True)
+    delivery_log.create_alert(alert, walk[0] if walk else None)
     events.publish_status(alert, AlertStatus.ACCEPTED, alert.accepted_at)
+    if walk is not None:
+        timers.schedule(Timer(alert.client_id, alert.message_id, 0, walk[1]))
     queue.enqueue(alert)  # last: once it is on the queue, it will be delivered
     metrics.add_metric(name=METRIC_ALERTS_ACCEPTED, unit=MetricUnit.Count, value=1)
     logger.info("alert accepted", extra={"priority": alert.priority.value, "plan": [c.value for c in plan]})
@@ -155,29 +205,13 @@ def get_alert(message_id: Annotated[str, Path(max_length=128, pattern=MESSAGE_ID
     record = delivery_log.get_alert(_client_id(), message_id)
     if record is None:
         raise NotFound(f"There is no alert '{message_id}'.", field="message_id")
-    return AlertView(
-        message_id=record.message_id,
-        status=record.status,
-        priority=record.priority,  # type: ignore[arg-type]
-        type=record.type,
-        accepted_at=record.accepted_at,
-        attempts=[
-            AttemptView(
-                channel=a.channel,
-                attempt=a.attempt,
-                outcome=a.outcome,
-                at=a.at,
-                provider_message_id=a.provider_message_id,
-                error=a.error,
-            )
-            for a in record.attempts
-        ],
-    )
+    return alert_view(record)
 
 
 app = APIGatewayRestResolver(enable_validation=True)
 http_errors.install(app)
 app.include_router(router)
+app.include_router(acks.router)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -12,6 +12,7 @@ import json
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,18 +21,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion import names
-from clarion.adapters import channels, contacts, delivery_log, events
+from clarion.adapters import channels, contacts, delivery_log, escalations, events, links, timers
 from clarion.adapters.channels import SendError
 from clarion.domain import routing
+from clarion.domain.escalation import Reach
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome
 from clarion.domain.routing import Delivered, RetryPolicy, Send
 from clarion.shared import clients
-from clarion.shared.observability import logger, metrics, tracer
+from clarion.shared.observability import logger, loop_metric, metrics, tracer
 from clarion.shared.settings import settings
 
 BASE_DELAY_SECONDS = 0.2
 MAX_DELAY_SECONDS = 5.0
-FINAL_STATUSES = frozenset({AlertStatus.DELIVERED, AlertStatus.FAILED})
+LINKED_CHANNELS = frozenset({Channel.SMS, Channel.EMAIL})  # the messages that carry an acknowledgement link
 
 # Replaceable in tests: the wait between retries and the jitter source.
 sleep: Callable[[float], None] = time.sleep
@@ -92,8 +94,16 @@ def parse(record: dict[str, Any]) -> Alert:
     return alert
 
 
-def _finish_delivered(alert: Alert, step: Delivered, attempts: list[Attempt]) -> None:
+def _finish_delivered(alert: Alert, step: Delivered, attempts: list[Attempt], first: bool) -> None:
     at = _iso(_now())
+    if alert.ack_required:
+        escalations.record_reach(alert, Reach.DELIVERED, at)
+        logger.info("Recipient reached", extra={"stage": alert.stage, "channel": step.channel.value})
+        if first:
+            events.publish_status(alert, AlertStatus.DELIVERED, at, channel=step.channel, attempts=len(attempts))
+            seconds = (_now() - _accepted_at(alert)).total_seconds()
+            loop_metric(names.METRIC_TIME_TO_FIRST_DELIVERY, alert.priority.value, seconds, "Seconds")
+        return
     if delivery_log.set_final_status(alert, AlertStatus.DELIVERED, at):
         events.publish_status(alert, AlertStatus.DELIVERED, at, channel=step.channel, attempts=len(attempts))
         logger.info("Alert status changed", extra={"status": AlertStatus.DELIVERED.value})
@@ -103,6 +113,14 @@ def _finish_delivered(alert: Alert, step: Delivered, attempts: list[Attempt]) ->
 
 def _finish_failed(alert: Alert, attempts: list[Attempt]) -> None:
     at = _iso(_now())
+    if alert.ack_required:
+        # This recipient cannot be reached; the escalator decides whether the stage has settled.
+        escalations.record_reach(alert, Reach.FAILED, at)
+        logger.warning(
+            "Recipient unreachable on every channel", extra={"stage": alert.stage, "attempts": len(attempts)}
+        )
+        timers.check(alert.client_id, alert.message_id, alert.stage)
+        return
     if delivery_log.set_final_status(alert, AlertStatus.FAILED, at):
         events.publish_status(alert, AlertStatus.FAILED, at, attempts=len(attempts))
         events.publish_status(alert, events.UNROUTABLE, at, attempts=len(attempts))
@@ -124,8 +142,9 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
     if step.fallback:
         _count(names.METRIC_FALLBACKS, step.channel)
     log = {"channel": step.channel.value, "attempt": step.attempt, "resend": step.resend}
+    link = links.issue(alert) if alert.ack_required and step.channel in LINKED_CHANNELS else None
     try:
-        provider_id = channels.send(step.channel, alert, contact, step.attempt)
+        provider_id = channels.send(step.channel, alert, contact, step.attempt, link)
     except SendError as error:
         failed = Attempt(step.channel, step.attempt, error.outcome, _iso(_now()), error=error.text)
         delivery_log.record_attempt(alert, failed)
@@ -149,13 +168,28 @@ def _policy() -> RetryPolicy:
     )
 
 
-def _logged_attempts(alert: Alert) -> list[Attempt] | None:
-    """The attempts the delivery log holds for `alert`, or None when the alert has already ended."""
+@dataclass(frozen=True)
+class _Resume:
+    attempts: list[Attempt]
+    first: bool  # no recipient of the alert has been reached yet
+
+
+def _logged_attempts(alert: Alert) -> _Resume | None:
+    """The attempts the delivery log holds for this delivery (the alert's recipient at its stage), or None when
+    there is nothing left to send: the alert ended, or this recipient was reached, was unreachable or declined."""
     record = delivery_log.get_alert(alert.client_id, alert.message_id)
     if record is None:
         delivery_log.create_alert(alert)  # normally written by intake; never route an alert the log cannot track
-        return []
-    return None if record.status in FINAL_STATUSES else list(record.attempts)
+        return _Resume([], True)
+    if record.ended:
+        return None
+    if alert.ack_required:
+        if record.reach.get((alert.stage, alert.recipient)) in (Reach.DELIVERED, Reach.FAILED):
+            return None
+        if alert.recipient in record.declines:
+            return None
+    mine = [a for a in record.attempts if a.stage == alert.stage and a.contact_id == alert.recipient]
+    return _Resume(mine, record.first_delivered_at is None)
 
 
 @tracer.capture_method
@@ -164,21 +198,25 @@ def deliver(alert: Alert, context: LambdaContext) -> None:
 
     The log is read once; after that this invocation's own writes are the log, so each step decides from the
     attempts read plus the attempts made here (a resend replaces the `pending` attempt it repeats)."""
-    attempts = _logged_attempts(alert)
-    if attempts is None:
-        logger.info("Alert already delivered or failed; nothing to send")
+    resume = _logged_attempts(alert)
+    if resume is None:
+        logger.info("Nothing left to send for this delivery: the alert ended or the recipient answered or was tried")
         return
-    contact = contacts.get_contact(alert.contact_id)
+    attempts = resume.attempts
+    contact = contacts.get_contact(alert.recipient)
     if contact is None:
-        logger.warning("Contact not found; no channel can be tried", extra={"contact_id": alert.contact_id})
+        logger.warning("Contact not found; no channel can be tried", extra={"contact_id": alert.recipient})
     policy = _policy()
     while True:
         step = routing.next_step(alert.plan, attempts, policy, jitter)
         if isinstance(step, Send) and contact is not None:
+            if attempts and alert.ack_required and not escalations.still_wanted(alert):
+                logger.info("Acknowledged, declined or ended meanwhile: no further retry or fallback")
+                return
             made = _send(alert, contact, step, policy, context)
             attempts = sorted([a for a in attempts if a.attempt != made.attempt] + [made], key=lambda a: a.attempt)
         elif isinstance(step, Delivered):
-            _finish_delivered(alert, step, attempts)
+            _finish_delivered(alert, step, attempts, resume.first)
             return
         else:
             _finish_failed(alert, attempts)
@@ -207,11 +245,13 @@ def _describe(error: Exception) -> dict[str, str]:
 
 
 def record_handler(record: dict[str, Any], lambda_context: LambdaContext) -> None:
-    logger.remove_keys(["message_id", "client_id", "priority"])
+    logger.remove_keys(["message_id", "client_id", "priority", "stage"])
     logger.set_correlation_id(None)
     alert = parse(record)
     logger.set_correlation_id(alert.message_id)
-    logger.append_keys(message_id=alert.message_id, client_id=alert.client_id, priority=alert.priority.value)
+    logger.append_keys(
+        message_id=alert.message_id, client_id=alert.client_id, priority=alert.priority.value, stage=alert.stage
+    )
     try:
         deliver(alert, lambda_context)
     except OutOfTimeError as stop:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from clarion import names
@@ -42,6 +42,22 @@ class Settings:
     dialer_function: str | None
     delivery_retention_days: int
     max_attempts_per_channel: int
+    policies_table: str = ""
+    timer_queue_url: str = ""
+    ack_policy: dict[str, dict[str, int]] = field(default_factory=dict)
+    link_base_url: str = ""
+    link_key_id: str = ""
+    link_expiry_s: int = 86_400
+    sms_detail: str = "description"
+
+    def ack_window_s(self, priority: str) -> int | None:
+        """How long the addressee has to acknowledge an alert of `priority`; None: it needs no acknowledgement."""
+        entry = self.ack_policy.get(priority)
+        return int(entry["window_s"]) if entry else None
+
+    def ack_target_s(self, priority: str) -> int | None:
+        entry = self.ack_policy.get(priority)
+        return int(entry["target_s"]) if entry else None
 
 
 @cache
@@ -67,4 +83,11 @@ def settings() -> Settings:
         dialer_function=env(names.ENV_DIALER_FUNCTION) or None,
         delivery_retention_days=int(env(names.ENV_DELIVERY_RETENTION_DAYS) or "90"),
         max_attempts_per_channel=int(env(names.ENV_MAX_ATTEMPTS_PER_CHANNEL) or "3"),
+        policies_table=env(names.ENV_POLICIES_TABLE, ""),
+        timer_queue_url=env(names.ENV_TIMER_QUEUE_URL, ""),
+        ack_policy=json.loads(env(names.ENV_ACK_POLICY) or "{}"),
+        link_base_url=env(names.ENV_LINK_BASE_URL, "").rstrip("/"),
+        link_key_id=env(names.ENV_LINK_KEY_ID, ""),
+        link_expiry_s=int(env(names.ENV_LINK_EXPIRY_S) or "86400"),
+        sms_detail=env(names.ENV_SMS_DETAIL) or "description",
     )

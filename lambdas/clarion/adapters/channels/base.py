@@ -29,6 +29,7 @@ class Delivery:
     alert: Alert
     attempt: int
     destination: str
+    link: str | None = None  # the recipient's acknowledgement link, for an alert that needs an acknowledgement
 
 
 class SendError(Exception):
@@ -59,8 +60,11 @@ class ChannelAdapter(Protocol):
 
 
 def attempt_token(alert: Alert, attempt: int) -> str:
-    """A stable idempotency token for one attempt of one alert (same alert and attempt: same token)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"clarion:{alert.key}#{attempt}"))
+    """A stable idempotency token for one attempt of one alert to one recipient (same alert, stage, recipient and
+    attempt: same token). Stage 0 to the addressed contact keeps the token it always had."""
+    if alert.stage == 0 and alert.recipient == alert.contact_id:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"clarion:{alert.key}#{attempt}"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"clarion:{alert.key}#{alert.stage}#{alert.recipient}#{attempt}"))
 
 
 def _transport_code(error: BotoCoreError) -> str | None:

@@ -35,7 +35,7 @@ class EmailAdapter:
 
     def send(self, delivery: Delivery) -> str:
         config = settings()
-        content = messages.email_content(delivery.alert)
+        content = messages.email_content(delivery.alert, delivery.link)
         request: dict[str, Any] = {
             "Source": config.sender_email,
             "Destination": {"ToAddresses": [delivery.destination]},

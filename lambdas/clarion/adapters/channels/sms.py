@@ -27,7 +27,7 @@ class SmsAdapter:
     def send(self, delivery: Delivery) -> str:
         response = clients.client("sns").publish(
             PhoneNumber=delivery.destination,
-            Message=messages.sms_text(delivery.alert),
+            Message=messages.sms_text(delivery.alert, delivery.link, settings().sms_detail),
             MessageAttributes=_attributes(),
         )
         return str(response["MessageId"])

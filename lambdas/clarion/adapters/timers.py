@@ -1,0 +1,61 @@
+"""Escalation timers: SQS messages on the timer queue, delayed until a stage's window ends.
+
+SQS delays a message by at most 15 minutes, so a longer window is a chain: the escalator receives a timer that is
+not yet due and puts it back with the time still to wait (`reschedule`). A timer is durable from the moment
+`schedule` returns: SQS keeps it (encrypted with Clarion's key) until a handler has finished with it, and a crash
+of that handler gives it back after the visibility timeout.
+
+A timer names the alert, the stage whose window it measures, and when that window ends. A `check` is a timer due
+now: sent when a stage may have settled early (every contact declined or unreachable).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+
+from clarion.names import ENV_TIMER_QUEUE_URL
+from clarion.shared import clients
+from clarion.shared.settings import required, settings
+
+MAX_DELAY_S = 900  # SQS's limit for DelaySeconds
+
+
+@dataclass(frozen=True)
+class Timer:
+    client_id: str
+    message_id: str
+    stage: int
+    due: float  # epoch seconds
+
+    def body(self) -> str:
+        return json.dumps(
+            {"client_id": self.client_id, "message_id": self.message_id, "stage": self.stage, "due": self.due}
+        )
+
+    @classmethod
+    def parse(cls, body: str) -> Timer:
+        data = json.loads(body)
+        return cls(str(data["client_id"]), str(data["message_id"]), int(data["stage"]), float(data["due"]))
+
+
+def delay_for(due: float, now: float) -> int:
+    """Whole seconds to delay a timer due at `due`: never past it (the handler waits out the last fraction)."""
+    return max(0, min(MAX_DELAY_S, math.floor(due - now)))
+
+
+def schedule(timer: Timer, now: float | None = None) -> None:
+    """Put `timer` on the queue, delayed as far as SQS allows towards its due time."""
+    delay = delay_for(timer.due, time.time() if now is None else now)
+    clients.client("sqs").send_message(
+        QueueUrl=required(settings().timer_queue_url, ENV_TIMER_QUEUE_URL),
+        MessageBody=timer.body(),
+        DelaySeconds=delay,
+    )
+
+
+def check(client_id: str, message_id: str, stage: int) -> None:
+    """Ask the escalator to look at `stage` now (it may have settled before its window ends)."""
+    schedule(Timer(client_id, message_id, stage, time.time()))

@@ -1,0 +1,68 @@
+"""The alert as the API shows it (`GET /alerts/{id}` and the answers to an acknowledgement or a decline)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from clarion.adapters.delivery_log import AlertRecord
+from clarion.handlers.api_models import AckView, AlertView, AttemptView, DeclineView, StageView
+
+
+def _seconds(start: str, end: str) -> float:
+    def parse(iso: str) -> datetime:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+    return round(max(0.0, (parse(end) - parse(start)).total_seconds()), 3)
+
+
+def _ack(record: AlertRecord) -> AckView:
+    ack: dict[str, Any] | None = record.ack
+    if not record.ack_required or ack is None:
+        return AckView(required=record.ack_required, target_s=record.target_s)
+    took = _seconds(record.accepted_at, ack["at"])
+    return AckView(
+        required=True,
+        acknowledged_by=ack["contact_id"],
+        acknowledged_at=ack["at"],
+        via=ack["via"],
+        time_to_ack_s=took,
+        target_s=record.target_s,
+        within_target=record.target_s is None or took <= record.target_s,
+        after_end=bool(ack.get("after_end", False)),
+    )
+
+
+def alert_view(record: AlertRecord) -> AlertView:
+    first = record.first_delivered_at
+    return AlertView(
+        message_id=record.message_id,
+        status=record.status,
+        priority=record.priority,  # type: ignore[arg-type]
+        type=record.type,
+        accepted_at=record.accepted_at,
+        attempts=[
+            AttemptView(
+                channel=a.channel,
+                attempt=a.attempt,
+                outcome=a.outcome,
+                at=a.at,
+                provider_message_id=a.provider_message_id,
+                error=a.error,
+                contact_id=a.contact_id,
+                stage=a.stage,
+            )
+            for a in record.attempts
+        ],
+        ack=_ack(record),
+        stages=[
+            StageView(stage=int(s["stage"]), contact_ids=list(s["contact_ids"]), started_at=s["started_at"])
+            for s in record.stages
+        ],
+        declines=[
+            DeclineView(contact_id=c, at=d["at"], via=d["via"], reason=d.get("reason"))
+            for c, d in sorted(record.declines.items(), key=lambda kv: str(kv[1]["at"]))
+        ],
+        time_to_first_delivery_s=_seconds(record.accepted_at, first) if first else None,
+        escalation_policy_id=record.escalation_policy_id,
+    )
