@@ -140,7 +140,8 @@ class FunctionPool:
         account: str,
     ) -> None:
         self.function = function
-        self.environment = {**environment, **function.environment}
+        # The runtime's own variables (credentials, endpoint, the local link URL) over the deployed ones.
+        self.environment = {**function.environment, **environment}
         self.paths = paths
         self.log_path = log_dir / f"{function.environment.get('POWERTOOLS_SERVICE_NAME', function.logical_id)}.log"
         self.arn = f"arn:aws:lambda:{region}:{account}:function:{function.name}"

@@ -119,6 +119,8 @@ class LocalClarion:
         self._stoppers.append(proxy.stop)
         self._capture_events()
         self.progress("starting the functions")
+        if not self.port:
+            self.port = free_port()  # known before the functions start: their links point at this server
         self.pools = self._start_functions(proxy.url)
         self.gateway = Gateway(self.deployment, self.pools, self.deployment.gateway_responses, REGION, self._account())
         self._start_pollers()
@@ -173,6 +175,9 @@ class LocalClarion:
             paths = [str(self.assembly / function.code_asset)]
             paths += [str(self.assembly / layer / "python") for layer in function.layer_assets]
             environment = {**base, "AWS_LAMBDA_FUNCTION_NAME": function.name}
+            if names.ENV_LINK_BASE_URL in function.environment:
+                # The deployed value is the emulator's stand-in API URL; links must open on this server.
+                environment[names.ENV_LINK_BASE_URL] = self.url
             sources = [s for s in self.deployment.queue_sources if s.function == logical_id]
             concurrency = (
                 min(sources[0].max_concurrency, LOCAL_POLLERS) if sources else CONCURRENCY.get(function.handler, 2)

@@ -1,0 +1,172 @@
+"""The closed loop on the local system, in real time with windows of seconds: a stage starts on time when nobody
+acknowledges, an acknowledgement (by API or by the link in the SMS) stops the walk, acknowledgements racing a
+stage's timer have one outcome, and a link opened in a browser-like client never acknowledges by itself."""
+
+from __future__ import annotations
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from clarion_local.system import LocalClarion, http_call
+from tests.e2e.conftest import Api
+
+LINK = re.compile(r"https?://[^\s/]+(/l/[A-Za-z0-9_-]{38})")
+WINDOW = 5  # seconds: the smallest window Clarion allows
+LINK_TOKENS: list[str] = []
+
+
+def epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def put_policy(api: Api, policy_id: str, stages: list[list[str]], window: int = WINDOW, repeat: int = 0) -> None:
+    body = {
+        "name": f"e2e {policy_id}",
+        "addressee_ack_within_s": window,
+        "stages": [{"contact_ids": ids, "ack_within_s": window} for ids in stages],
+        "repeat": repeat,
+    }
+    status, answer = api.call("PUT", f"/escalation-policies/{policy_id}", body, api.admin_token)
+    assert status in (200, 201), answer
+
+
+def view(api: Api, message_id: str) -> dict[str, Any]:
+    status, body = api.call("GET", f"/alerts/{message_id}", token=api.client_token)
+    assert status == 200, body
+    return dict(body)
+
+
+def wait_for(api: Api, message_id: str, done: Any, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = view(api, message_id)
+        if done(seen):
+            return seen
+        assert time.monotonic() < deadline, f"{message_id}: {seen}"
+        time.sleep(0.1)
+
+
+def link_in(entries: list[dict[str, Any]], destination: str) -> str:
+    """The link path (/l/<token>) in the message that went to `destination`."""
+    for entry in entries:
+        text = entry.get("text") or (entry.get("template_data") or {}).get("link") or ""
+        found = LINK.search(text)
+        if entry.get("destination") == destination and found:
+            LINK_TOKENS.append(found.group(1).rsplit("/", 1)[1])
+            return found.group(1)
+    raise AssertionError(f"no link to {destination} in {entries}")
+
+
+def press(port: int, link: str, action: str, **extra: str) -> tuple[int, str]:
+    from urllib.parse import urlencode
+
+    status, body = http_call(
+        port,
+        "POST",
+        link,
+        urlencode({"action": action, **extra}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    return status, body.decode()
+
+
+@pytest.fixture
+def ward(api: Api) -> Api:
+    put_policy(api, "e2e-ward", [["C-2"], ["C-3", "C-4"]])
+    return api
+
+
+def test_nobody_answers_so_the_next_stage_starts_on_time_and_acknowledges_by_the_link(ward: Api, local: LocalClarion):
+    # Given a high-priority alert to C-1, whose policy gives C-1 five seconds, then C-2
+    status, _, body = ward.post_alert(priority="H", escalation_policy_id="e2e-ward")
+    assert status == 202
+    message_id = body["message_id"]
+    # When C-1 does not answer
+    escalated = wait_for(ward, message_id, lambda v: len(v["stages"]) >= 2, timeout=WINDOW + 10)
+    # Then C-2's stage starts within two seconds of C-1's window's end
+    lateness = epoch(escalated["stages"][1]["started_at"]) - (epoch(escalated["accepted_at"]) + WINDOW)
+    assert 0 <= lateness < 2, lateness
+    assert escalated["stages"][1]["contact_ids"] == ["C-2"]
+    # And C-2's SMS carries a link that opens on this server; opening it does not acknowledge
+    wait_for(
+        ward, message_id, lambda v: any(a["contact_id"] == "C-2" and a["outcome"] == "sent" for a in v["attempts"])
+    )
+    link = link_in(ward.outbox_of(message_id), "+447911123402")
+    status, page = http_call(local.port, "GET", link, None, {})
+    assert status == 200 and b"Acknowledge" in page
+    assert view(ward, message_id)["ack"]["acknowledged_by"] is None
+    # When C-2 presses Acknowledge
+    status, page_text = press(local.port, link, "ack")
+    assert status == 200 and "acknowledged" in page_text
+    # Then the alert is acknowledged by C-2 via the link, and the walk stops: stage 2 never starts
+    acked = view(ward, message_id)
+    assert (acked["status"], acked["ack"]["acknowledged_by"], acked["ack"]["via"]) == ("acknowledged", "C-2", "link")
+    assert acked["ack"]["within_target"] is True
+    time.sleep(WINDOW + 2)
+    after = view(ward, message_id)
+    assert len(after["stages"]) == 2
+    assert not [e for e in ward.outbox_of(message_id) if e["destination"].startswith(("cleo", "pharmacy"))]
+
+
+def test_an_acknowledgement_by_api_stops_all_further_messages(ward: Api) -> None:
+    status, _, body = ward.post_alert(priority="H", escalation_policy_id="e2e-ward")
+    message_id = body["message_id"]
+    wait_for(ward, message_id, lambda v: v["status"] == "delivered")
+    status, answer = ward.call("POST", f"/alerts/{message_id}/ack", {"contact_id": "C-1"}, ward.client_token)
+    assert status == 200 and answer["status"] == "acknowledged"
+    sent_before = len(ward.outbox_of(message_id))
+    time.sleep(WINDOW + 2)
+    assert len(ward.outbox_of(message_id)) == sent_before
+    assert [s["stage"] for s in view(ward, message_id)["stages"]] == [0]
+
+
+def test_an_alert_nobody_acknowledges_ends_unacknowledged_after_its_last_window(api: Api) -> None:
+    put_policy(api, "e2e-short", [["C-4"]])
+    before = api.metrics().get("acks.AlertsUnacknowledged[priority=H]", 0)
+    _, _, body = api.post_alert(priority="H", escalation_policy_id="e2e-short")
+    ended = wait_for(api, body["message_id"], lambda v: v["status"] == "unacknowledged", timeout=2 * WINDOW + 10)
+    took = time.time() - epoch(ended["accepted_at"])
+    assert took < 2 * WINDOW + 5
+    assert api.metric_reaches("acks.AlertsUnacknowledged[priority=H]", before + 1) == before + 1
+
+
+def test_fifty_acknowledgements_racing_the_timer_have_one_outcome_each(ward: Api) -> None:
+    # Given fifty alerts, and for each C-1 acknowledging right as its window ends (give or take a tenth of a second)
+    def ack_at(message_id: str, due: float) -> int:
+        time.sleep(max(0.0, due - time.time()))
+        return ward.call("POST", f"/alerts/{message_id}/ack", {"contact_id": "C-1"}, ward.client_token)[0]
+
+    ids, answers = [], []
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        for n in range(50):
+            status, _, body = ward.post_alert(priority="H", escalation_policy_id="e2e-ward")
+            assert status == 202
+            ids.append(body["message_id"])
+            answers.append(pool.submit(ack_at, body["message_id"], time.time() + WINDOW + (n % 3 - 1) / 10))
+        assert {a.result() for a in answers} == {200}
+    time.sleep(WINDOW + 3)
+    # Then every alert is acknowledged by C-1; none started a stage twice or a stage after its acknowledgement
+    raced = 0
+    for message_id in ids:
+        final = view(ward, message_id)
+        assert (final["status"], final["ack"]["acknowledged_by"]) == ("acknowledged", "C-1"), final
+        stages = [s["stage"] for s in final["stages"]]
+        assert stages in ([0], [0, 1]), (final["accepted_at"], final["stages"], final["ack"])
+        if stages == [0, 1]:
+            raced += 1
+            assert epoch(final["stages"][1]["started_at"]) <= epoch(final["ack"]["acknowledged_at"]) + 0.001
+    print(f"{raced} of 50 acknowledgements came after the stage had started")
+
+
+def test_no_link_token_reaches_a_function_log(local: LocalClarion) -> None:
+    assert local.log_dir is not None
+    logs = "\n".join(p.read_text(errors="replace") for p in local.log_dir.glob("*.log"))
+    assert LINK_TOKENS, "the suites above opened links"
+    assert [t for t in LINK_TOKENS if t in logs] == []
+    assert urlsplit(local.url).hostname == "127.0.0.1"
