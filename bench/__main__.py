@@ -1,7 +1,8 @@
 """`make bench`: Clarion's speed on this machine, as ratios inside one run (these machines are shared and noisy).
 
 Prints a table and writes bench/results.json. Sizes come from the environment: BENCH_INTAKE (default 2000
-alerts), BENCH_BURST (default 10000 alerts), BENCH_CALLERS (default 16 concurrent callers).
+alerts), BENCH_BURST (default 10000 alerts), BENCH_CALLERS (default 16 concurrent callers), BENCH_LOOP (default 50
+alerts per closed-loop figure, `bench/loop.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import loop
 from clarion_local.stack import zip_directory
 from clarion_local.system import LocalClarion, http_call, synthesize
 
@@ -28,7 +30,7 @@ OUT = ROOT / "bench" / "results.json"
 INTAKE = int(os.environ.get("BENCH_INTAKE", "2000"))
 BURST = int(os.environ.get("BENCH_BURST", "10000"))
 CALLERS = int(os.environ.get("BENCH_CALLERS", "16"))
-HANDLERS = ["authorizer", "intake", "contacts", "router", "dialer"]
+HANDLERS = ["authorizer", "intake", "contacts", "router", "dialer", "escalator", "links"]
 
 # Why each AWS call an alert costs is needed (keyed as /_local/calls names them).
 WHY = {
@@ -42,7 +44,12 @@ WHY = {
     ),
     "dynamodb.UpdateItem": "idempotency record completed (intake); the alert's final status (router)",
     "dynamodb.Query": "the alert's record and attempts, once per invocation (router: where to resume)",
-    "sqs.SendMessage": "the durable accept: the alert on the queue before 202",
+    "sqs.SendMessage": (
+        "the durable accept: the alert on the queue before 202; for an alert that needs an acknowledgement, the"
+        " addressee's window timer too (intake); a check for the escalator when a recipient is unreachable or"
+        " declines"
+    ),
+    "kms.GenerateMac": "the signature of an SMS's or email's acknowledgement link (router), checked on use (links)",
     "sqs.ChangeMessageVisibility": "release a message early when the time budget runs out",
     "sns.Publish": "a status event on the alert-events topic, or the SMS itself",
     "ses.SendTemplatedEmail": "the email itself",
@@ -310,6 +317,8 @@ def report(results: dict[str, Any]) -> str:
         f"  accepted {burst['accepted_per_s']:.0f}/s, delivered {burst['delivered_per_s']:.0f}/s; "
         f"baseline accepts {burst['baseline_accepts_per_s']:.0f}/s (ratio {burst['ratio_accept_to_baseline']:.2f})",
         f"  accepted {burst['accepted']}, lost {burst['lost']}, duplicated {burst['duplicated']}",
+        "",
+        *loop.report(results["loop"]),
     ]
     return "\n".join(lines)
 
@@ -334,6 +343,8 @@ def main() -> int:
         sqs.purge_queue(QueueUrl=baseline.queue)  # the intake-only alerts are not routed
         for poller in system.pollers:
             poller.running.set()
+        say(f"closed loop: stage lateness and acknowledgements, {loop.LOOP} alerts each")
+        results["loop"] = loop.measure_loop(system)
         say(f"burst: {BURST} alerts from {CALLERS} callers")
         results["burst"] = measure_burst(bench, baseline, system)
     results["seconds"] = time.monotonic() - started

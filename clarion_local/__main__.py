@@ -55,8 +55,11 @@ Clarion is running at {url}  (Ctrl-C stops it)
     -d '{{"message_id":"lab-0001","type":"blood_test_alert","patient_id":"anon-1","contact_id":"C-1",
          "description":"Potassium 6.9 mmol/L","priority":"H"}}'
   curl -sS "$API/alerts/lab-0001" -H "Authorization: Bearer $TOKEN"
+  curl -sS -X POST "$API/alerts/lab-0001/ack" -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \\
+    -d '{{"contact_id":"C-1"}}'
   curl -sS "$API/contacts/C-1" -H "Authorization: $ADMIN_TOKEN"
-  curl -sS "$API/_local/outbox"
+  curl -sS "$API/escalation-policies/ward-7b" -H "Authorization: $ADMIN_TOKEN"
+  curl -sS "$API/_local/outbox"     # each SMS and email of an alert that needs an ack carries a link to this server
   curl -sS -X POST "$API/_local/faults" -d '{{"channel":"sms","mode":"outage","count":3}}'
 
   API page: {url}/docs   OpenAPI: {url}/openapi.json   function logs: {system.log_dir}

@@ -34,7 +34,9 @@ def narrow_partition_queries() -> None:
     query, all_items = Table.query, Table.all_items
 
     def narrowed_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("index_name") is not None or hash_key is None:
+        # `index_name` is the eighth parameter after `hash_key`'s neighbours; moto passes it by position.
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name is not None or hash_key is None:
             return query(self, hash_key, *args, **kwargs)
         _partition.target = (self, hash_key)
         try:

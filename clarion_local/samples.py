@@ -30,3 +30,14 @@ CONTACTS: dict[str, dict[str, Any]] = {
         "channels": {"H": ["email"], "M": ["email"], "L": ["email"]},
     },
 }
+
+
+# Loaded after the contacts it names (as in the closed-loop issue's example): who covers when nobody acknowledges.
+POLICIES: dict[str, dict[str, Any]] = {
+    "ward-7b": {
+        "name": "Ward 7B critical results",
+        "addressee_ack_within_s": 300,
+        "stages": [{"contact_ids": ["C-2"], "ack_within_s": 300}, {"contact_ids": ["C-3", "C-4"], "ack_within_s": 600}],
+        "repeat": 1,
+    },
+}

@@ -126,11 +126,15 @@ class LocalClarion:
         self._start_pollers()
         self._issue_tokens()
         self._serve()
-        self.progress("loading the sample contacts")
+        self.progress("loading the sample contacts and escalation policy")
         for contact_id, contact in samples.CONTACTS.items():
             status, body = self.request("PUT", f"/contacts/{contact_id}", contact, token=self.admin_token)
             if status not in (200, 201):
                 raise RuntimeError(f"could not load sample contact {contact_id}: {status} {body}")
+        for policy_id, policy in samples.POLICIES.items():
+            status, body = self.request("PUT", f"/escalation-policies/{policy_id}", policy, token=self.admin_token)
+            if status not in (200, 201):
+                raise RuntimeError(f"could not load sample escalation policy {policy_id}: {status} {body}")
 
     def stop(self) -> None:
         while self._stoppers:

@@ -45,6 +45,24 @@ def _router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
     )
 
 
+def _unroutable() -> cw.MathExpression:
+    """Alerts that reached nobody: the router counts those that need no acknowledgement, the escalator those
+    whose walk ended with nobody reached."""
+    escalator = cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=names.METRIC_UNROUTABLE,
+        dimensions_map={"service": names.SERVICE_ESCALATOR},
+        statistic="Sum",
+        period=FIVE_MINUTES,
+    )
+    return cw.MathExpression(
+        expression="router + escalator",
+        using_metrics={"router": _router_metric(names.METRIC_UNROUTABLE), "escalator": escalator},
+        period=FIVE_MINUTES,
+        label="Alerts that reached nobody",
+    )
+
+
 def _loop_metric(name: str, priority: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cw.Metric:
     """A closed-loop metric (dimensions service `acks` and priority)."""
     return cw.Metric(
@@ -118,7 +136,7 @@ class Monitoring(Construct):
         )
         self._alarm(
             "AlertsUnroutable",
-            _router_metric(names.METRIC_UNROUTABLE),
+            _unroutable(),
             threshold=1,
             what="An alert exhausted every channel and reached nobody",
             anchor="alerts-unroutable",
@@ -259,7 +277,7 @@ class Monitoring(Construct):
             ),
             cw.GraphWidget(
                 title="4. Unroutable alerts and dead letters",
-                left=[_router_metric(names.METRIC_UNROUTABLE)],
+                left=[_unroutable()],
                 right=[w.dead_letters.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES)],
             ),
             cw.GraphWidget(

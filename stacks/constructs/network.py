@@ -18,6 +18,7 @@ INTERFACE_ENDPOINTS = {
     "Sns": ec2.InterfaceVpcEndpointAwsService.SNS,
     "Email": ec2.InterfaceVpcEndpointAwsService.EMAIL,
     "Lambda": ec2.InterfaceVpcEndpointAwsService.LAMBDA_,
+    "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,  # acknowledgement links are signed with KMS (GenerateMac)
 }
 NO_ENDPOINT_NOTE = (
     "Amazon Connect offers no VPC endpoint: the dialer function that starts outbound calls runs outside "

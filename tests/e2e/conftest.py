@@ -34,6 +34,9 @@ class Witness:
 
 
 WITNESS = Witness()
+# An alert that reached nobody: counted by the router (no acknowledgement needed) or by the escalator (its walk
+# ended with nobody reached); the AlertsUnroutable alarm watches their sum.
+UNROUTABLE = ("router.AlertsUnroutable", "escalator.AlertsUnroutable")
 
 
 @dataclass
@@ -77,14 +80,20 @@ class Api:
     def metrics(self) -> dict[str, float]:
         return dict(self.call("GET", "/_local/metrics")[1])
 
-    def metric_reaches(self, key: str, value: float, timeout: float = 10) -> float:
-        """The metric once it reaches `value` (the function flushes its metrics as it returns)."""
+    def metric_reaches(self, key: str | tuple[str, ...], value: float, timeout: float = 10) -> float:
+        """The metric (or the sum of several) once it reaches `value` (a function flushes its metrics as it
+        returns)."""
         import time
 
+        keys = (key,) if isinstance(key, str) else key
         deadline = time.monotonic() + timeout
-        while (seen := self.metrics().get(key, 0)) < value and time.monotonic() < deadline:
+        while (seen := self.total(keys)) < value and time.monotonic() < deadline:
             time.sleep(0.1)
         return seen
+
+    def total(self, keys: tuple[str, ...]) -> float:
+        metrics = self.metrics()
+        return sum(metrics.get(k, 0) for k in keys)
 
     def fault(self, channel: str, mode: str, **amount: float) -> None:
         status, answer = self.call("POST", "/_local/faults", {"channel": channel, "mode": mode, **amount})

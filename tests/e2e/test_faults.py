@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api, new_alert
+from tests.e2e.conftest import UNROUTABLE, Api, new_alert
 
 ALERTS = int(__import__("os").environ.get("FAULT_ALERTS", "1000"))
 CONTACTS = ["C-1", "C-1", "C-2", "C-3", "C-4"]  # C-1 twice: every channel, the AWS sample's clinician
@@ -44,7 +44,7 @@ def wait_all(api: Api, message_ids: list[str], timeout: float = 900) -> list[dic
 
 def test_a_thousand_alerts_under_random_faults_all_end_and_match_their_logs(api: Api, local: LocalClarion) -> None:
     rng = random.Random(20261121)
-    before = api.metrics().get("router.AlertsUnroutable", 0)
+    before = api.total(UNROUTABLE)
     bodies = [new_alert(contact_id=rng.choice(CONTACTS), priority=rng.choice(PRIORITIES)) for _ in range(ALERTS)]
     armed: list[dict[str, Any]] = []
 
@@ -76,7 +76,7 @@ def test_a_thousand_alerts_under_random_faults_all_end_and_match_their_logs(api:
     # And the unroutable metric counts exactly the alerts every channel failed
     failed = [v for v in views if v["status"] == "failed"]
     assert all(a["outcome"] != "sent" for v in failed for a in v["attempts"])
-    assert api.metric_reaches("router.AlertsUnroutable", before + len(failed)) == before + len(failed)
+    assert api.metric_reaches(UNROUTABLE, before + len(failed)) == before + len(failed)
     # And nothing waits in the dead-letter queue
     sqs = local.client("sqs")
     dlq = local.deployment.output("DeadLetterQueueUrl")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api, Witness, new_alert
+from tests.e2e.conftest import UNROUTABLE, Api, Witness, new_alert
 
 
 def test_health_answers_once_ready(api: Api) -> None:
@@ -109,7 +109,7 @@ def test_a_call_outage_falls_back_to_sms(api: Api) -> None:
 
 def test_every_channel_down_ends_failed_and_counts_as_unroutable(api: Api) -> None:
     # Given every provider is down
-    before = api.metrics().get("router.AlertsUnroutable", 0)
+    before = api.total(UNROUTABLE)
     for channel in ("call", "sms", "email"):
         api.fault(channel, "outage", seconds=120)
     # When a high-priority alert is posted
@@ -120,7 +120,7 @@ def test_every_channel_down_ends_failed_and_counts_as_unroutable(api: Api) -> No
     assert {a["channel"] for a in view["attempts"]} == {"call", "sms", "email"}
     assert all(a["outcome"] == "retryable_failure" for a in view["attempts"])
     assert api.outbox_of(body["message_id"]) == []
-    assert api.metric_reaches("router.AlertsUnroutable", before + 1) == before + 1
+    assert api.metric_reaches(UNROUTABLE, before + 1) == before + 1
 
 
 @pytest.mark.parametrize(

@@ -206,7 +206,7 @@ def test_private_networking_puts_functions_in_isolated_subnets_and_the_dialer_ou
     assert names.ENV_DIALER_FUNCTION in functions[names.ROUTER_HANDLER]["Environment"]["Variables"]
     assert prod.resources("AWS::EC2::NatGateway") == {}
     endpoints = [json.dumps(e["Properties"]["ServiceName"]) for e in prod.resources("AWS::EC2::VPCEndpoint").values()]
-    for service in ("sqs", "sns", "email", "lambda", "dynamodb"):
+    for service in ("sqs", "sns", "email", "lambda", "kms", "dynamodb"):
         assert any(service in e for e in endpoints), service
     assert all("VpcConfig" not in p for p in _functions(dev).values())
 

@@ -186,3 +186,28 @@ def test_no_token_reaches_a_log_line(walk, clarion, capsys, monkeypatch):
     open_link(token, "POST", {"action": "ack"})
     open_link(_flip(token, 20))
     assert token not in capsys.readouterr().out
+
+
+def test_declining_after_the_walk_ended_says_nothing_changed(walk, clarion, monkeypatch):
+    token = sms_link(walk, clarion)
+    walk.fire(0, walk.window_end(0), monkeypatch=monkeypatch)
+    walk.fire(1, walk.window_end(1) + 1, monkeypatch=monkeypatch)
+    walk.fire(2, walk.window_end(2) + 1, monkeypatch=monkeypatch)
+    assert walk.get()["status"] == "unacknowledged"
+    status, page, _ = open_link(token, "POST", {"action": "decline"})
+    assert status == 200 and "Nothing changed" in page
+    assert walk.get()["declines"] == []
+
+
+def test_when_the_link_cannot_be_signed_the_sms_still_goes_out_without_it(walk, clarion, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    def kms_down(payload: bytes) -> bytes:
+        raise ClientError({"Error": {"Code": "KMSInternalException", "Message": "down"}}, "GenerateMac")
+
+    monkeypatch.setattr(links, "_mac", kms_down)
+    walk.post_alert(priority="M", escalation_policy_id="ward-7b")
+    walk.route_all()
+    [sms] = [m for m in clarion.outbox if m["channel"] == "sms"]
+    assert "/l/" not in sms["text"] and "Potassium" in sms["text"]
+    assert walk.get()["status"] == "delivered"

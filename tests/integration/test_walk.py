@@ -289,3 +289,34 @@ def test_a_bad_answer_is_400_naming_the_field(walk: Walk, kind: str, body: dict[
 def test_an_alert_with_a_malformed_policy_id_is_400_naming_it(walk: Walk) -> None:
     status, body = walk.post_alert(escalation_policy_id="no spaces allowed")
     assert status == 400 and body["error"]["field"] == "escalation_policy_id"
+
+
+@pytest.mark.parametrize("step", ["enqueue_many", "schedule", "publish_walk"])
+def test_the_escalator_dying_at_any_step_of_a_stage_start_still_notifies_the_stage_once(
+    walk: Walk, clarion: Any, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    from clarion.adapters import events, timers
+
+    # Given C-1 was reached, and the escalator dies at `step` while starting stage 1
+    walk.post_alert(escalation_policy_id="ward-7b")
+    walk.route_all()
+    end = walk.window_end(0)
+    target = {"enqueue_many": queue, "schedule": timers, "publish_walk": events}[step]
+    real = getattr(target, step)
+
+    def dies(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the function died")
+
+    with monkeypatch.context() as crash:
+        crash.setattr(target, step, dies)
+        with pytest.raises(ConnectionError):
+            walk.fire(0, end, monkeypatch=crash)
+    assert getattr(target, step) is real
+    # When SQS gives the timer back and the router runs what was queued (before and after)
+    walk.route_all()
+    walk.fire(0, end + 1, receive_count=2, monkeypatch=monkeypatch)
+    walk.route_all()
+    # Then stage 1 started once, C-2 got exactly one message, and stage 1's window timer is queued
+    assert [s["stage"] for s in walk.get()["stages"]] == [0, 1]
+    assert len([m for m in clarion.outbox if m["destination"] == "+447700900102"]) == 1
+    assert walk.delayed_timers() >= 2

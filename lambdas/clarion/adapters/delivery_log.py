@@ -59,6 +59,7 @@ class AlertRecord:
     first_delivered_at: str | None = None
     escalation_policy_id: str | None = None
     description: str = ""
+    ended_at: str | None = None
 
     @property
     def ended(self) -> bool:
@@ -239,6 +240,7 @@ def record_from_items(items: list[dict[str, Any]]) -> AlertRecord | None:
         first_delivered_at=head.get("first_delivered_at"),
         escalation_policy_id=head.get("escalation_policy_id"),
         description=head.get("description", ""),
+        ended_at=head.get("ended_at"),
     )
 
 

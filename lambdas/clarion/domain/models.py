@@ -139,7 +139,7 @@ class Attempt:
     """One provider attempt, one item in the delivery log."""
 
     channel: Channel
-    attempt: int  # 1-based, counted across the whole alert (every retry counts)
+    attempt: int  # 1-based, counted per recipient and stage (every retry and fallback counts)
     outcome: Outcome
     at: str
     provider_message_id: str | None = None

@@ -15,7 +15,8 @@ Rules, in order:
   channel has had `max_attempts_per_channel` attempts; then the next channel is tried;
 - when every channel of the plan is exhausted, the alert has failed.
 
-Attempt numbers are 1-based and count across the whole alert: every retry and every fallback takes a new number.
+Attempt numbers are 1-based and count across one delivery (one recipient at one stage of the alert): every retry and
+every fallback takes a new number.
 """
 
 from __future__ import annotations

@@ -65,4 +65,5 @@ def alert_view(record: AlertRecord) -> AlertView:
         ],
         time_to_first_delivery_s=_seconds(record.accepted_at, first) if first else None,
         escalation_policy_id=record.escalation_policy_id,
+        ended_at=record.ended_at,
     )

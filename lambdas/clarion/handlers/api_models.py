@@ -98,6 +98,7 @@ class AlertView(BaseModel):
     declines: list[DeclineView] = Field(default_factory=list)
     time_to_first_delivery_s: float | None = None
     escalation_policy_id: str | None = None
+    ended_at: str | None = Field(default=None, description="When the walk ended (acknowledged or not).")
 
 
 class AnswerBody(_Strict):

@@ -115,9 +115,10 @@ def _end(record: AlertRecord, outcome: Outcome, now: float) -> None:
         event = AlertStatus.FAILED.value
         metrics.add_metric(name=names.METRIC_UNROUTABLE, unit=MetricUnit.Count, value=1)
         logger.error("Alert failed: no contact of any stage could be reached", extra={"stage": record.stage})
-    events.publish_walk(
-        record.client_id, record.message_id, record.priority, record.type, event, at, stage=record.stage
-    )
+    for name in (event,) if status is AlertStatus.UNACKNOWLEDGED else (event, events.UNROUTABLE):
+        events.publish_walk(
+            record.client_id, record.message_id, record.priority, record.type, name, at, stage=record.stage
+        )
 
 
 def _repair(record: AlertRecord) -> None:

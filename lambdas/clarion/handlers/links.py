@@ -121,6 +121,8 @@ def _answer(event: dict[str, Any], link: links.Link) -> dict[str, Any]:
         return invalid()
     if record.ack is not None or record.status is AlertStatus.ACKNOWLEDGED:
         return _page(200, "Already acknowledged", "<p>A colleague acknowledged it already.</p>")
+    if link.contact_id not in record.declines:  # the walk had ended: nothing to pass on
+        return _page(200, "Escalation has ended", "<p>Nothing changed: this alert is no longer being passed on.</p>")
     return _page(200, "Declined", "<p>Thank you: the alert is passed on to the next person.</p>")
 
 

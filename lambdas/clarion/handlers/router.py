@@ -142,7 +142,7 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
     if step.fallback:
         _count(names.METRIC_FALLBACKS, step.channel)
     log = {"channel": step.channel.value, "attempt": step.attempt, "resend": step.resend}
-    link = links.issue(alert) if alert.ack_required and step.channel in LINKED_CHANNELS else None
+    link = _link(alert) if alert.ack_required and step.channel in LINKED_CHANNELS else None
     try:
         provider_id = channels.send(step.channel, alert, contact, step.attempt, link)
     except SendError as error:
@@ -158,6 +158,16 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
     _count(names.METRIC_DELIVERY_SUCCESSES, step.channel)
     logger.info("Sent", extra={**log, "provider_message_id": provider_id})
     return sent
+
+
+def _link(alert: Alert) -> str | None:
+    """The recipient's acknowledgement link; None when it cannot be made now (KMS or the table failing): the
+    message goes out without it rather than not at all, and the API still takes the acknowledgement."""
+    try:
+        return links.issue(alert)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("Sending without an acknowledgement link: it could not be made", extra=_describe(error))
+        return None
 
 
 def _policy() -> RetryPolicy:
