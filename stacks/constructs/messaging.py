@@ -15,6 +15,33 @@ ROUTER_TIMEOUT = Duration.seconds(60)
 MAX_RECEIVE_COUNT = 5
 
 
+def work_queue(
+    scope: Construct, name: str, dead_letters_name: str, key: kms.IKey, consumer_timeout: Duration
+) -> tuple[sqs.Queue, sqs.Queue]:
+    """A queue a function consumes, and its dead-letter queue: both encrypted with Clarion's key and TLS-only;
+    visibility at six times the consumer's timeout (as SQS advises); dead-lettered after MAX_RECEIVE_COUNT."""
+    dead_letters = sqs.Queue(
+        scope,
+        dead_letters_name,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    queue = sqs.Queue(
+        scope,
+        name,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        data_key_reuse=Duration.minutes(5),
+        enforce_ssl=True,
+        visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * 6),
+        retention_period=Duration.days(4),
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
+    )
+    return queue, dead_letters
+
+
 class Messaging(Construct):
     def __init__(
         self,
@@ -26,25 +53,7 @@ class Messaging(Construct):
         source_vpce_ids: list[str],
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
-            self,
-            "AlertDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.alerts = sqs.Queue(
-            self,
-            "Alerts",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            data_key_reuse=Duration.minutes(5),
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(ROUTER_TIMEOUT.to_seconds() * 6),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
-        )
+        self.alerts, self.dead_letters = work_queue(self, "Alerts", "AlertDeadLetters", key, ROUTER_TIMEOUT)
         self.events = self._topic("AlertEvents", "Clarion alert events", key, source_vpce_ids)
         self.on_call = self._topic("OnCall", "Clarion on-call alarms", key, source_vpce_ids)
         self.events.add_to_resource_policy(

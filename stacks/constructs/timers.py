@@ -10,33 +10,15 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from stacks.constructs.messaging import work_queue
 
 # The escalator's timeout: it waits out at most the last 1.5 s of a timer, then makes a few calls.
 ESCALATOR_TIMEOUT = Duration.seconds(30)
-MAX_RECEIVE_COUNT = 5
 
 
 class Timers(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
-            self,
-            "TimerDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
-            self,
-            "Timers",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            data_key_reuse=Duration.minutes(5),
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(ESCALATOR_TIMEOUT.to_seconds() * 6),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
-        )
+        self.queue, self.dead_letters = work_queue(self, "Timers", "TimerDeadLetters", key, ESCALATOR_TIMEOUT)

@@ -46,8 +46,15 @@ def walk_item(
     return item
 
 
-def _failed_condition(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+def _update_if(**request: Any) -> bool:
+    """One conditional UpdateItem on an alert's item: False when its condition did not hold."""
+    try:
+        delivery_log._table().update_item(**request)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def _key(client_id: str, message_id: str) -> dict[str, str]:
@@ -84,83 +91,59 @@ def start_stage(
         ":pending": Reach.PENDING.value,
     }
     reach = ", ".join(f"reach.#k{i} = :pending" for i in range(len(contact_ids)))
-    try:
-        delivery_log._table().update_item(
-            Key=_key(client_id, message_id),
-            UpdateExpression=f"SET stage = :n, stage_started_at = :at, updated_at = :at, "
-            f"stages = list_append(stages, :entry), {reach} ADD notified :who",
-            ConditionExpression="stage = :cur AND #s = :accepted AND attribute_not_exists(ack)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as error:
-        if _failed_condition(error):
-            return False
-        raise
-    return True
+    return _update_if(
+        Key=_key(client_id, message_id),
+        UpdateExpression=f"SET stage = :n, stage_started_at = :at, updated_at = :at, "
+        f"stages = list_append(stages, :entry), {reach} ADD notified :who",
+        ConditionExpression="stage = :cur AND #s = :accepted AND attribute_not_exists(ack)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
 
 
 def end_walk(client_id: str, message_id: str, stage: int, status: AlertStatus, at: str) -> bool:
     """End the walk at `stage` as `status` (unacknowledged or failed). False when something else ended it."""
-    try:
-        delivery_log._table().update_item(
-            Key=_key(client_id, message_id),
-            UpdateExpression="SET #s = :s, updated_at = :at, ended_at = :at",
-            ConditionExpression="stage = :stage AND #s = :accepted AND attribute_not_exists(ack)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": status.value, ":at": at, ":stage": stage, ":accepted": _ACCEPTED},
-        )
-    except ClientError as error:
-        if _failed_condition(error):
-            return False
-        raise
-    return True
+    return _update_if(
+        Key=_key(client_id, message_id),
+        UpdateExpression="SET #s = :s, updated_at = :at, ended_at = :at",
+        ConditionExpression="stage = :stage AND #s = :accepted AND attribute_not_exists(ack)",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": status.value, ":at": at, ":stage": stage, ":accepted": _ACCEPTED},
+    )
 
 
 def acknowledge(client_id: str, message_id: str, contact_id: str, at: str, via: str) -> bool:
     """Record the first acknowledgement while the walk runs: the alert becomes `acknowledged`. False when the
     condition did not hold (the caller reads the alert to tell why)."""
-    try:
-        delivery_log._table().update_item(
-            Key=_key(client_id, message_id),
-            UpdateExpression="SET ack = :ack, #s = :acked, updated_at = :at, ended_at = :at",
-            ConditionExpression="ack_required = :yes AND contains(notified, :c) AND attribute_not_exists(ack) "
-            "AND #s = :accepted",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":ack": {"contact_id": contact_id, "at": at, "via": via},
-                ":acked": AlertStatus.ACKNOWLEDGED.value,
-                ":at": at,
-                ":yes": True,
-                ":c": contact_id,
-                ":accepted": _ACCEPTED,
-            },
-        )
-    except ClientError as error:
-        if _failed_condition(error):
-            return False
-        raise
-    return True
+    return _update_if(
+        Key=_key(client_id, message_id),
+        UpdateExpression="SET ack = :ack, #s = :acked, updated_at = :at, ended_at = :at",
+        ConditionExpression="ack_required = :yes AND contains(notified, :c) AND attribute_not_exists(ack) "
+        "AND #s = :accepted",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":ack": {"contact_id": contact_id, "at": at, "via": via},
+            ":acked": AlertStatus.ACKNOWLEDGED.value,
+            ":at": at,
+            ":yes": True,
+            ":c": contact_id,
+            ":accepted": _ACCEPTED,
+        },
+    )
 
 
 def acknowledge_after_end(client_id: str, message_id: str, contact_id: str, at: str, via: str) -> bool:
     """Record an acknowledgement that came after the walk ended (for the audit); the status stays."""
-    try:
-        delivery_log._table().update_item(
-            Key=_key(client_id, message_id),
-            UpdateExpression="SET ack = :ack, updated_at = :at",
-            ConditionExpression="contains(notified, :c) AND attribute_not_exists(ack)",
-            ExpressionAttributeValues={
-                ":ack": {"contact_id": contact_id, "at": at, "via": via, "after_end": True},
-                ":at": at,
-                ":c": contact_id,
-            },
-        )
-    except ClientError as error:
-        if _failed_condition(error):
-            return False
-        raise
-    return True
+    return _update_if(
+        Key=_key(client_id, message_id),
+        UpdateExpression="SET ack = :ack, updated_at = :at",
+        ConditionExpression="contains(notified, :c) AND attribute_not_exists(ack)",
+        ExpressionAttributeValues={
+            ":ack": {"contact_id": contact_id, "at": at, "via": via, "after_end": True},
+            ":at": at,
+            ":c": contact_id,
+        },
+    )
 
 
 def decline(
@@ -171,19 +154,15 @@ def decline(
     entry: dict[str, Any] = {"at": at, "via": via}
     if reason:
         entry["reason"] = reason
-    try:
-        delivery_log._table().update_item(
-            Key=_key(client_id, message_id),
-            UpdateExpression="SET declines.#c = :d, updated_at = :at",
-            ConditionExpression="ack_required = :yes AND contains(notified, :c) AND attribute_not_exists(ack) "
-            "AND attribute_not_exists(declines.#c) AND #s = :accepted",
-            ExpressionAttributeNames={"#s": "status", "#c": contact_id},
-            ExpressionAttributeValues={":d": entry, ":at": at, ":yes": True, ":c": contact_id, ":accepted": _ACCEPTED},
-        )
-    except ClientError as error:
-        if _failed_condition(error):
-            return None
-        raise
+    if not _update_if(
+        Key=_key(client_id, message_id),
+        UpdateExpression="SET declines.#c = :d, updated_at = :at",
+        ConditionExpression="ack_required = :yes AND contains(notified, :c) AND attribute_not_exists(ack) "
+        "AND attribute_not_exists(declines.#c) AND #s = :accepted",
+        ExpressionAttributeNames={"#s": "status", "#c": contact_id},
+        ExpressionAttributeValues={":d": entry, ":at": at, ":yes": True, ":c": contact_id, ":accepted": _ACCEPTED},
+    ):
+        return None
     return delivery_log.get_alert(client_id, message_id)
 
 
