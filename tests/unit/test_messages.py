@@ -169,3 +169,32 @@ def test_identifier_quoted_in_the_description_is_always_withheld(patient, before
     sms = messages.sms_text(alert)
     # Then the identifier does not appear
     assert patient not in sms
+
+
+LONG_LINK = "https://abcdefghij.execute-api.eu-west-2.amazonaws.com/v1/l/" + "A" * 38
+
+
+@settings(max_examples=200, deadline=None)
+@given(description=st.text(min_size=1, max_size=500).filter(str.strip))
+def test_an_sms_with_a_link_keeps_the_link_whole_within_two_segments(description: str) -> None:
+    text = messages.sms_text(make_alert(description), LONG_LINK)
+    assert text.endswith(LONG_LINK)
+    assert len(text) <= messages.SMS_WITH_LINK_MAX_CHARS
+
+
+def test_a_minimal_sms_leaves_the_description_out_and_keeps_urgency_kind_and_link() -> None:
+    text = messages.sms_text(make_alert("Potassium 6.9 mmol/L on ward 7"), LONG_LINK, detail="minimal")
+    assert text == f"URGENT Clarion critical result. Open to acknowledge: {LONG_LINK}"
+    assert "Potassium" not in text
+
+
+def test_without_a_link_the_sms_is_as_before_whatever_the_detail_setting() -> None:
+    alert = make_alert()
+    assert messages.sms_text(alert, None, detail="minimal") == messages.sms_text(alert)
+    assert len(messages.sms_text(alert)) <= messages.SMS_MAX_CHARS
+
+
+def test_the_email_carries_the_link_as_a_template_field() -> None:
+    content = messages.email_content(make_alert(), LONG_LINK)
+    assert content.template_data()["link"] == LONG_LINK
+    assert "link" not in messages.email_content(make_alert()).template_data()

@@ -1,0 +1,48 @@
+"""The closed loop's settings: cdk.json's defaults, `-c` overrides as JSON, and a sentence naming the key when a
+value is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.config import ConfigError, load
+
+CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
+
+
+def settings(**overrides: Any) -> Any:
+    return load(CONTEXT, overrides)
+
+
+def test_by_default_high_and_medium_need_an_acknowledgement_with_their_windows_and_targets() -> None:
+    s = settings()
+    assert s.ack_policy() == {"H": {"window_s": 300, "target_s": 1800}, "M": {"window_s": 1800, "target_s": 7200}}
+    assert (s.ack_link_expiry_hours, s.sms_detail) == (24, "description")
+
+
+def test_overrides_on_the_command_line_are_json() -> None:
+    s = settings(ack_required='["H"]', ack_window_s='{"H": 60}', sms_detail="minimal")
+    assert s.ack_policy() == {"H": {"window_s": 60, "target_s": 1800}}
+    assert s.sms_detail == "minimal"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"sms_detail": "everything"}, "sms_detail"),
+        ({"ack_required": '["X"]'}, "ack_required"),
+        ({"ack_required": '["H", "H"]'}, "ack_required"),
+        ({"ack_required": "not json"}, "ack_required"),
+        ({"ack_window_s": '{"H": 4, "M": 1800}'}, "ack_window_s.H"),
+        ({"ack_window_s": '{"H": 300}'}, "ack_window_s"),
+        ({"ack_target_s": '{"Q": 5}'}, "ack_target_s"),
+        ({"ack_link_expiry_hours": 0}, "ack_link_expiry_hours"),
+    ],
+)
+def test_a_bad_value_stops_synth_with_a_sentence_naming_the_key(overrides: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError, match=f"Setting '{key}'"):
+        settings(**overrides)
