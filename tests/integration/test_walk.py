@@ -320,3 +320,17 @@ def test_the_escalator_dying_at_any_step_of_a_stage_start_still_notifies_the_sta
     assert [s["stage"] for s in walk.get()["stages"]] == [0, 1]
     assert len([m for m in clarion.outbox if m["destination"] == "+447700900102"]) == 1
     assert walk.delayed_timers() >= 2
+
+
+def test_a_batch_of_timers_is_handled_soonest_due_first(walk: Walk, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clarion.adapters.timers import Timer
+    from tests.integration.api_events import FakeContext
+
+    seen: list[float] = []
+    monkeypatch.setattr(escalator, "on_timer", lambda timer, _count: seen.append(timer.due))
+    records = [
+        {"messageId": str(due), "body": Timer("lab-system", "m", 0, due).body(), "attributes": {}}
+        for due in (30.0, 10.0, 20.0)
+    ]
+    assert escalator.handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}
+    assert seen == [10.0, 20.0, 30.0]

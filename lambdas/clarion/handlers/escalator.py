@@ -155,6 +155,13 @@ def on_timer(timer: Timer, receive_count: int) -> None:
         pass  # a check before the window ends, and the stage has not settled: the window's own timer is queued
 
 
+def _due(record: dict[str, Any]) -> float:
+    try:
+        return Timer.parse(record["body"]).due
+    except (ValueError, KeyError, TypeError):
+        return 0.0  # not a timer: handled (and refused) first
+
+
 def record_handler(record: dict[str, Any]) -> None:
     logger.remove_keys(["message_id", "client_id"])
     timer = Timer.parse(record["body"])
@@ -167,9 +174,10 @@ def record_handler(record: dict[str, Any]) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
-    """Each timer on its own; a failed one goes back to the queue (ReportBatchItemFailures)."""
+    """Each timer on its own, soonest due first (a timer that came early and waits out its last second must not
+    hold back one already due); a failed one goes back to the queue (ReportBatchItemFailures)."""
     failures = []
-    for record in event["Records"]:
+    for record in sorted(event["Records"], key=_due):
         try:
             record_handler(record)
         except Exception as error:  # the batch boundary: the timer comes back after the visibility timeout
