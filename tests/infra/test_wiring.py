@@ -81,9 +81,10 @@ def test_router_and_escalator_consume_their_queues_with_partial_batch_responses(
     }
     assert "MessagingAlerts" in queues["router"]
     assert "Timers" in queues["escalator"] and "TimerDeadLetters" not in queues["escalator"]
-    for props in mappings.values():
+    for name, props in mappings.items():
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert props["BatchSize"] == 10
+        # the router takes ten alerts at a time; the escalator one timer, so timers due together run side by side
+        assert props["BatchSize"] == (10 if "Router" in name else 1)
         assert props["ScalingConfig"]["MaximumConcurrency"] == 20
 
 

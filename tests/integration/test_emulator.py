@@ -151,7 +151,8 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
     assert (deployment.authorizer.header, deployment.authorizer.ttl_seconds) == ("Authorization", 300)
     sources = {deployment.functions[s.function].handler: s for s in deployment.queue_sources}
     assert set(sources) == {names.ROUTER_HANDLER, names.ESCALATOR_HANDLER}
-    assert all((s.batch_size, s.report_batch_item_failures) == (10, True) for s in sources.values())
+    assert (sources[names.ROUTER_HANDLER].batch_size, sources[names.ESCALATOR_HANDLER].batch_size) == (10, 1)
+    assert all(s.report_batch_item_failures for s in sources.values())
 
 
 def test_a_reference_to_a_bridged_attribute_without_a_stand_in_is_an_error() -> None:
