@@ -86,6 +86,7 @@ class Settings:
     ack_target_s: dict[str, int]
     ack_link_expiry_hours: int
     sms_detail: str
+    notify_on_ack: bool
 
     def ack_policy(self) -> dict[str, dict[str, int]]:
         """What the functions read (ACK_POLICY): per priority needing an acknowledgement, window and target."""
@@ -207,6 +208,7 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
         ack_target_s=_seconds_by_priority("ack_target_s", raw.get("ack_target_s"), 1, 7 * MAX_WINDOW_S),
         ack_link_expiry_hours=_as_int("ack_link_expiry_hours", raw.get("ack_link_expiry_hours"), 1, 24 * 14),
         sms_detail=_one_of("sms_detail", raw.get("sms_detail"), SMS_DETAILS),
+        notify_on_ack=_as_bool("notify_on_ack", raw.get("notify_on_ack")),
     )
     for key in ("ack_window_s", "ack_target_s"):
         missing = [p for p in settings.ack_required if p not in getattr(settings, key)]

@@ -87,6 +87,7 @@ class ServiceStack(Stack):
                 names.ENV_IDEMPOTENCY_TABLE: tables.idempotency.table_name,
                 names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
                 names.ENV_ACK_POLICY: Stack.of(self).to_json_string(s.ack_policy()),
+                names.ENV_NOTIFY_ON_ACK: "true" if s.notify_on_ack else "false",
             },
         )
         self._allow(self.intake, ["dynamodb:GetItem"], [tables.contacts.table_arn, tables.policies.table_arn])
@@ -275,12 +276,17 @@ class ServiceStack(Stack):
             handler=names.LINKS_HANDLER,
             description="Clarion: the acknowledgement links' page (public, signed, expiring)",
             service="links",
-            environment={**walk, names.ENV_LINK_KEY_ID: data.link_key.key_arn},
+            environment={
+                **walk,
+                names.ENV_LINK_KEY_ID: data.link_key.key_arn,
+                names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+                names.ENV_NOTIFY_ON_ACK: "true" if data.settings.notify_on_ack else "false",
+            },
         )
         self._allow(self.links, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
         self._allow(self.links, ["kms:GenerateMac"], [data.link_key.key_arn])
         self._allow(self.links, ["sns:Publish"], [msg.events.topic_arn])
-        self._allow(self.links, ["sqs:SendMessage"], [timer_queue.queue_arn])
+        self._allow(self.links, ["sqs:SendMessage"], [timer_queue.queue_arn, msg.alerts.queue_arn])
 
     @staticmethod
     def _allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> None:

@@ -38,6 +38,7 @@ ENV_LINK_BASE_URL = "LINK_BASE_URL"  # the API's URL; acknowledgement links are 
 ENV_LINK_KEY_ID = "LINK_KEY_ID"  # the KMS HMAC key that signs acknowledgement links
 ENV_LINK_EXPIRY_S = "LINK_EXPIRY_S"
 ENV_SMS_DETAIL = "SMS_DETAIL"  # "description" | "minimal"
+ENV_NOTIFY_ON_ACK = "NOTIFY_ON_ACK"  # "true" | "false": tell the others reached by SMS that an alert was taken
 
 # CloudWatch metrics (EMF), emitted by the handlers and watched by the alarms.
 METRICS_NAMESPACE = "Clarion"

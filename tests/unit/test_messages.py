@@ -198,3 +198,11 @@ def test_the_email_carries_the_link_as_a_template_field() -> None:
     content = messages.email_content(make_alert(), LONG_LINK)
     assert content.template_data()["link"] == LONG_LINK
     assert "link" not in messages.email_content(make_alert()).template_data()
+
+
+def test_the_taken_notice_names_who_and_when_and_nothing_of_the_alert() -> None:
+    text = messages.taken_text("Nurse Ben\nSample", "2026-12-02T14:02:33.120+00:00")
+    assert text == "Clarion: taken by Nurse Ben Sample, 14:02 UTC. No action needed from you."
+    assert messages.taken_text("x" * 100, "2026-12-02T14:02:33Z").count("x") == messages.TAKEN_NAME_MAX
+    assert "a colleague" in messages.taken_text("", "2026-12-02T14:02:33Z")
+    assert len(messages.taken_text("y" * 100, "2026-12-02T14:02:33Z")) <= messages.SMS_MAX_CHARS

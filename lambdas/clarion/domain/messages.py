@@ -119,3 +119,14 @@ def email_content(alert: Alert, link: str | None = None) -> EmailContent:
         "Open the clinical system for the details. This message does not identify the patient."
     )
     return EmailContent(kind=kind, subject=subject, body=body, link=link)
+
+
+TAKEN_NAME_MAX = 40
+
+
+def taken_text(name: str, at: str) -> str:
+    """The one line everyone else reached by SMS gets once an alert is acknowledged: who took it and when (UTC),
+    so that two clinicians neither both act nor both wait. No alert text: it is a notice, not an alert."""
+    who = " ".join(_CONTROL.sub(" ", name).split())[:TAKEN_NAME_MAX] or "a colleague"
+    when = at[11:16] if len(at) >= 16 else at
+    return f"Clarion: taken by {who}, {when} UTC. No action needed from you."

@@ -27,6 +27,7 @@ from clarion.domain import routing
 from clarion.domain.escalation import Reach
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome
 from clarion.domain.routing import Delivered, RetryPolicy, Send
+from clarion.services import taken
 from clarion.shared import clients
 from clarion.shared.observability import logger, loop_metric, metrics, tracer
 from clarion.shared.settings import settings
@@ -80,10 +81,14 @@ def _count(name: str, channel: Channel | None = None, value: float = 1, unit: Me
         metric.add_dimension(name="channel", value=channel.value)
 
 
-def parse(record: dict[str, Any]) -> Alert:
-    """The alert in the SQS `record`, or `PoisonMessageError` (logged without the body)."""
+def parse(record: dict[str, Any]) -> Alert | dict[str, Any]:
+    """The alert in the SQS `record` (or a request to send `taken` notices), or `PoisonMessageError` (logged
+    without the body)."""
     try:
-        alert = Alert.from_message(json.loads(record["body"]))
+        body = json.loads(record["body"])
+        if isinstance(body, dict) and taken.is_request(body):
+            return body
+        alert = Alert.from_message(body)
         _accepted_at(alert)
     except (ValueError, KeyError, TypeError) as error:
         logger.error(
@@ -258,6 +263,10 @@ def record_handler(record: dict[str, Any], lambda_context: LambdaContext) -> Non
     logger.remove_keys(["message_id", "client_id", "priority", "stage"])
     logger.set_correlation_id(None)
     alert = parse(record)
+    if isinstance(alert, dict):
+        logger.set_correlation_id(str(alert["message_id"]))
+        taken.send_notices(alert)
+        return
     logger.set_correlation_id(alert.message_id)
     logger.append_keys(
         message_id=alert.message_id, client_id=alert.client_id, priority=alert.priority.value, stage=alert.stage

@@ -14,6 +14,7 @@ from clarion.adapters import delivery_log, escalations, events, timers
 from clarion.adapters.delivery_log import AlertRecord
 from clarion.domain import errors
 from clarion.domain.models import ENDED
+from clarion.services import taken
 from clarion.shared.observability import logger, loop_metric
 
 
@@ -58,6 +59,7 @@ def acknowledge(client_id: str, message_id: str, contact_id: str, via: str) -> A
     if escalations.acknowledge(client_id, message_id, contact_id, at, via):
         record = _read(client_id, message_id)
         _announce_ack(record, contact_id, via, moment)
+        taken.request(client_id, message_id, contact_id, at)
         return record
     record = _read(client_id, message_id)
     _refuse(record, contact_id)

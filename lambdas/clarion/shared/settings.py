@@ -49,6 +49,7 @@ class Settings:
     link_key_id: str = ""
     link_expiry_s: int = 86_400
     sms_detail: str = "description"
+    notify_on_ack: bool = True
 
     def ack_window_s(self, priority: str) -> int | None:
         """How long the addressee has to acknowledge an alert of `priority`; None: it needs no acknowledgement."""
@@ -90,4 +91,5 @@ def settings() -> Settings:
         link_key_id=env(names.ENV_LINK_KEY_ID, ""),
         link_expiry_s=int(env(names.ENV_LINK_EXPIRY_S) or "86400"),
         sms_detail=env(names.ENV_SMS_DETAIL) or "description",
+        notify_on_ack=(env(names.ENV_NOTIFY_ON_ACK) or "true").lower() == "true",
     )

@@ -31,3 +31,9 @@ class SmsAdapter:
             MessageAttributes=_attributes(),
         )
         return str(response["MessageId"])
+
+
+def send_text(destination: str, text: str) -> str:
+    """A plain SMS that is no alert (a notice that an alert was taken); the provider's message id."""
+    response = clients.client("sns").publish(PhoneNumber=destination, Message=text, MessageAttributes=_attributes())
+    return str(response["MessageId"])
