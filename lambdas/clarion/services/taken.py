@@ -4,7 +4,7 @@ line, so that two clinicians neither both act nor both wait (setting `notify_on_
 Whoever records the acknowledgement puts a `taken` message on the alert queue (`request`); the router, which holds
 the SMS permission, sends the notices (`send_notices`). Each person is marked before the send (a conditional ADD to
 the alert's `taken_notified` set), so nobody ever gets two; a crash between mark and send loses that one notice.
-No notice follows a decline.
+No notice follows a decline, and nobody who declined gets one.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def send_notices(body: dict[str, Any]) -> int:
             for a in record.attempts
             if a.channel is Channel.SMS and a.outcome is Outcome.SENT and a.contact_id and a.contact_id != by
         }
+        - set(record.declines)  # who declined gets nothing more for the alert
     )
     if not reached:
         return 0

@@ -1,0 +1,78 @@
+"""The clinicians' phones and inboxes, played as a script against the local outbox, the way the best on-call
+projects test theirs (GoAlert's smoke harness): a test says what each device must receive next, acts on it
+(opens the link and presses a button), and anything that reached a device without being expected fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from clarion_local.system import http_call
+from tests.e2e.conftest import Api
+
+LINK = re.compile(r"https?://[^\s/]+(/l/[A-Za-z0-9_-]{38})")
+
+
+@dataclass
+class Message:
+    entry: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        data = self.entry.get("template_data") or {}
+        return str(self.entry.get("text") or " ".join(str(v) for v in data.values()))
+
+    @property
+    def link(self) -> str:
+        found = LINK.search(self.text)
+        assert found, f"no acknowledgement link in {self.text!r}"
+        return found.group(1)
+
+
+@dataclass
+class Phones:
+    api: Api
+    port: int
+    _start: int = 0
+    _taken: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._start = len(self._outbox())  # what earlier tests sent is theirs
+
+    def _outbox(self) -> list[dict[str, Any]]:
+        return list(self.api.call("GET", "/_local/outbox")[1])
+
+    def expect(self, destination: str, channel: str, containing: str = "", timeout: float = 20) -> Message:
+        """The next message to `destination` nobody has taken yet: it must be on `channel` and hold `containing`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, entry in enumerate(self._outbox()[self._start :], start=self._start):
+                if index in self._taken or entry.get("destination") != destination:
+                    continue
+                self._taken.add(index)
+                message = Message(entry)
+                assert entry["channel"] == channel, f"{destination} got {entry['channel']}, not {channel}: {entry}"
+                assert containing in message.text, f"{destination} got {message.text!r}"
+                return message
+            assert time.monotonic() < deadline, f"nothing on {channel} reached {destination} in {timeout} s"
+            time.sleep(0.2)
+
+    def press(self, message: Message, action: str, **extra: str) -> tuple[int, str]:
+        """Open the message's link (as a phone's browser does) and press a button."""
+        status, page = http_call(self.port, "GET", message.link, None, {})
+        assert status == 200, page
+        body = urlencode({"action": action, **extra}).encode()
+        status, page = http_call(
+            self.port, "POST", message.link, body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        return status, page.decode()
+
+    def nothing_unexpected(self, settle: float = 2.0) -> None:
+        """After `settle` seconds, every message since the script began was expected by it."""
+        time.sleep(settle)
+        extra = [e for i, e in enumerate(self._outbox()[self._start :], start=self._start) if i not in self._taken]
+        assert extra == [], f"messages nobody expected: {extra}"
