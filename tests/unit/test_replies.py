@@ -30,6 +30,8 @@ OPEN = {"4821": "lab#a-1", "5932": "lab#a-2"}
         ("STOP", Reply(Intent.STOP)),
         ("stop", Reply(Intent.STOP)),
         ("UNSUBSCRIBE", Reply(Intent.STOP)),
+        ("TD", Reply(Intent.STOP)),
+        ("remove", Reply(Intent.STOP)),
         ("HELP", Reply(Intent.HELP)),
         ("", Reply(Intent.UNKNOWN)),
         ("   ", Reply(Intent.UNKNOWN)),

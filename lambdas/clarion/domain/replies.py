@@ -20,8 +20,8 @@ from enum import StrEnum
 CODE_DIGITS = 4
 _ACK_WORDS = frozenset({"ack", "acknowledge", "acknowledged", "ok", "yes", "y", "accept", "a"})
 _DECLINE_WORDS = frozenset({"no", "n", "decline", "declined", "reject"})
-# Keywords the carriers and AWS End User Messaging handle themselves (opt-out and help).
-STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "arret"})
+# Keywords the carriers and AWS End User Messaging handle themselves (its opt-out words, and help).
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "arret", "td", "remove"})
 HELP_WORDS = frozenset({"help", "info"})
 _TOKEN = re.compile(r"[A-Za-z]+|[0-9]+")  # ASCII only: other scripts' digits are no code
 _NOISE = re.compile(r"[\s.,;:!?'\"()#*+-]+")
