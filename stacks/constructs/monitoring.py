@@ -45,6 +45,11 @@ def _router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
     )
 
 
+def _waiting(dead_letters: sqs.IQueue) -> cw.Metric:
+    """Messages waiting in a dead-letter queue, checked every minute."""
+    return dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum")
+
+
 def _unroutable() -> cw.MathExpression:
     """Alerts that reached nobody: the router counts those that need no acknowledgement, the escalator those
     whose walk ended with nobody reached."""
@@ -108,13 +113,10 @@ class Monitoring(Construct):
         )
         self._alarm(
             "DeadLetters",
-            w.dead_letters.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
+            _waiting(w.dead_letters),
             threshold=1,
             what="Alerts reached the dead-letter queue and will not be retried",
             anchor="dead-letter-queue-not-empty",
-            periods=1,
         )
         attempts = _router_metric(names.METRIC_DELIVERY_ATTEMPTS)
         failures = _router_metric(names.METRIC_DELIVERY_FAILURES)
@@ -195,9 +197,7 @@ class Monitoring(Construct):
     def _loop_alarms(self, w: Watched) -> None:
         self._alarm(
             "TimerDeadLetters",
-            w.timer_dead_letters.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
+            _waiting(w.timer_dead_letters),
             threshold=1,
             what="Escalation timers reached their dead-letter queue: some alerts may not escalate",
             anchor="timer-dead-letters",

@@ -471,7 +471,7 @@ def test_a_failing_final_write_is_not_mistaken_for_an_ended_alert(clarion, waits
     def refuse(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "ValidationException", "Message": "refused"}}, "UpdateItem")
 
-    monkeypatch.setattr(delivery_log._table(), "update_item", refuse)
+    monkeypatch.setattr(delivery_log.table(), "update_item", refuse)
     # When the router sends and records
     response = route(clarion, alert)
     # Then the record is reported failed for redelivery (which finds the sent attempt and sends nothing more)

@@ -334,3 +334,19 @@ def test_a_batch_of_timers_is_handled_soonest_due_first(walk: Walk, monkeypatch:
     ]
     assert escalator.handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}
     assert seen == [10.0, 20.0, 30.0]
+
+
+def test_only_one_recipient_is_the_first_reached_even_when_two_are_reached_together(walk: Walk) -> None:
+    from clarion.adapters import escalations
+    from clarion.domain.escalation import Reach
+    from clarion.domain.models import Alert
+
+    walk.post_alert(escalation_policy_id="ward-7b")
+    [message] = walk.deliveries()
+    alert = Alert.from_message(message)
+    at = "2026-01-01T00:00:01Z"
+    # The write itself tells which reach was first: two deliveries that both read "nobody reached yet" cannot
+    # both publish the first-delivery event and metric
+    assert escalations.record_reach(alert.for_recipient("C-3", 2, ()), Reach.DELIVERED, at) is True
+    assert escalations.record_reach(alert.for_recipient("C-4", 2, ()), Reach.DELIVERED, at) is False
+    assert escalations.record_reach(alert, Reach.FAILED, at) is False

@@ -66,7 +66,8 @@ class AlertRecord:
         return self.status in ENDED or (not self.ack_required and self.status is AlertStatus.DELIVERED)
 
 
-def _table() -> Any:
+def table() -> Any:
+    """The delivery log table (the walk, links and notices write their own items in it)."""
     return clients.dynamodb_table(required(settings().delivery_table, ENV_DELIVERY_TABLE))
 
 
@@ -98,7 +99,7 @@ def create_alert(alert: Alert, walk: dict[str, Any] | None = None) -> None:
         **(walk or {}),
     }
     try:
-        _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
@@ -108,7 +109,7 @@ def set_final_status(alert: Alert, status: AlertStatus, at: str) -> bool:
     """Move an alert that needs no acknowledgement to `status` (delivered or failed). False when it had already
     ended."""
     try:
-        _table().update_item(
+        table().update_item(
             Key={"pk": alert.key, "sk": ALERT_SK},
             UpdateExpression="SET #s = :s, updated_at = :at",
             ConditionExpression="attribute_exists(pk) AND NOT #s IN (:delivered, :failed)",
@@ -148,7 +149,7 @@ def record_attempt(alert: Alert, attempt: Attempt) -> None:
         item["provider_message_id"] = attempt.provider_message_id
     if attempt.error:
         item["error"] = attempt.error
-    _table().put_item(Item=item)
+    table().put_item(Item=item)
 
 
 def _attempt_from_item(item: dict[str, Any]) -> Attempt:
@@ -168,7 +169,7 @@ def _query_all(key: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(key), "ConsistentRead": True}
     while True:
-        page = _table().query(**kwargs)
+        page = table().query(**kwargs)
         items.extend(page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return items

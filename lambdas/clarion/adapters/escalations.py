@@ -49,7 +49,7 @@ def walk_item(
 def _update_if(**request: Any) -> bool:
     """One conditional UpdateItem on an alert's item: False when its condition did not hold."""
     try:
-        delivery_log._table().update_item(**request)
+        delivery_log.table().update_item(**request)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
@@ -61,18 +61,21 @@ def _key(client_id: str, message_id: str) -> dict[str, str]:
     return {"pk": alert_key(client_id, message_id), "sk": ALERT_SK}
 
 
-def record_reach(alert: Alert, reach: Reach, at: str) -> None:
-    """How far the delivery to `alert.recipient` at `alert.stage` came."""
+def record_reach(alert: Alert, reach: Reach, at: str) -> bool:
+    """How far the delivery to `alert.recipient` at `alert.stage` came. True when this is the alert's first
+    delivery to anyone (told by the write itself, so two recipients reached at once cannot both be first)."""
     expression = "SET reach.#k = :r, updated_at = :at"
     if reach is Reach.DELIVERED:
         expression += ", first_delivered_at = if_not_exists(first_delivered_at, :at)"
-    delivery_log._table().update_item(
+    before = delivery_log.table().update_item(
         Key=_key(alert.client_id, alert.message_id),
         UpdateExpression=expression,
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeNames={"#k": reach_key(alert.stage, alert.recipient)},
         ExpressionAttributeValues={":r": reach.value, ":at": at},
+        ReturnValues="ALL_OLD",
     )
+    return reach is Reach.DELIVERED and "first_delivered_at" not in before.get("Attributes", {})
 
 
 def start_stage(
@@ -166,10 +169,20 @@ def decline(
     return delivery_log.get_alert(client_id, message_id)
 
 
+def mark_taken_notified(client_id: str, message_id: str, contact_id: str) -> bool:
+    """Record that `contact_id` is told the alert was taken; False when it was already (never told twice)."""
+    return _update_if(
+        Key=_key(client_id, message_id),
+        UpdateExpression="ADD taken_notified :c",
+        ConditionExpression="attribute_exists(pk) AND NOT contains(taken_notified, :who)",
+        ExpressionAttributeValues={":c": {contact_id}, ":who": contact_id},
+    )
+
+
 def still_wanted(alert: Alert) -> bool:
     """Whether a send to `alert.recipient` is still wanted: not acknowledged, not declined by it, not ended."""
     item = (
-        delivery_log._table()
+        delivery_log.table()
         .get_item(
             Key=_key(alert.client_id, alert.message_id),
             ConsistentRead=True,

@@ -69,7 +69,7 @@ def issue(alert: Alert, now: float | None = None) -> str:
     expires = int(now if now is not None else time.time()) + config.link_expiry_s
     payload = _PAYLOAD.pack(handle, expires)
     token = _encode(payload + _mac(payload))
-    delivery_log._table().put_item(
+    delivery_log.table().put_item(
         Item={
             "pk": f"link#{handle.hex()}",
             "sk": LINK_SK,
@@ -99,7 +99,7 @@ def resolve(token: str, now: float | None = None) -> Link | None:
     if not hmac.compare_digest(mac, expected):
         return None
     item: dict[str, Any] | None = (
-        delivery_log._table().get_item(Key={"pk": f"link#{handle.hex()}", "sk": LINK_SK}).get("Item")
+        delivery_log.table().get_item(Key={"pk": f"link#{handle.hex()}", "sk": LINK_SK}).get("Item")
     )
     if item is None:
         return None

@@ -12,7 +12,6 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,10 +98,10 @@ def parse(record: dict[str, Any]) -> Alert | dict[str, Any]:
     return alert
 
 
-def _finish_delivered(alert: Alert, step: Delivered, attempts: list[Attempt], first: bool) -> None:
+def _finish_delivered(alert: Alert, step: Delivered, attempts: list[Attempt]) -> None:
     at = _iso(_now())
     if alert.ack_required:
-        escalations.record_reach(alert, Reach.DELIVERED, at)
+        first = escalations.record_reach(alert, Reach.DELIVERED, at)
         logger.info("Recipient reached", extra={"stage": alert.stage, "channel": step.channel.value})
         if first:
             events.publish_status(alert, AlertStatus.DELIVERED, at, channel=step.channel, attempts=len(attempts))
@@ -183,19 +182,13 @@ def _policy() -> RetryPolicy:
     )
 
 
-@dataclass(frozen=True)
-class _Resume:
-    attempts: list[Attempt]
-    first: bool  # no recipient of the alert has been reached yet
-
-
-def _logged_attempts(alert: Alert) -> _Resume | None:
+def _logged_attempts(alert: Alert) -> list[Attempt] | None:
     """The attempts the delivery log holds for this delivery (the alert's recipient at its stage), or None when
     there is nothing left to send: the alert ended, or this recipient was reached, was unreachable or declined."""
     record = delivery_log.get_alert(alert.client_id, alert.message_id)
     if record is None:
         delivery_log.create_alert(alert)  # normally written by intake; never route an alert the log cannot track
-        return _Resume([], True)
+        return []
     if record.ended:
         return None
     if alert.ack_required:
@@ -203,8 +196,7 @@ def _logged_attempts(alert: Alert) -> _Resume | None:
             return None
         if alert.recipient in record.declines:
             return None
-    mine = [a for a in record.attempts if a.stage == alert.stage and a.contact_id == alert.recipient]
-    return _Resume(mine, record.first_delivered_at is None)
+    return [a for a in record.attempts if a.stage == alert.stage and a.contact_id == alert.recipient]
 
 
 @tracer.capture_method
@@ -213,11 +205,10 @@ def deliver(alert: Alert, context: LambdaContext) -> None:
 
     The log is read once; after that this invocation's own writes are the log, so each step decides from the
     attempts read plus the attempts made here (a resend replaces the `pending` attempt it repeats)."""
-    resume = _logged_attempts(alert)
-    if resume is None:
+    attempts = _logged_attempts(alert)
+    if attempts is None:
         logger.info("Nothing left to send for this delivery: the alert ended or the recipient answered or was tried")
         return
-    attempts = resume.attempts
     contact = contacts.get_contact(alert.recipient)
     if contact is None:
         logger.warning("Contact not found; no channel can be tried", extra={"contact_id": alert.recipient})
@@ -231,7 +222,7 @@ def deliver(alert: Alert, context: LambdaContext) -> None:
             made = _send(alert, contact, step, policy, context)
             attempts = sorted([a for a in attempts if a.attempt != made.attempt] + [made], key=lambda a: a.attempt)
         elif isinstance(step, Delivered):
-            _finish_delivered(alert, step, attempts, resume.first)
+            _finish_delivered(alert, step, attempts)
             return
         else:
             _finish_failed(alert, attempts)

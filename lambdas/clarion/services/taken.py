@@ -14,9 +14,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from clarion.adapters import contacts, delivery_log
+from clarion.adapters import contacts, delivery_log, escalations
 from clarion.adapters.channels import sms
-from clarion.adapters.delivery_log import ALERT_SK, alert_key
 from clarion.domain import messages
 from clarion.domain.models import Channel, Outcome
 from clarion.names import ENV_ALERT_QUEUE_URL
@@ -41,22 +40,6 @@ def is_request(body: dict[str, Any]) -> bool:
     return body.get("kind") == KIND
 
 
-def _mark(client_id: str, message_id: str, contact_id: str) -> bool:
-    """Record that `contact_id` is told; False when it was already."""
-    try:
-        delivery_log._table().update_item(
-            Key={"pk": alert_key(client_id, message_id), "sk": ALERT_SK},
-            UpdateExpression="ADD taken_notified :c",
-            ConditionExpression="attribute_exists(pk) AND NOT contains(taken_notified, :who)",
-            ExpressionAttributeValues={":c": {contact_id}, ":who": contact_id},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 def send_notices(body: dict[str, Any]) -> int:
     """Tell each other person reached by SMS for the alert that it is taken; how many were told."""
     client_id, message_id, by = str(body["client_id"]), str(body["message_id"]), str(body["by"])
@@ -78,7 +61,11 @@ def send_notices(body: dict[str, Any]) -> int:
     told = 0
     for contact_id in reached:
         contact = contacts.get_contact(contact_id)
-        if contact is None or not contact.phone_sms or not _mark(client_id, message_id, contact_id):
+        if (
+            contact is None
+            or not contact.phone_sms
+            or not escalations.mark_taken_notified(client_id, message_id, contact_id)
+        ):
             continue
         try:
             sms.send_text(contact.phone_sms, text)
