@@ -68,8 +68,12 @@ class LocalRoutes:
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every provider send that went out, with the alert and attempt it belongs to."""
-        with self.system.bridge._lock:
-            entries = [dict(e) for e in self.system.bridge.outbox]
+        bridge = self.system.bridge
+        with bridge._lock:
+            entries = [dict(e) for e in bridge.outbox]
+        if bridge.receipts is not None:
+            for entry in entries:
+                entry["receipt"] = bridge.receipts.receipt_for(str(entry.get("provider_id")))
         missing = [e for e in entries if e.get("message_id") is None and e.get("provider_id")]
         if missing:
             by_provider = self._attempts_by_provider_id()

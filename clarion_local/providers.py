@@ -4,7 +4,10 @@ It hooks the botocore event system of the handlers' own clients:
 - Amazon Connect `StartOutboundVoiceContact` is not emulated, so the bridge answers it and records the call;
 - SNS `Publish` to a phone number and SES `SendTemplatedEmail` go to the emulator and are recorded after success;
 - a fault armed for a channel makes its next calls fail the way the real provider fails
-  (`throttle`: a throttling error, `outage`: a 5xx, `reject`: a permanent 4xx).
+  (`throttle`: a throttling error, `outage`: a 5xx, `reject`: a permanent 4xx);
+- after a send succeeds, `receipts` (`clarion_local.receipts`) sends its delivery receipt as the provider would,
+  unless a receipt fault says otherwise (`bounce` and `undelivered`: a failure receipt, `unanswered`: the call
+  rang out, `no_receipt`: none at all).
 """
 
 from __future__ import annotations
@@ -15,10 +18,21 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-FAULT_MODES = ("throttle", "outage", "reject")
+if TYPE_CHECKING:
+    from clarion_local.receipts import LocalReceipts
+
+SEND_FAULTS = ("throttle", "outage", "reject")
 CHANNELS = ("call", "sms", "email")
+# Receipt faults, and the channels whose provider reports them.
+RECEIPT_FAULTS: dict[str, tuple[str, ...]] = {
+    "bounce": ("email",),
+    "undelivered": ("sms", "email"),
+    "unanswered": ("call",),
+    "no_receipt": CHANNELS,
+}
+FAULT_MODES = SEND_FAULTS + tuple(RECEIPT_FAULTS)
 
 _OPERATIONS = {
     "call": ("connect", "StartOutboundVoiceContact"),
@@ -75,6 +89,8 @@ class ProviderBridge:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _attached: list[Any] = field(default_factory=list)
     _calls_started: set[str] = field(default_factory=set)  # ClientTokens Connect has seen
+    receipts: LocalReceipts | None = None  # set once the receipts topic exists; None: providers send no receipts
+    sms_receipts: bool = False  # SMS goes through End User Messaging (which sends receipts), not SNS
 
     # --- faults -----------------------------------------------------------------------
     def add_fault(self, channel: str, mode: str, count: int | None = None, seconds: float | None = None) -> Fault:
@@ -82,6 +98,8 @@ class ProviderBridge:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
         if mode not in FAULT_MODES:
             raise ValueError(f"mode must be one of {', '.join(FAULT_MODES)}")
+        if channel not in RECEIPT_FAULTS.get(mode, CHANNELS):
+            raise ValueError(f"mode {mode} is for {' and '.join(RECEIPT_FAULTS[mode])} only")
         if (count is None) == (seconds is None):
             raise ValueError("give exactly one of count or seconds")
         if count is not None and count < 1:
@@ -109,11 +127,12 @@ class ProviderBridge:
             self.faults.clear()
             self._calls_started.clear()
 
-    def take_fault(self, channel: str) -> Fault | None:
+    def take_fault(self, channel: str, modes: tuple[str, ...] = SEND_FAULTS) -> Fault | None:
+        """The first active fault for `channel` among `modes` (one use of it is taken)."""
         with self._lock:
             self.faults = [f for f in self.faults if f.active()]
             for fault in self.faults:
-                if fault.channel == channel:
+                if fault.channel == channel and fault.mode in modes:
                     if fault.count is not None:
                         fault.count -= 1
                     return fault
@@ -164,6 +183,8 @@ class ProviderBridge:
             if getattr(http_response, "status_code", 500) >= 300:
                 return
             self.record(channel, params, parsed.get("MessageId"))
+            if channel == "email" or (channel == "sms" and self.sms_receipts):
+                self.send_receipt(channel, str(parsed.get("MessageId")), params)
 
         return handler
 
@@ -177,7 +198,16 @@ class ProviderBridge:
             self._calls_started.add(token)
         if not repeated:
             self.record("call", params, contact_id)
+            self.send_receipt("call", contact_id, params)
         return contact_id
+
+    def send_receipt(self, channel: str, provider_id: str, params: dict[str, Any]) -> None:
+        if self.receipts is None:
+            return
+        fault = self.take_fault(channel, tuple(RECEIPT_FAULTS))
+        if fault is not None:
+            self.note_failure(channel, fault.mode, fault.mode)
+        self.receipts.emit(channel, provider_id, params, fault.mode if fault else None)
 
     def record(self, channel: str, params: dict[str, Any], provider_id: str | None) -> None:
         entry: dict[str, Any] = {"channel": channel, "at": datetime.now(UTC).isoformat(), "provider_id": provider_id}

@@ -3,7 +3,8 @@
 The functions run in their own processes with `AWS_ENDPOINT_URL` pointing here. Every request is passed to the
 emulator unchanged, except the three that reach a person:
 - Amazon Connect `StartOutboundVoiceContact` (not emulated) is answered here and recorded;
-- SNS `Publish` to a phone number and SES `SendTemplatedEmail` go to the emulator and are recorded when it accepts;
+- SNS `Publish` to a phone number and SES `SendTemplatedEmail` go to the emulator and are recorded when it accepts,
+  and the provider's delivery receipt follows (`ProviderBridge.send_receipt`);
 - while a fault is armed for a channel, its sends fail here with the provider's own error, in the provider's wire
   format (XML for SNS and SES, JSON with `x-amzn-ErrorType` for Connect), so the SDK raises what AWS would.
 Records and faults live in a `ProviderBridge`, shared with the in-process hooks the integration tests use.
@@ -159,5 +160,8 @@ class ProviderProxy:
         status, response_headers, payload = self.forward(method, path, headers, body)
         if status < 300:
             found = re.search(rb"<MessageId>([^<]+)</MessageId>", payload)
-            self.bridge.record(channel, query_params(form), found.group(1).decode() if found else None)
+            params = query_params(form)
+            self.bridge.record(channel, params, found.group(1).decode() if found else None)
+            if found and (channel == "email" or self.bridge.sms_receipts):
+                self.bridge.send_receipt(channel, found.group(1).decode(), params)
         return status, response_headers, payload

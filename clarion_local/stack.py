@@ -6,6 +6,7 @@ defines them. What it cannot create is bridged here, visibly:
   are taken out, and references to them replaced by stand-in values of the same shape;
 - SES templates and the configuration set are then created through the SES API with the template's own
   properties, and the sender address is verified (an engineer does this once per account on AWS);
+- topic subscriptions (the receipts topic's queue) are made through the SNS API, as the template defines them;
 - the CDK bootstrap's version parameter and asset bucket are created, and the assets uploaded to it;
 - the emulator's SQS event source mappings are disabled: it would run the functions in Docker, and the local
   runtime plays the event source itself.
@@ -136,9 +137,34 @@ def _bootstrap(session: Any, account: str, region: str) -> None:
         s3.create_bucket(**kwargs)
 
 
-def _bridge_removed(session: Any, removed: list[Removed]) -> None:
+def _physical(session: Any, stack: str, node: Any) -> str:
+    """What a `Ref` or an `Fn::GetAtt ... Arn` of a queue or topic in `stack` resolves to in the emulator."""
+    resources = session.client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+    by_id = {r["LogicalResourceId"]: r for r in resources}
+    if isinstance(node, str):
+        return node
+    if "Ref" in node:
+        return str(by_id[node["Ref"]]["PhysicalResourceId"])
+    target, attr = node["Fn::GetAtt"]
+    resource = by_id[target]
+    if resource["ResourceType"] == "AWS::SQS::Queue" and attr == "Arn":
+        url = resource["PhysicalResourceId"]
+        attrs = session.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        return str(attrs["Attributes"]["QueueArn"])
+    raise ValueError(f"cannot resolve {node} for a subscription")
+
+
+def _bridge_removed(session: Any, removed: list[Removed], stack: str = "") -> None:
     ses = session.client("ses")
     for gone in removed:
+        if gone.type == "AWS::SNS::Subscription":
+            props = gone.properties
+            session.client("sns").subscribe(
+                TopicArn=_physical(session, stack, props["TopicArn"]),
+                Protocol=props["Protocol"],
+                Endpoint=_physical(session, stack, props["Endpoint"]),
+                Attributes={"RawMessageDelivery": "true" if props.get("RawMessageDelivery") else "false"},
+            )
         if gone.type == "AWS::SES::Template":
             template = gone.properties["Template"]
             ses.create_template(
@@ -183,7 +209,7 @@ def deploy(
         if described["StackStatus"] != "CREATE_COMPLETE":
             raise RuntimeError(f"{stack}: {described['StackStatus']} {described.get('StackStatusReason', '')}")
         outputs[stack] = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-        _bridge_removed(session, adapted.removed)
+        _bridge_removed(session, adapted.removed, stack)
     deployment = _describe(session, templates, outputs, removed)
     _pause_event_sources(session.client("lambda"), deployment)
     for function in deployment.functions.values():

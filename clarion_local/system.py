@@ -34,6 +34,7 @@ from clarion_local.local_routes import LocalRoutes
 from clarion_local.poller import QueuePoller
 from clarion_local.providers import ProviderBridge
 from clarion_local.proxy import ProviderProxy
+from clarion_local.receipts import LocalReceipts
 from clarion_local.serving import serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +82,9 @@ class LocalClarion:
     progress: Callable[[str], None] = lambda _: None
     bridge: ProviderBridge = field(default_factory=ProviderBridge)
     keep_workdir: bool = False  # keep the synthesized assembly and function logs after stop (the CLI does)
+    # Values that replace the deployed ones in every function whose environment has the variable (tests use it to
+    # shorten receipt deadlines).
+    function_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._stoppers: list[Callable[[], None]] = []
@@ -113,6 +117,12 @@ class LocalClarion:
         self.progress(f"deploying the synthesized stacks into the emulator at {self.endpoint_url}")
         self.deployment = stack.deploy(
             _EndpointSession(self.session, self.endpoint_url), self.assembly, progress=self.progress
+        )
+        self.bridge.receipts = LocalReceipts(
+            sns=self.client("sns"),
+            events=self.client("events"),
+            topic_arn=self.deployment.output("ReceiptsTopicArn"),
+            instance_arn=self._connect_instance_arn(),
         )
         proxy = ProviderProxy(self.endpoint_url, self.bridge).start()
         self.proxy = proxy
@@ -157,6 +167,12 @@ class LocalClarion:
         self._stoppers.append(stop)
         return endpoint
 
+    def _connect_instance_arn(self) -> str | None:
+        """The ARN the call-events rule matches: the stand-in Connect instance the router calls through."""
+        router = self.deployment.function_for(names.ROUTER_HANDLER)
+        instance = router.environment.get(names.ENV_CONNECT_INSTANCE_ID)
+        return f"arn:aws:connect:{REGION}:{self._account()}:instance/{instance}" if instance else None
+
     def _account(self) -> str:
         return str(self.client("sts").get_caller_identity()["Account"])
 
@@ -182,6 +198,7 @@ class LocalClarion:
             if names.ENV_LINK_BASE_URL in function.environment:
                 # The deployed value is the emulator's stand-in API URL; links must open on this server.
                 environment[names.ENV_LINK_BASE_URL] = self.url
+            environment.update({k: v for k, v in self.function_env.items() if k in function.environment})
             sources = [s for s in self.deployment.queue_sources if s.function == logical_id]
             concurrency = (
                 min(sources[0].max_concurrency, LOCAL_POLLERS) if sources else CONCURRENCY.get(function.handler, 2)

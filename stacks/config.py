@@ -13,6 +13,7 @@ from typing import Any
 
 CONNECT_MODES = ("create", "existing", "off")
 PRIORITIES = ("H", "M", "L")
+CHANNELS = ("call", "sms", "email")
 SMS_DETAILS = ("description", "minimal")
 MIN_WINDOW_S, MAX_WINDOW_S = 5, 86_400
 SMS_TYPES = ("Transactional", "Promotional")
@@ -87,10 +88,20 @@ class Settings:
     ack_link_expiry_hours: int
     sms_detail: str
     notify_on_ack: bool
+    receipt_timeout_s: dict[str, int]
+    delivery_rate_alarm_pct: float
 
     def ack_policy(self) -> dict[str, dict[str, int]]:
         """What the functions read (ACK_POLICY): per priority needing an acknowledgement, window and target."""
         return {p: {"window_s": self.ack_window_s[p], "target_s": self.ack_target_s[p]} for p in self.ack_required}
+
+    @property
+    def receipt_timeouts(self) -> dict[str, int]:
+        """Channel -> seconds the router waits for a delivery receipt, for the channels whose receipts this
+        deployment receives (email: SES's configuration set; call: Connect's contact events). A channel absent
+        (or set to 0) counts a provider's acceptance as delivery."""
+        has_receipts = {"email": True, "call": self.call_enabled, "sms": False}
+        return {c: t for c, t in self.receipt_timeout_s.items() if t and has_receipts[c]}
 
     @property
     def call_enabled(self) -> bool:
@@ -209,6 +220,8 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
         ack_link_expiry_hours=_as_int("ack_link_expiry_hours", raw.get("ack_link_expiry_hours"), 1, 24 * 14),
         sms_detail=_one_of("sms_detail", raw.get("sms_detail"), SMS_DETAILS),
         notify_on_ack=_as_bool("notify_on_ack", raw.get("notify_on_ack")),
+        receipt_timeout_s=_seconds_by_channel("receipt_timeout_s", raw.get("receipt_timeout_s")),
+        delivery_rate_alarm_pct=_as_float("delivery_rate_alarm_pct", raw.get("delivery_rate_alarm_pct"), 1, 100),
     )
     for key in ("ack_window_s", "ack_target_s"):
         missing = [p for p in settings.ack_required if p not in getattr(settings, key)]
@@ -243,6 +256,14 @@ def _seconds_by_priority(key: str, value: Any, low: int, high: int) -> dict[str,
     if not isinstance(value, dict) or any(p not in PRIORITIES for p in value):
         raise ConfigError(f"Setting '{key}' must map priorities (H, M, L) to seconds; got {value!r}.")
     return {p: _as_int(f"{key}.{p}", v, low, high) for p, v in value.items()}
+
+
+def _seconds_by_channel(key: str, value: Any) -> dict[str, int]:
+    """Seconds per channel, 0 (no wait) to 900 (SQS's longest delay, which holds each receipt's deadline)."""
+    value = _json(key, value)
+    if not isinstance(value, dict) or any(c not in CHANNELS for c in value):
+        raise ConfigError(f"Setting '{key}' must map channels ({', '.join(CHANNELS)}) to seconds; got {value!r}.")
+    return {c: _as_int(f"{key}.{c}", v, 0, 900) for c, v in value.items()}
 
 
 def _one_of_int(key: str, value: Any, allowed: tuple[int, ...]) -> int:

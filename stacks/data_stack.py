@@ -12,6 +12,7 @@ from stacks.config import LOG_RETENTION_NAMES, Settings
 from stacks.constructs.encryption import Encryption
 from stacks.constructs.messaging import Messaging
 from stacks.constructs.network import Network
+from stacks.constructs.receipts import Receipts
 from stacks.constructs.storage import Storage
 from stacks.constructs.timers import Timers
 from stacks.constructs.voice import Voice
@@ -51,6 +52,13 @@ class DataStack(Stack):
             if s.call_enabled
             else None
         )
+        self.receipts = Receipts(
+            self,
+            "Receipts",
+            key=self.key,
+            source_vpce_ids=[self.network.sns_endpoint_id] if self.network else [],
+            connect_instance_arn=self.voice.instance_arn if self.voice else None,
+        )
 
         outputs = {
             "ContactsTable": self.storage.contacts.table_name,
@@ -64,6 +72,8 @@ class DataStack(Stack):
             "DeadLetterQueueUrl": self.messaging.dead_letters.queue_url,
             "AlertEventsTopicArn": self.messaging.events.topic_arn,
             "OnCallTopicArn": self.messaging.on_call.topic_arn,
+            "ReceiptsTopicArn": self.receipts.topic.topic_arn,
+            "ReceiptsQueueUrl": self.receipts.queue.queue_url,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

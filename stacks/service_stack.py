@@ -11,23 +11,20 @@ from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from lambdas.clarion import names
+from stacks import loop_functions
 from stacks.constructs.api import STAGE, Api
 from stacks.constructs.email import Email
 from stacks.constructs.functions import FunctionDefaults, FunctionFactory
 from stacks.constructs.messaging import ROUTER_TIMEOUT
 from stacks.constructs.monitoring import Monitoring, Watched
 from stacks.constructs.network import NO_ENDPOINT_NOTE
-from stacks.constructs.timers import ESCALATOR_TIMEOUT
 from stacks.data_stack import DataStack
+from stacks.loop_functions import DELIVERY_LOG_ACTIONS
 
 # Exact actions on exact resources: no wildcards, no indexes the code does not query.
-DELIVERY_LOG_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
 IDEMPOTENCY_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
 KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 ROUTER_BATCH_SIZE = 10
-# One timer per invocation: timers due together are handled side by side, not one after another in a batch
-# (with ten to a batch the last of them started a stage ~1.5 s late here). An invocation per stage costs little.
-ESCALATOR_BATCH_SIZE = 1
 ROUTER_MAX_CONCURRENCY = 20
 
 
@@ -53,7 +50,7 @@ class ServiceStack(Stack):
                 sdk_tracing=s.sdk_tracing,
             ),
         )
-        self.email = Email(self, "Email", events_topic=msg.events)
+        self.email = Email(self, "Email", receipts_topic=data.receipts.topic)
         common = {
             names.ENV_DELIVERY_RETENTION_DAYS: str(s.delivery_log_retention_days),
             names.ENV_CALL_ENABLED: "true" if s.call_enabled else "false",
@@ -186,8 +183,13 @@ class ServiceStack(Stack):
                 self._allow(self.router, ["lambda:InvokeFunction"], [self.dialer.function_arn])
             else:
                 self.router.role.add_managed_policy(data.voice.start_calls_policy)  # type: ignore[union-attr]
-        self._walk_functions(factory, data, common, walk)
-        for fn in (self.authorizer, self.intake, self.contacts, self.router, self.escalator, self.links):
+        loop = loop_functions.build(factory, data, common, walk)
+        self.escalator, self.links, self.receipts = loop.escalator, loop.links, loop.receipts
+        receipts = data.receipts
+        self.router.add_environment(names.ENV_RECEIPTS_QUEUE_URL, receipts.queue.queue_url)
+        self.router.add_environment(names.ENV_RECEIPT_TIMEOUTS, Stack.of(self).to_json_string(s.receipt_timeouts))
+        self._allow(self.router, ["sqs:SendMessage"], [receipts.queue.queue_arn])
+        for fn in (self.authorizer, self.intake, self.contacts, self.router, *loop.all):
             self._allow(fn, KEY_ACTIONS, [data.key.key_arn])
         self.router.add_event_source(
             sources.SqsEventSource(
@@ -214,11 +216,7 @@ class ServiceStack(Stack):
             waf_rate_limit=s.waf_rate_limit_per_5min,
         )
         self.router.add_environment(names.ENV_LINK_BASE_URL, self.api.api.url)
-        functions = [
-            f
-            for f in (self.authorizer, self.intake, self.contacts, self.router, self.escalator, self.links, self.dialer)
-            if f
-        ]
+        functions = [f for f in (self.authorizer, self.intake, self.contacts, self.router, *loop.all, self.dialer) if f]
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -230,6 +228,9 @@ class ServiceStack(Stack):
                 queue=msg.alerts,
                 dead_letters=msg.dead_letters,
                 timer_dead_letters=data.timers.dead_letters,
+                receipt_dead_letters=data.receipts.dead_letters,
+                receipt_channels=tuple(s.receipt_timeouts),
+                delivery_rate_alarm_pct=s.delivery_rate_alarm_pct,
                 ack_target_s=dict(s.ack_target_s),
                 ack_required=s.ack_required,
                 on_call=msg.on_call,
@@ -238,55 +239,6 @@ class ServiceStack(Stack):
             ),
         )
         self._outputs(data)
-
-    def _walk_functions(
-        self, factory: FunctionFactory, data: DataStack, common: dict[str, str], walk: dict[str, str]
-    ) -> None:
-        """The escalator (the timer queue's consumer) and the public acknowledgement links."""
-        tables, msg, timer_queue = data.storage, data.messaging, data.timers.queue
-        self.escalator = factory.build(
-            "Escalator",
-            handler=names.ESCALATOR_HANDLER,
-            description="Clarion: starts the next escalation stage when a window ends unacknowledged",
-            service=names.SERVICE_ESCALATOR,
-            environment={
-                **common,
-                **walk,
-                names.ENV_CONTACTS_TABLE: tables.contacts.table_name,
-                names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
-            },
-            timeout=ESCALATOR_TIMEOUT,
-            invoked_by="the SQS event source mapping of the timer queue",
-        )
-        self._allow(self.escalator, ["dynamodb:GetItem"], [tables.contacts.table_arn])
-        self._allow(self.escalator, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
-        self._allow(self.escalator, ["sqs:SendMessage"], [msg.alerts.queue_arn, timer_queue.queue_arn])
-        self._allow(self.escalator, ["sns:Publish"], [msg.events.topic_arn])
-        self.escalator.add_event_source(
-            sources.SqsEventSource(
-                timer_queue,
-                batch_size=ESCALATOR_BATCH_SIZE,
-                max_batching_window=Duration.seconds(0),
-                report_batch_item_failures=True,
-                max_concurrency=_router_concurrency(data.settings.reserved_concurrency),
-            )
-        )
-        self.links = factory.build(
-            "Links",
-            handler=names.LINKS_HANDLER,
-            description="Clarion: the acknowledgement links' page (public, signed, expiring)",
-            service="links",
-            environment={
-                **walk,
-                names.ENV_LINK_KEY_ID: data.link_key.key_arn,
-                names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
-                names.ENV_NOTIFY_ON_ACK: "true" if data.settings.notify_on_ack else "false",
-            },
-        )
-        self._allow(self.links, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
-        self._allow(self.links, ["kms:GenerateMac"], [data.link_key.key_arn])
-        self._allow(self.links, ["sns:Publish"], [msg.events.topic_arn])
-        self._allow(self.links, ["sqs:SendMessage"], [timer_queue.queue_arn, msg.alerts.queue_arn])
 
     @staticmethod
     def _allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> None:
@@ -330,4 +282,4 @@ class ServiceStack(Stack):
 
 def _router_concurrency(reserved: int) -> int:
     """The event source's maximum concurrency: never above the router's reserved concurrency (min 2)."""
-    return ROUTER_MAX_CONCURRENCY if reserved == 0 else max(2, min(ROUTER_MAX_CONCURRENCY, reserved))
+    return loop_functions.max_concurrency(reserved)

@@ -9,6 +9,7 @@ ROUTER_HANDLER = "clarion.handlers.router.handler"
 ESCALATOR_HANDLER = "clarion.handlers.escalator.handler"
 LINKS_HANDLER = "clarion.handlers.links.handler"
 POLICIES_HANDLER = "clarion.handlers.policies.handler"
+RECEIPTS_HANDLER = "clarion.handlers.receipts.handler"
 
 # Environment variables the stacks set and the handlers read.
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
@@ -39,6 +40,9 @@ ENV_LINK_KEY_ID = "LINK_KEY_ID"  # the KMS HMAC key that signs acknowledgement l
 ENV_LINK_EXPIRY_S = "LINK_EXPIRY_S"
 ENV_SMS_DETAIL = "SMS_DETAIL"  # "description" | "minimal"
 ENV_NOTIFY_ON_ACK = "NOTIFY_ON_ACK"  # "true" | "false": tell the others reached by SMS that an alert was taken
+ENV_RECEIPTS_QUEUE_URL = "RECEIPTS_QUEUE_URL"  # delivery receipts, and the deadlines of the receipts awaited
+# JSON object: channel -> seconds to wait for a delivery receipt; a channel absent from it has none to wait for.
+ENV_RECEIPT_TIMEOUTS = "RECEIPT_TIMEOUTS"
 
 # CloudWatch metrics (EMF), emitted by the handlers and watched by the alarms.
 METRICS_NAMESPACE = "Clarion"
@@ -63,6 +67,12 @@ METRIC_ACK_LATE = "AcksLate"
 METRIC_UNACKNOWLEDGED = "AlertsUnacknowledged"
 METRIC_ESCALATIONS = "Escalations"
 METRIC_STAGE_LATENESS = "StageStartLatenessS"
+SERVICE_RECEIPTS = "receipts"
+METRIC_RECEIPTS = "Receipts"  # dimensions channel and outcome
+METRIC_RECEIPTS_DELIVERED = "ReceiptsDelivered"  # per channel, for the delivery-rate alarm
+METRIC_RECEIPTS_FAILED = "ReceiptsFailed"  # per channel: undelivered, unanswered, or no receipt in time
+METRIC_SEND_TO_RECEIPT = "SendToReceiptS"  # per channel
+METRIC_RECEIPTS_UNMATCHED = "ReceiptsUnmatched"  # for no attempt Clarion knows
 
 # Private networking: Amazon Connect has no VPC endpoint, so the router (in the VPC) asks the
 # dialer function (outside it) to start calls.

@@ -1,5 +1,5 @@
 """SES: one email template per kind of alert, and a configuration set whose event destination
-reports deliveries, bounces and complaints to the alert-events topic."""
+reports deliveries, bounces, complaints and rejects to the receipts topic."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _TEXT = (
 
 
 class Email(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, events_topic: sns.ITopic) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, receipts_topic: sns.ITopic) -> None:
         super().__init__(scope, construct_id)
         self.template_names: dict[str, str] = {}
         for kind, (title, lead) in TEMPLATES.items():
@@ -50,13 +50,13 @@ class Email(Construct):
         # set into the data stack's topic, a cross-stack cycle. The topic policy there lets SES publish.
         ses.CfnConfigurationSetEventDestination(
             self,
-            "ToAlertEvents",
+            "ToReceipts",
             configuration_set_name=self.configuration_set.configuration_set_name,
             event_destination=ses.CfnConfigurationSetEventDestination.EventDestinationProperty(
                 enabled=True,
                 matching_event_types=["delivery", "bounce", "complaint", "reject", "renderingFailure"],
                 sns_destination=ses.CfnConfigurationSetEventDestination.SnsDestinationProperty(
-                    topic_arn=events_topic.topic_arn
+                    topic_arn=receipts_topic.topic_arn
                 ),
             ),
         )

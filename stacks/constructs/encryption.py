@@ -36,11 +36,15 @@ class Encryption(Construct):
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arn}},
             )
         )
-        # Services that encrypt or decrypt on this account's behalf: alarms and SES events publishing
-        # to the encrypted topics, SNS and SQS themselves.
+        # Services that encrypt or decrypt on this account's behalf: alarms, and the providers' delivery receipts
+        # (SES, End User Messaging SMS, Connect's events through EventBridge) reaching the encrypted topic and queue;
+        # SNS and SQS themselves.
         for sid, services in (
             ("AllowCloudWatchAlarmsToNotifyEncryptedTopics", ["cloudwatch.amazonaws.com"]),
-            ("AllowSesEventsToEncryptedTopic", ["ses.amazonaws.com"]),
+            (
+                "AllowReceiptsToEncryptedTopicAndQueue",
+                ["ses.amazonaws.com", "sms-voice.amazonaws.com", "events.amazonaws.com"],
+            ),
             ("AllowSnsAndSqsServiceUse", ["sns.amazonaws.com", "sqs.amazonaws.com"]),
         ):
             self.key.add_to_resource_policy(

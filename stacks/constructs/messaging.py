@@ -1,4 +1,5 @@
-"""The alert queue (with its dead-letter queue) and the two topics: alert events and on-call."""
+"""The alert queue (with its dead-letter queue) and the two topics: alert events and on-call; `work_queue` and
+`encrypted_topic` for the other queues and topics."""
 
 from __future__ import annotations
 
@@ -54,42 +55,36 @@ class Messaging(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.alerts, self.dead_letters = work_queue(self, "Alerts", "AlertDeadLetters", key, ROUTER_TIMEOUT)
-        self.events = self._topic("AlertEvents", "Clarion alert events", key, source_vpce_ids)
-        self.on_call = self._topic("OnCall", "Clarion on-call alarms", key, source_vpce_ids)
-        self.events.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowSesDeliveryEventsFromThisAccount",
-                principals=[iam.ServicePrincipal("ses.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.events.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
-        )
+        self.events = encrypted_topic(self, "AlertEvents", "Clarion alert events", key, source_vpce_ids)
+        self.on_call = encrypted_topic(self, "OnCall", "Clarion on-call alarms", key, source_vpce_ids)
         if alarm_email:
             self.on_call.add_subscription(subs.EmailSubscription(alarm_email))
 
-    def _topic(self, name: str, display: str, key: kms.IKey, source_vpce_ids: list[str]) -> sns.Topic:
-        topic = sns.Topic(self, name, display_name=display, master_key=key, enforce_ssl=True)
-        not_a_service = {"Bool": {"aws:PrincipalIsAWSService": "false"}}
+
+def encrypted_topic(scope: Construct, name: str, display: str, key: kms.IKey, source_vpce_ids: list[str]) -> sns.Topic:
+    """A topic encrypted with Clarion's key, TLS-only, that no other account (and, with private networking, nothing
+    outside the VPC endpoint but an AWS service) may publish to."""
+    topic = sns.Topic(scope, name, display_name=display, master_key=key, enforce_ssl=True)
+    not_a_service = {"Bool": {"aws:PrincipalIsAWSService": "false"}}
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="DenyPublishFromOtherAccounts",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={"StringNotEquals": {"aws:PrincipalAccount": Aws.ACCOUNT_ID}, **not_a_service},
+        )
+    )
+    if source_vpce_ids:
         topic.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="DenyPublishFromOtherAccounts",
+                sid="DenyPublishOutsideTheVpcEndpoint",
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["sns:Publish"],
                 resources=[topic.topic_arn],
-                conditions={"StringNotEquals": {"aws:PrincipalAccount": Aws.ACCOUNT_ID}, **not_a_service},
+                conditions={"StringNotEquals": {"aws:SourceVpce": source_vpce_ids}, **not_a_service},
             )
         )
-        if source_vpce_ids:
-            topic.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="DenyPublishOutsideTheVpcEndpoint",
-                    effect=iam.Effect.DENY,
-                    principals=[iam.AnyPrincipal()],
-                    actions=["sns:Publish"],
-                    resources=[topic.topic_arn],
-                    conditions={"StringNotEquals": {"aws:SourceVpce": source_vpce_ids}, **not_a_service},
-                )
-            )
-        return topic
+    return topic

@@ -28,6 +28,9 @@ class Watched:
     queue: sqs.IQueue
     dead_letters: sqs.IQueue
     timer_dead_letters: sqs.IQueue
+    receipt_dead_letters: sqs.IQueue
+    receipt_channels: tuple[str, ...]  # the channels whose delivery receipts the router awaits
+    delivery_rate_alarm_pct: float
     ack_target_s: dict[str, int]  # priority -> the organisation's acknowledgement target
     ack_required: tuple[str, ...]
     on_call: sns.ITopic
@@ -76,6 +79,34 @@ def _loop_metric(name: str, priority: str, statistic: str = "Sum", period: Durat
         dimensions_map={"service": names.SERVICE_ACKS, "priority": priority},
         statistic=statistic,
         period=period,
+    )
+
+
+def _receipt_metric(name: str, channel: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cw.Metric:
+    return cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": names.SERVICE_RECEIPTS, "channel": channel},
+        statistic=statistic,
+        period=period,
+    )
+
+
+MIN_RECEIPTS_FOR_RATE = 5  # fewer receipts than this in 15 minutes say nothing about a carrier or SES
+
+
+def _delivery_rate(channel: str) -> cw.MathExpression:
+    """The share of `channel`'s receipts that said delivered over 15 minutes (100 when too few came to judge)."""
+    period = Duration.minutes(15)
+    d, f = f"{channel}_delivered", f"{channel}_failed"
+    return cw.MathExpression(
+        expression=f"IF(({d} + {f}) >= {MIN_RECEIPTS_FOR_RATE}, 100 * {d} / ({d} + {f}), 100)",
+        using_metrics={
+            d: _receipt_metric(names.METRIC_RECEIPTS_DELIVERED, channel, period=period),
+            f: _receipt_metric(names.METRIC_RECEIPTS_FAILED, channel, period=period),
+        },
+        period=period,
+        label=f"{channel} delivery rate by receipts (%)",
     )
 
 
@@ -202,6 +233,22 @@ class Monitoring(Construct):
             what="Escalation timers reached their dead-letter queue: some alerts may not escalate",
             anchor="timer-dead-letters",
         )
+        self._alarm(
+            "ReceiptDeadLetters",
+            _waiting(w.receipt_dead_letters),
+            threshold=1,
+            what="Delivery receipts reached their dead-letter queue: some attempts wait for their receipt deadline",
+            anchor="receipt-dead-letters",
+        )
+        for channel in w.receipt_channels:
+            self._alarm(
+                f"DeliveryRate{channel.title()}",
+                _delivery_rate(channel),
+                threshold=w.delivery_rate_alarm_pct,
+                what=f"Under {w.delivery_rate_alarm_pct:g}% of {channel} receipts said delivered over 15 minutes",
+                anchor="delivery-rate-low",
+                comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            )
         for priority in w.ack_required:
             self._alarm(
                 f"Unacknowledged{priority}",
@@ -305,6 +352,11 @@ class Monitoring(Construct):
                     )
                 ],
                 right=[w.timer_dead_letters.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES)],
+            ),
+            cw.GraphWidget(
+                title="8. Delivery rate by receipts (%) and time from send to delivery receipt (s, p90)",
+                left=[_delivery_rate(c) for c in w.receipt_channels],
+                right=[_receipt_metric(names.METRIC_SEND_TO_RECEIPT, c, "p90") for c in w.receipt_channels],
             ),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24),
         )

@@ -7,6 +7,8 @@ Layout (key names are fixed by the stack):
   sk = "ATTEMPT#00#C-1#0001"        one provider attempt: stage, recipient, attempt number (1-based per recipient
                                     and stage), channel, outcome, at, provider id, error
   pk = "link#<handle>", sk = "LINK" an acknowledgement link: which alert and recipient (`clarion.adapters.links`)
+  pk = "provider#<channel>#<id>",   a sent attempt whose receipt is awaited, by the provider's message id: which
+  sk = "PROVIDER"                   attempt it is and the delivery to resume when the receipt settles it
 GSI "by-contact": contact_id (hash) + at (range), for a contact's history over time.
 Every item expires `retention_days` after it is written (TTL attribute `expires_at`).
 
@@ -17,6 +19,7 @@ acknowledgement is awaited, are derived from the attempts and deliveries when th
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +35,7 @@ from clarion.shared.settings import required, settings
 
 ALERT_SK = "ALERT"
 ATTEMPT_PREFIX = "ATTEMPT#"
+PROVIDER_SK = "PROVIDER"
 BY_CONTACT_INDEX = "by-contact"
 
 
@@ -132,8 +136,7 @@ def attempt_sk(stage: int, recipient: str, attempt: int) -> str:
     return f"{ATTEMPT_PREFIX}{stage:02d}#{recipient}#{attempt:04d}"
 
 
-def record_attempt(alert: Alert, attempt: Attempt) -> None:
-    """Write (or overwrite) the item for attempt `attempt.attempt` to `alert.recipient` at `alert.stage`."""
+def _attempt_item(alert: Alert, attempt: Attempt) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": alert.key,
         "sk": attempt_sk(alert.stage, alert.recipient, attempt.attempt),
@@ -149,7 +152,78 @@ def record_attempt(alert: Alert, attempt: Attempt) -> None:
         item["provider_message_id"] = attempt.provider_message_id
     if attempt.error:
         item["error"] = attempt.error
+    return item
+
+
+def provider_key(channel: Channel, provider_id: str) -> str:
+    return f"provider#{channel.value}#{provider_id}"
+
+
+def record_attempt(alert: Alert, attempt: Attempt, awaits_receipt: bool = False) -> None:
+    """Write (or overwrite) the item for attempt `attempt.attempt` to `alert.recipient` at `alert.stage`.
+
+    A `sent` attempt whose receipt is awaited is preceded by its provider-id item, so a receipt can find the
+    attempt (and the delivery to resume) by the provider's message id; written first, so no attempt waits for a
+    receipt nothing can find (a crash between the two leaves an item naming an attempt that is still `pending`,
+    which a receipt cannot settle)."""
+    item = _attempt_item(alert, attempt)
+    if awaits_receipt and attempt.outcome is Outcome.SENT and attempt.provider_message_id:
+        table().put_item(
+            Item={
+                "pk": provider_key(attempt.channel, attempt.provider_message_id),
+                "sk": PROVIDER_SK,
+                "alert_pk": item["pk"],
+                "attempt_sk": item["sk"],
+                "channel": attempt.channel.value,
+                "sent_at": attempt.at,
+                "delivery": json.dumps(alert.to_message()),
+                "expires_at": item["expires_at"],
+            }
+        )
     table().put_item(Item=item)
+
+
+@dataclass(frozen=True)
+class SentAttempt:
+    """What a receipt needs: the attempt it settles and the delivery (one recipient at one stage) to resume."""
+
+    alert_pk: str
+    attempt_sk: str
+    channel: Channel
+    sent_at: str
+    delivery: Alert
+
+
+def find_sent(channel: Channel, provider_id: str) -> SentAttempt | None:
+    """The attempt the provider's message `provider_id` on `channel` belongs to; None when Clarion sent none."""
+    item = table().get_item(Key={"pk": provider_key(channel, provider_id), "sk": PROVIDER_SK}, ConsistentRead=True)
+    found = item.get("Item")
+    if not found:
+        return None
+    return SentAttempt(
+        alert_pk=found["alert_pk"],
+        attempt_sk=found["attempt_sk"],
+        channel=Channel(found["channel"]),
+        sent_at=found["sent_at"],
+        delivery=Alert.from_message(json.loads(found["delivery"])),
+    )
+
+
+def settle_attempt(sent: SentAttempt, outcome: Outcome, receipt: str, at: str) -> bool:
+    """Record a receipt's verdict on a `sent` attempt. False when the attempt was settled already (a duplicate,
+    a late or a contradicting receipt): the first verdict stands."""
+    try:
+        table().update_item(
+            Key={"pk": sent.alert_pk, "sk": sent.attempt_sk},
+            UpdateExpression="SET outcome = :o, receipt = :r, receipt_at = :at",
+            ConditionExpression="outcome = :sent",
+            ExpressionAttributeValues={":o": outcome.value, ":r": receipt, ":at": at, ":sent": Outcome.SENT.value},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def _attempt_from_item(item: dict[str, Any]) -> Attempt:
@@ -162,6 +236,8 @@ def _attempt_from_item(item: dict[str, Any]) -> Attempt:
         error=item.get("error"),
         contact_id=item.get("contact_id"),
         stage=int(item.get("stage", 0)),
+        receipt=item.get("receipt"),
+        receipt_at=item.get("receipt_at"),
     )
 
 

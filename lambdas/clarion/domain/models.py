@@ -35,9 +35,17 @@ class Outcome(StrEnum):
     """What one provider attempt came to, as written to the delivery log."""
 
     PENDING = "pending"  # written before the provider call; still pending after a crash = unknown
-    SENT = "sent"  # the provider accepted it
+    SENT = "sent"  # the provider accepted it; where the channel has receipts, the receipt is awaited
     RETRYABLE = "retryable_failure"  # throttling, 5xx, timeout: may succeed later
     PERMANENT = "permanent_failure"  # will not succeed on retry: go to the next channel
+    # What a delivery receipt made of a `sent` attempt (`clarion.domain.receipts`):
+    DELIVERED = "delivered"  # reached the inbox or the handset; the call was answered
+    UNDELIVERED = "undelivered"  # bounced, rejected, unreachable, or no receipt came in time: next channel
+    NO_ANSWER = "no_answer"  # the call rang out, was busy, or nobody pressed a key: next channel
+
+
+# Outcomes that exhaust a channel at once: the next channel is tried without waiting.
+EXHAUSTING = frozenset({Outcome.PERMANENT, Outcome.UNDELIVERED, Outcome.NO_ANSWER})
 
 
 DEFAULT_CHAINS: dict[Priority, tuple[Channel, ...]] = {
@@ -146,3 +154,5 @@ class Attempt:
     error: str | None = None
     contact_id: str | None = None  # the recipient (read back from the log; the router knows its own)
     stage: int = 0
+    receipt: str | None = None  # the provider's receipt that settled a `sent` attempt (event kind, no content)
+    receipt_at: str | None = None

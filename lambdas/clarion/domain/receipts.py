@@ -6,13 +6,19 @@ rang out. `classify` reads each provider's own event into a `Verdict`; `settle` 
 receipt state becomes when a receipt arrives, so that receipts arriving twice, late or out of order never change
 an attempt wrongly: the first final verdict stands, and a progress report after it changes nothing.
 
-Not wired yet: the router still counts a provider's acceptance as delivery (issue 12 continues).
+`read` recognises what arrives on the receipts queue: an SES event (through the receipts topic), an End User
+Messaging SMS event (same topic), an Amazon Connect contact event (through EventBridge), or Clarion's own deadline
+for a receipt that has not come (`deadline_body`): no receipt in time counts as undelivered.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from clarion.domain.models import Channel, Outcome
 
 
 class Verdict(StrEnum):
@@ -102,3 +108,107 @@ def settle(current: Verdict | None, incoming: Verdict) -> Verdict | None:
 def moves_on(before: Verdict | None, after: Verdict | None) -> bool:
     """Whether this change should send the next channel at once: the attempt has just failed for good."""
     return before not in FINAL and after in FAILURES
+
+
+OUTCOMES = {
+    Verdict.DELIVERED: Outcome.DELIVERED,
+    Verdict.UNDELIVERED: Outcome.UNDELIVERED,
+    Verdict.NO_ANSWER: Outcome.NO_ANSWER,
+}
+NO_RECEIPT = "no_receipt"  # the receipt kind recorded when a deadline, not a provider, settled the attempt
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One provider report on one message, or a deadline: which message, what it says, and when."""
+
+    channel: Channel
+    provider_id: str
+    verdict: Verdict
+    kind: str  # the provider's event kind (Delivery, Bounce, TEXT_UNREACHABLE, TELECOM_UNANSWERED) or no_receipt
+    at: str | None = None  # ISO 8601 UTC, when the provider says it happened
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return OUTCOMES.get(self.verdict)
+
+
+def _iso_ms(epoch_ms: Any) -> str | None:
+    try:
+        return datetime.fromtimestamp(float(epoch_ms) / 1000, UTC).isoformat(timespec="milliseconds")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _iso(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def deadline_body(channel: Channel, provider_id: str, timeout_s: int) -> dict[str, Any]:
+    """The message that settles a `sent` attempt as undelivered if no receipt has come when it arrives."""
+    return {"receipt_deadline": {"channel": channel.value, "provider_id": provider_id, "timeout_s": timeout_s}}
+
+
+def _email(body: dict[str, Any]) -> Receipt | None:
+    mail = body.get("mail")
+    if not isinstance(mail, dict) or not mail.get("messageId"):
+        return None
+    kind = str(body.get("eventType") or body.get("notificationType") or "")
+    detail = body.get(kind[:1].lower() + kind[1:]) if kind else None
+    at = _iso(detail.get("timestamp")) if isinstance(detail, dict) else None
+    if kind == "Bounce" and isinstance(detail, dict) and detail.get("bounceType"):
+        kind = f"Bounce/{detail['bounceType']}"
+    return Receipt(Channel.EMAIL, str(mail["messageId"]), classify_email(body), kind, at)
+
+
+def _sms(body: dict[str, Any]) -> Receipt | None:
+    kind = str(body.get("eventType") or "")
+    if not kind.startswith("TEXT_") or not body.get("messageId"):
+        return None
+    return Receipt(Channel.SMS, str(body["messageId"]), classify_sms(body), kind, _iso_ms(body.get("eventTimestamp")))
+
+
+def _call(body: dict[str, Any]) -> Receipt | None:
+    detail = body.get("detail")
+    if body.get("source") != "aws.connect" or not isinstance(detail, dict) or not detail.get("contactId"):
+        return None
+    kind = str(detail.get("eventType") or "")
+    if kind == "CONNECTED_TO_SYSTEM":
+        verdict = classify_call(None, connected=True)
+    elif kind == "DISCONNECTED" and not detail.get("connectedToSystemTimestamp"):
+        reason = detail.get("disconnectReason") or detail.get("DisconnectReason")
+        verdict = classify_call(str(reason) if reason else "DISCONNECTED", connected=False)
+        kind = str(reason or kind)
+    else:
+        verdict = Verdict.IGNORED  # queued, initiated, or the end of a call that was answered
+    return Receipt(Channel.CALL, str(detail["contactId"]), verdict, kind, _iso(body.get("time")))
+
+
+def _deadline(body: dict[str, Any]) -> Receipt | None:
+    spec = body.get("receipt_deadline")
+    if not isinstance(spec, dict):
+        return None
+    try:
+        channel = Channel(str(spec.get("channel")))
+    except ValueError:
+        return None
+    if not spec.get("provider_id"):
+        return None
+    return Receipt(channel, str(spec["provider_id"]), Verdict.UNDELIVERED, NO_RECEIPT)
+
+
+def read(body: Any) -> Receipt | None:
+    """The receipt in a message of the receipts queue, or None when it is none Clarion knows how to read."""
+    if not isinstance(body, dict):
+        return None
+    for reader in (_deadline, _email, _sms, _call):
+        receipt = reader(body)
+        if receipt is not None:
+            return receipt
+    return None

@@ -4,13 +4,17 @@ The router asks `next_step` after every attempt, with the attempts it read from 
 plus those it has made since, so a crashed or timed-out invocation resumes exactly where the log says it stopped.
 
 Rules, in order:
-- an attempt the provider accepted (`sent`) means the alert is delivered; nothing more is sent;
+- an attempt a receipt confirmed (`delivered`) means the alert is delivered; nothing more is sent;
+- an attempt the provider accepted (`sent`) means delivered too on a channel without receipts; on a channel with
+  receipts (`RetryPolicy.receipts`) it means wait for the receipt (`AwaitReceipt`): nothing more is sent until the
+  receipt, or its deadline, settles the attempt;
 - the latest attempt still `pending` means the function stopped between writing the intent and recording the
   result, so nobody knows whether the provider sent it. It is sent again under the SAME attempt number:
   a duplicate is preferred to silence. For calls the Connect `ClientToken` (derived from alert and attempt
   number) lets Connect drop the duplicate; SMS and email have no such token and the clinician may receive
   the message twice;
-- a `permanent_failure` exhausts its channel at once: the next channel in the plan is tried without waiting;
+- a `permanent_failure`, and a receipt's `undelivered` or `no_answer`, exhaust the channel at once: the next
+  channel in the plan is tried without waiting;
 - a `retryable_failure` is retried on the same channel, after an exponential backoff with full jitter, until the
   channel has had `max_attempts_per_channel` attempts; then the next channel is tried;
 - when every channel of the plan is exhausted, the alert has failed.
@@ -25,7 +29,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from clarion.domain.models import Attempt, Channel, Outcome
+from clarion.domain.models import EXHAUSTING, Attempt, Channel, Outcome
 
 Random = Callable[[], float]  # returns a float in [0, 1)
 
@@ -132,6 +136,7 @@ class RetryPolicy:
     max_delay: float = 5.0  # seconds
     send_budget: float = 15.0  # seconds one provider call may take (SDK timeouts and its own retry)
     safety_margin: float = 1.0  # seconds kept to record the result and answer the batch
+    receipts: frozenset[Channel] = frozenset()  # channels whose `sent` waits for a delivery receipt
 
     def __post_init__(self) -> None:
         if self.max_attempts_per_channel < 1:
@@ -158,13 +163,21 @@ class Delivered:
 
 
 @dataclass(frozen=True)
+class AwaitReceipt:
+    """Attempt `attempt` was sent on a channel with receipts: nothing more until its receipt (or deadline)."""
+
+    channel: Channel
+    attempt: int
+
+
+@dataclass(frozen=True)
 class Failed:
     """Every channel of the plan is exhausted (or the plan is empty)."""
 
     attempts: int
 
 
-Step = Send | Delivered | Failed
+Step = Send | Delivered | AwaitReceipt | Failed
 
 
 def backoff(failures_on_channel: int, policy: RetryPolicy, rand: Random) -> float:
@@ -175,7 +188,7 @@ def backoff(failures_on_channel: int, policy: RetryPolicy, rand: Random) -> floa
 
 def _exhausted(channel: Channel, attempts: Sequence[Attempt], policy: RetryPolicy) -> bool:
     mine = [a for a in attempts if a.channel is channel]
-    return len(mine) >= policy.max_attempts_per_channel or any(a.outcome is Outcome.PERMANENT for a in mine)
+    return len(mine) >= policy.max_attempts_per_channel or any(a.outcome in EXHAUSTING for a in mine)
 
 
 def next_step(
@@ -183,7 +196,12 @@ def next_step(
 ) -> Step:
     """What to do next for an alert with channel plan `plan`, given every attempt made so far."""
     ordered = sorted(attempts, key=lambda a: a.attempt)
+    delivered = next((a for a in ordered if a.outcome is Outcome.DELIVERED), None)
+    if delivered is not None:
+        return Delivered(channel=delivered.channel, attempt=delivered.attempt)
     sent = next((a for a in ordered if a.outcome is Outcome.SENT), None)
+    if sent is not None and sent.channel in policy.receipts:
+        return AwaitReceipt(channel=sent.channel, attempt=sent.attempt)
     if sent is not None:
         return Delivered(channel=sent.channel, attempt=sent.attempt)
     if ordered and ordered[-1].outcome is Outcome.PENDING:

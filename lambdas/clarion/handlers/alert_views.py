@@ -51,6 +51,8 @@ def alert_view(record: AlertRecord) -> AlertView:
                 error=a.error,
                 contact_id=a.contact_id,
                 stage=a.stage,
+                receipt=a.receipt,
+                receipt_at=a.receipt_at,
             )
             for a in record.attempts
         ],

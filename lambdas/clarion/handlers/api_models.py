@@ -60,6 +60,12 @@ class AttemptView(BaseModel):
     error: str | None = None
     contact_id: str | None = Field(default=None, description="Who this attempt tried to reach.")
     stage: int = 0
+    receipt: str | None = Field(
+        default=None,
+        description="The provider's delivery receipt that settled a sent attempt (its event kind, e.g. Delivery, "
+        "Bounce, TEXT_UNREACHABLE, TELECOM_UNANSWERED), or no_receipt when none came in time.",
+    )
+    receipt_at: str | None = None
 
 
 class AckView(BaseModel):

@@ -20,12 +20,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion import names
-from clarion.adapters import channels, contacts, delivery_log, escalations, events, links, timers
+from clarion.adapters import channels, contacts, delivery_log, escalations, events, links, receipts, timers
 from clarion.adapters.channels import SendError
 from clarion.domain import routing
 from clarion.domain.escalation import Reach
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome
-from clarion.domain.routing import Delivered, RetryPolicy, Send
+from clarion.domain.routing import AwaitReceipt, Delivered, RetryPolicy, Send
 from clarion.services import taken
 from clarion.shared import clients
 from clarion.shared.observability import logger, loop_metric, metrics, tracer
@@ -158,7 +158,7 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
         logger.warning("Send failed", extra={**log, "code": error.code, "retryable": error.retryable})
         return failed
     sent = Attempt(step.channel, step.attempt, Outcome.SENT, _iso(_now()), provider_message_id=provider_id)
-    delivery_log.record_attempt(alert, sent)
+    delivery_log.record_attempt(alert, sent, awaits_receipt=step.channel in policy.receipts)
     _count(names.METRIC_DELIVERY_SUCCESSES, step.channel)
     logger.info("Sent", extra={**log, "provider_message_id": provider_id})
     return sent
@@ -175,11 +175,21 @@ def _link(alert: Alert) -> str | None:
 
 
 def _policy() -> RetryPolicy:
+    config = settings()
     return RetryPolicy(
-        max_attempts_per_channel=settings().max_attempts_per_channel,
+        max_attempts_per_channel=config.max_attempts_per_channel,
         base_delay=BASE_DELAY_SECONDS,
         max_delay=MAX_DELAY_SECONDS,
+        receipts=frozenset(Channel(c) for c in config.receipt_timeouts),
     )
+
+
+def _await_receipt(step: AwaitReceipt, attempts: list[Attempt]) -> None:
+    """Schedule the deadline of the receipt the sent attempt waits for (again, after a crash: a second deadline
+    for a settled attempt changes nothing)."""
+    sent = next(a for a in attempts if a.attempt == step.attempt)
+    receipts.await_receipt(sent, settings().receipt_timeouts[step.channel.value])
+    logger.info("Awaiting the delivery receipt", extra={"channel": step.channel.value, "attempt": step.attempt})
 
 
 def _logged_attempts(alert: Alert) -> list[Attempt] | None:
@@ -221,6 +231,9 @@ def deliver(alert: Alert, context: LambdaContext) -> None:
                 return
             made = _send(alert, contact, step, policy, context)
             attempts = sorted([a for a in attempts if a.attempt != made.attempt] + [made], key=lambda a: a.attempt)
+        elif isinstance(step, AwaitReceipt):
+            _await_receipt(step, attempts)
+            return
         elif isinstance(step, Delivered):
             _finish_delivered(alert, step, attempts)
             return

@@ -50,7 +50,10 @@ def send_notices(body: dict[str, Any]) -> int:
         {
             a.contact_id
             for a in record.attempts
-            if a.channel is Channel.SMS and a.outcome is Outcome.SENT and a.contact_id and a.contact_id != by
+            if a.channel is Channel.SMS
+            and a.outcome in (Outcome.SENT, Outcome.DELIVERED)
+            and a.contact_id
+            and a.contact_id != by
         }
         - set(record.declines)  # who declined gets nothing more for the alert
     )

@@ -50,6 +50,8 @@ class Settings:
     link_expiry_s: int = 86_400
     sms_detail: str = "description"
     notify_on_ack: bool = True
+    receipts_queue_url: str = ""
+    receipt_timeouts: dict[str, int] = field(default_factory=dict)  # channel -> seconds; absent: no receipts
 
     def ack_window_s(self, priority: str) -> int | None:
         """How long the addressee has to acknowledge an alert of `priority`; None: it needs no acknowledgement."""
@@ -92,4 +94,6 @@ def settings() -> Settings:
         link_expiry_s=int(env(names.ENV_LINK_EXPIRY_S) or "86400"),
         sms_detail=env(names.ENV_SMS_DETAIL) or "description",
         notify_on_ack=(env(names.ENV_NOTIFY_ON_ACK) or "true").lower() == "true",
+        receipts_queue_url=env(names.ENV_RECEIPTS_QUEUE_URL, ""),
+        receipt_timeouts={k: int(v) for k, v in json.loads(env(names.ENV_RECEIPT_TIMEOUTS) or "{}").items() if v},
     )

@@ -1,0 +1,32 @@
+"""The receipts queue: providers' delivery receipts arrive on it (through the receipts topic and EventBridge), and
+the router puts on it, delayed, the deadline of each receipt it awaits.
+
+A deadline is durable from the moment `await_receipt` returns, like a timer: if no receipt has settled the attempt
+when the deadline arrives, the receipts function counts it undelivered and the next channel starts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+from clarion.domain import receipts
+from clarion.domain.models import Attempt
+from clarion.names import ENV_RECEIPTS_QUEUE_URL
+from clarion.shared import clients
+from clarion.shared.settings import required, settings
+
+MAX_DELAY_S = 900  # SQS's limit for DelaySeconds; receipt timeouts are at most this (the stack checks)
+
+
+def await_receipt(attempt: Attempt, timeout_s: int, now: float | None = None) -> None:
+    """Schedule the deadline of `attempt`'s receipt: `timeout_s` after it was sent."""
+    assert attempt.provider_message_id
+    sent = datetime.fromisoformat(attempt.at).timestamp()
+    left = sent + timeout_s - (time.time() if now is None else now)
+    clients.client("sqs").send_message(
+        QueueUrl=required(settings().receipts_queue_url, ENV_RECEIPTS_QUEUE_URL),
+        MessageBody=json.dumps(receipts.deadline_body(attempt.channel, attempt.provider_message_id, timeout_s)),
+        DelaySeconds=max(0, min(MAX_DELAY_S, round(left))),
+    )

@@ -1,0 +1,147 @@
+"""Receipts: reads the receipts queue and settles each sent attempt with what its provider reported.
+
+A receipt (`clarion.domain.receipts.read`) names the provider's message id; the delivery log finds the attempt by
+it (`delivery_log.find_sent`) and records the verdict with a conditional write, so only the first final verdict
+counts: a duplicate, a late or an out-of-order receipt changes nothing. When the verdict is new, the delivery it
+belongs to goes back on the alert queue and the router resumes from the log: a delivered receipt ends the
+delivery, a failure sends the next channel at once (or, with none left, reports the recipient unreachable).
+A deadline the router scheduled settles an attempt no receipt has settled in time as undelivered.
+
+Logs name the provider's message id and the receipt's kind, never a destination or message text.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from clarion import names
+from clarion.adapters import delivery_log, queue
+from clarion.domain import receipts
+from clarion.domain.models import Outcome
+from clarion.domain.receipts import Receipt
+from clarion.shared import clients
+from clarion.shared.observability import logger, metrics, tracer
+
+UNMATCHED_RETRIES = 3  # a receipt can overtake the write of its attempt: look again, a few seconds later
+RETRY_AFTER_S = 3
+
+
+class NotYetKnownError(Exception):
+    """A receipt for a message id the log does not hold (yet): it comes back in a few seconds."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _seconds_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def _metric(name: str, dimensions: dict[str, str], value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
+    with single_metric(
+        name=name,
+        unit=unit,
+        value=value,
+        namespace=names.METRICS_NAMESPACE,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)
+
+
+def _count(receipt: Receipt, outcome: Outcome, sent_at: str, at: str) -> None:
+    channel = receipt.channel.value
+    _metric(names.METRIC_RECEIPTS, {"channel": channel, "outcome": outcome.value})
+    delivered = outcome is Outcome.DELIVERED
+    _metric(names.METRIC_RECEIPTS_DELIVERED if delivered else names.METRIC_RECEIPTS_FAILED, {"channel": channel})
+    if delivered:
+        _metric(
+            names.METRIC_SEND_TO_RECEIPT,
+            {"channel": channel},
+            max(0.0, _seconds_between(sent_at, at)),
+            MetricUnit.Seconds,
+        )
+
+
+def on_receipt(receipt: Receipt, receive_count: int) -> None:
+    log = {"channel": receipt.channel.value, "provider_message_id": receipt.provider_id, "receipt": receipt.kind}
+    outcome = receipt.outcome
+    if outcome is None:
+        logger.debug("Receipt is no verdict (progress or ignored)", extra=log)
+        return
+    sent = delivery_log.find_sent(receipt.channel, receipt.provider_id)
+    if sent is None:
+        if receipt.kind != receipts.NO_RECEIPT and receive_count < UNMATCHED_RETRIES:
+            raise NotYetKnownError(receipt.provider_id)
+        metrics.add_metric(name=names.METRIC_RECEIPTS_UNMATCHED, unit=MetricUnit.Count, value=1)
+        logger.warning("Receipt for no attempt Clarion knows; nothing changed", extra=log)
+        return
+    delivery = sent.delivery
+    logger.set_correlation_id(delivery.message_id)
+    logger.append_keys(message_id=delivery.message_id, client_id=delivery.client_id, stage=delivery.stage)
+    at = receipt.at or _now()
+    if not delivery_log.settle_attempt(sent, outcome, receipt.kind, at):
+        logger.info("Receipt changes nothing: the attempt was settled already", extra=log)
+        if receive_count > 1:
+            queue.enqueue(delivery)  # this receipt may have settled it before a crash: the router resumes (idempotent)
+        return
+    _count(receipt, outcome, sent.sent_at, at)
+    logger.info("Receipt recorded", extra={**log, "outcome": outcome.value})
+    queue.enqueue(delivery)
+
+
+def _retry_soon(record: dict[str, Any]) -> None:
+    _, _, _, region, account, name = record["eventSourceARN"].split(":", 5)
+    try:
+        clients.client("sqs").change_message_visibility(
+            QueueUrl=f"https://sqs.{region}.amazonaws.com/{account}/{name}",
+            ReceiptHandle=record["receiptHandle"],
+            VisibilityTimeout=RETRY_AFTER_S,
+        )
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("Could not shorten the visibility timeout", extra={"error_type": type(error).__name__})
+
+
+def record_handler(record: dict[str, Any]) -> None:
+    logger.remove_keys(["message_id", "client_id", "stage"])
+    logger.set_correlation_id(None)
+    try:
+        body = json.loads(record["body"])
+    except ValueError:
+        body = None
+    receipt = receipts.read(body)
+    if receipt is None:
+        logger.warning("Not a receipt Clarion reads; dropped", extra={"sqs_message_id": record["messageId"]})
+        return
+    try:
+        on_receipt(receipt, int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")))
+    except NotYetKnownError:
+        logger.info(
+            "Receipt for a message id not logged yet; it comes back", extra={"provider_message_id": receipt.provider_id}
+        )
+        _retry_soon(record)
+        raise
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
+    """Each receipt on its own; a failed one goes back to the queue (ReportBatchItemFailures)."""
+    failures = []
+    for record in event["Records"]:
+        try:
+            record_handler(record)
+        except NotYetKnownError:
+            failures.append({"itemIdentifier": record["messageId"]})
+        except Exception as error:  # the batch boundary: the receipt comes back after the visibility timeout
+            logger.error("Receipt not handled; it comes back", extra={"error_type": type(error).__name__})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}

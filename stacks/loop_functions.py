@@ -1,0 +1,120 @@
+"""The closed loop's functions: the escalator (the timer queue's consumer), the public acknowledgement links, and
+the receipts function (the receipts queue's consumer). Built for the service stack, beside the router."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+
+from lambdas.clarion import names
+from stacks.constructs.functions import FunctionFactory
+from stacks.constructs.receipts import RECEIPTS_TIMEOUT
+from stacks.constructs.timers import ESCALATOR_TIMEOUT
+from stacks.data_stack import DataStack
+
+DELIVERY_LOG_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+# One timer per invocation: timers due together are handled side by side, not one after another in a batch
+# (with ten to a batch the last of them started a stage ~1.5 s late here). An invocation per stage costs little.
+ESCALATOR_BATCH_SIZE = 1
+RECEIPTS_BATCH_SIZE = 10
+MAX_CONCURRENCY = 20
+
+
+@dataclass(frozen=True)
+class LoopFunctions:
+    escalator: lambda_.Function
+    links: lambda_.Function
+    receipts: lambda_.Function
+
+    @property
+    def all(self) -> tuple[lambda_.Function, ...]:
+        return (self.escalator, self.links, self.receipts)
+
+
+def max_concurrency(reserved: int) -> int:
+    """An event source's maximum concurrency: never above a function's reserved concurrency (min 2)."""
+    return MAX_CONCURRENCY if reserved == 0 else max(2, min(MAX_CONCURRENCY, reserved))
+
+
+def allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> None:
+    fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+
+def _consume(fn: lambda_.Function, queue: sources.sqs.IQueue, batch_size: int, reserved: int) -> None:
+    fn.add_event_source(
+        sources.SqsEventSource(
+            queue,
+            batch_size=batch_size,
+            max_batching_window=Duration.seconds(0),
+            report_batch_item_failures=True,
+            max_concurrency=max_concurrency(reserved),
+        )
+    )
+
+
+def build(factory: FunctionFactory, data: DataStack, common: dict[str, str], walk: dict[str, str]) -> LoopFunctions:
+    tables, msg, timer_queue, reserved = (
+        data.storage,
+        data.messaging,
+        data.timers.queue,
+        data.settings.reserved_concurrency,
+    )
+    escalator = factory.build(
+        "Escalator",
+        handler=names.ESCALATOR_HANDLER,
+        description="Clarion: starts the next escalation stage when a window ends unacknowledged",
+        service=names.SERVICE_ESCALATOR,
+        environment={
+            **common,
+            **walk,
+            names.ENV_CONTACTS_TABLE: tables.contacts.table_name,
+            names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+        },
+        timeout=ESCALATOR_TIMEOUT,
+        invoked_by="the SQS event source mapping of the timer queue",
+    )
+    allow(escalator, ["dynamodb:GetItem"], [tables.contacts.table_arn])
+    allow(escalator, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
+    allow(escalator, ["sqs:SendMessage"], [msg.alerts.queue_arn, timer_queue.queue_arn])
+    allow(escalator, ["sns:Publish"], [msg.events.topic_arn])
+    _consume(escalator, timer_queue, ESCALATOR_BATCH_SIZE, reserved)
+
+    links = factory.build(
+        "Links",
+        handler=names.LINKS_HANDLER,
+        description="Clarion: the acknowledgement links' page (public, signed, expiring)",
+        service="links",
+        environment={
+            **walk,
+            names.ENV_LINK_KEY_ID: data.link_key.key_arn,
+            names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+            names.ENV_NOTIFY_ON_ACK: "true" if data.settings.notify_on_ack else "false",
+        },
+    )
+    allow(links, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
+    allow(links, ["kms:GenerateMac"], [data.link_key.key_arn])
+    allow(links, ["sns:Publish"], [msg.events.topic_arn])
+    allow(links, ["sqs:SendMessage"], [timer_queue.queue_arn, msg.alerts.queue_arn])
+
+    receipt_queue = data.receipts.queue
+    receipts = factory.build(
+        "Receipts",
+        handler=names.RECEIPTS_HANDLER,
+        description="Clarion: settles sent attempts with the providers' delivery receipts",
+        service=names.SERVICE_RECEIPTS,
+        environment={
+            names.ENV_DELIVERY_TABLE: tables.delivery_log.table_name,
+            names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+        },
+        timeout=RECEIPTS_TIMEOUT,
+        invoked_by="the SQS event source mapping of the receipts queue",
+    )
+    allow(receipts, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [tables.delivery_log.table_arn])
+    allow(receipts, ["sqs:SendMessage"], [msg.alerts.queue_arn])
+    allow(receipts, ["sqs:ChangeMessageVisibility"], [receipt_queue.queue_arn])
+    _consume(receipts, receipt_queue, RECEIPTS_BATCH_SIZE, reserved)
+    return LoopFunctions(escalator, links, receipts)
