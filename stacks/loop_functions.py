@@ -9,6 +9,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
 
 from lambdas.clarion import names
 from stacks.constructs.functions import FunctionFactory
@@ -44,7 +45,7 @@ def allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> Non
     fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
 
-def _consume(fn: lambda_.Function, queue: sources.sqs.IQueue, batch_size: int, reserved: int) -> None:
+def _consume(fn: lambda_.Function, queue: sqs.IQueue, batch_size: int, reserved: int) -> None:
     fn.add_event_source(
         sources.SqsEventSource(
             queue,

@@ -8,12 +8,14 @@ the topic policy, and the rule matches only this deployment's Connect instance.
 
 from __future__ import annotations
 
+import jsii
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns_subscriptions as subs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from stacks.constructs.messaging import encrypted_topic, work_queue
@@ -45,9 +47,27 @@ class Receipts(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
             )
         )
-        self.topic.add_subscription(subs.SqsSubscription(self.queue, raw_message_delivery=True))
+        # Not SqsSubscription: it would also grant sns.amazonaws.com the key without a condition; the key policy's
+        # own statement (aws:SourceAccount) already lets SNS encrypt for this queue.
+        sns.Subscription(
+            self,
+            "ReceiptsToQueue",
+            topic=self.topic,
+            endpoint=self.queue.queue_arn,
+            protocol=sns.SubscriptionProtocol.SQS,
+            raw_message_delivery=True,
+        )
+        self.queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowTheReceiptsTopicOnly",
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[self.queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
+            )
+        )
         if connect_instance_arn is not None:
-            events.Rule(
+            rule = events.Rule(
                 self,
                 "CallEvents",
                 description="Clarion: outbound alert calls answered or ended, as delivery receipts",
@@ -56,5 +76,26 @@ class Receipts(Construct):
                     detail_type=["Amazon Connect Contact Event"],
                     detail={"eventType": list(CALL_EVENTS), "instanceArn": [connect_instance_arn]},
                 ),
-                targets=[targets.SqsQueue(self.queue)],
+                targets=[_ToQueue(self.queue)],
             )
+            self.queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowTheCallEventsRuleOnly",
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["sqs:SendMessage"],
+                    resources=[self.queue.queue_arn],
+                    conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
+                )
+            )
+
+
+@jsii.implements(events.IRuleTarget)
+class _ToQueue:
+    """The receipts queue as the rule's target. Not `targets.SqsQueue`: it would also grant events.amazonaws.com
+    the key without a condition; the key policy's own statement (aws:SourceAccount) already lets it encrypt."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(arn=self.queue.queue_arn)

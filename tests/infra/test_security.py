@@ -45,7 +45,7 @@ def test_links_are_signed_by_an_hmac_key_only_the_router_and_the_links_function_
     assert len(users) == 2 and all("Router" in u or "Links" in u for u in users), users
 
 
-def test_key_policy_lets_only_logs_cloudwatch_ses_sns_sqs_services_use_it(dev: Synth):
+def test_key_policy_lets_only_logs_cloudwatch_the_receipt_senders_sns_sqs_services_use_it(dev: Synth):
     (key,) = _encryption_keys(dev).values()
     services = set()
     for statement in key["Properties"]["KeyPolicy"]["Statement"]:
@@ -55,10 +55,15 @@ def test_key_policy_lets_only_logs_cloudwatch_ses_sns_sqs_services_use_it(dev: S
             services.update(json.dumps(v) for v in values)
     assert {s for s in services if "logs" not in s} == {
         '"cloudwatch.amazonaws.com"',
+        '"events.amazonaws.com"',  # Connect's call events, through EventBridge, onto the receipts queue
         '"ses.amazonaws.com"',
+        '"sms-voice.amazonaws.com"',
         '"sns.amazonaws.com"',
         '"sqs.amazonaws.com"',
     }
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        if "Service" in statement["Principal"] and "logs" not in json.dumps(statement["Principal"]):
+            assert "aws:SourceAccount" in json.dumps(statement.get("Condition")), statement
 
 
 def test_every_table_has_pitr_our_key_and_on_demand_billing(any_config: Synth):
@@ -96,11 +101,11 @@ def test_prod_retains_data_and_protects_tables_from_deletion(prod: Synth, dev: S
 def test_queues_are_encrypted_with_our_key_and_deny_plain_http(any_config: Synth):
     key_id = _data_key_logical_id(any_config)
     queues = any_config.resources("AWS::SQS::Queue")
-    assert len(queues) == 4  # alerts, timers and their dead-letter queues
+    assert len(queues) == 6  # alerts, timers, receipts and their dead-letter queues
     for queue in queues.values():
         assert key_id in _key_ref(queue["Properties"]["KmsMasterKeyId"])
     policies = any_config.resources("AWS::SQS::QueuePolicy")
-    assert len(policies) == 4
+    assert len(policies) == 6
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(
@@ -111,21 +116,25 @@ def test_queues_are_encrypted_with_our_key_and_deny_plain_http(any_config: Synth
 def test_alert_and_timer_queues_redrive_to_their_dead_letter_queues(dev: Synth):
     queues = dev.resources("AWS::SQS::Queue")
     mains = {k: q for k, q in queues.items() if "RedrivePolicy" in q["Properties"]}
-    assert len(mains) == 2
-    assert any(k.startswith("MessagingAlerts") for k in mains) and any(k.startswith("Timers") for k in mains)
+    assert len(mains) == 3
+    assert {next(p for p in ("MessagingAlerts", "Timers", "Receipts") if k.startswith(p)) for k in mains} == {
+        "MessagingAlerts",
+        "Timers",
+        "Receipts",
+    }
     for main in mains.values():
         redrive = main["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == 5
         dlq_id = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert dlq_id in queues and dlq_id not in mains
     visibility = sorted(m["Properties"]["VisibilityTimeout"] for m in mains.values())
-    assert visibility == [180, 360]  # six times the escalator's and the router's timeouts
+    assert visibility == [180, 180, 360]  # six times the receipts function's, the escalator's and the router's
 
 
 def test_topics_are_encrypted_and_deny_plain_http_and_foreign_publishers(any_config: Synth):
     key_id = _data_key_logical_id(any_config)
     topics = any_config.resources("AWS::SNS::Topic")
-    assert len(topics) == 2
+    assert len(topics) == 3  # alert events, on-call, receipts
     for topic in topics.values():
         assert key_id in _key_ref(topic["Properties"]["KmsMasterKeyId"])
     for policy in any_config.resources("AWS::SNS::TopicPolicy").values():
@@ -215,3 +224,31 @@ def test_no_policy_grants_a_wildcard_action(any_config: Synth):
 
 def test_no_inline_role_policies(any_config: Synth):
     assert any_config.resources("AWS::IAM::Policy") == {}
+
+
+def test_a_receipt_forged_from_elsewhere_is_refused_by_the_receipts_topic_policy(any_config: Synth):
+    # Given the receipts topic's policy
+    (topic_id,) = [k for k in any_config.resources("AWS::SNS::Topic") if k.startswith("ReceiptsReceiptsTopic")]
+    (policy,) = [
+        p
+        for p in any_config.resources("AWS::SNS::TopicPolicy").values()
+        if topic_id in json.dumps(p["Properties"]["Topics"])
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow" and "sns:Publish" in json.dumps(s["Action"])]
+    # Then only SES and End User Messaging may publish, and only for this account (no confused deputy)
+    assert len(allows) == 1
+    assert sorted(allows[0]["Principal"]["Service"]) == ["ses.amazonaws.com", "sms-voice.amazonaws.com"]
+    assert allows[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # And any principal of another account that is not an AWS service is denied
+    (deny,) = [s for s in statements if s.get("Sid") == "DenyPublishFromOtherAccounts"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"}
+    assert deny["Condition"]["StringNotEquals"] == {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
+
+
+def test_the_call_events_rule_matches_only_this_deployments_connect_instance(dev: Synth, call_off: Synth):
+    (rule,) = dev.resources("AWS::Events::Rule", "-Data").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.connect"] and len(pattern["detail"]["instanceArn"]) == 1
+    assert "ConnectInstance" in json.dumps(pattern["detail"]["instanceArn"]) or "Voice" in json.dumps(pattern)
+    assert call_off.resources("AWS::Events::Rule") == {}

@@ -72,19 +72,21 @@ def test_environment_variables_name_the_right_resources(dev: Synth):
         assert kind in templates
 
 
-def test_router_and_escalator_consume_their_queues_with_partial_batch_responses(dev: Synth):
+def test_router_escalator_and_receipts_consume_their_queues_with_partial_batch_responses(dev: Synth):
     mappings = {json.dumps(m["Properties"]["FunctionName"]): m["Properties"] for m in _mappings(dev)}
-    assert len(mappings) == 2
+    assert len(mappings) == 3
+    kind = {"Router": "router", "Escalator": "escalator", "Receipts": "receipts"}
     queues = {
-        ("router" if "Router" in name else "escalator"): _imports(props["EventSourceArn"])
+        next(v for k, v in kind.items() if k in name): _imports(props["EventSourceArn"])
         for name, props in mappings.items()
     }
     assert "MessagingAlerts" in queues["router"]
     assert "Timers" in queues["escalator"] and "TimerDeadLetters" not in queues["escalator"]
+    assert "Receipts" in queues["receipts"] and "DeadLetters" not in queues["receipts"]
     for name, props in mappings.items():
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         # the router takes ten alerts at a time; the escalator one timer, so timers due together run side by side
-        assert props["BatchSize"] == (10 if "Router" in name else 1)
+        assert props["BatchSize"] == (1 if "Escalator" in name else 10)
         assert props["ScalingConfig"]["MaximumConcurrency"] == 20
 
 
@@ -108,6 +110,9 @@ def test_the_walk_functions_get_the_timer_queue_and_the_link_settings(dev: Synth
     assert router[names.ENV_LINK_EXPIRY_S] == "86400"
     assert router[names.ENV_SMS_DETAIL] == "description"
     assert "ApiDeploymentStage" in json.dumps(router[names.ENV_LINK_BASE_URL])
+    # Receipts are awaited on the channels whose receipts arrive (email and calls; SMS on SNS has none)
+    assert json.loads(router[names.ENV_RECEIPT_TIMEOUTS]) == {"call": 180, "email": 300}
+    assert "OutputRefReceipts" in _imports(router[names.ENV_RECEIPTS_QUEUE_URL])
 
 
 ALARMS = {
@@ -125,6 +130,9 @@ ALARMS = {
     "UnacknowledgedM",
     "TimeToAckP90H",
     "TimeToAckP90M",
+    "ReceiptDeadLetters",
+    "DeliveryRateCall",
+    "DeliveryRateEmail",
 }
 
 
@@ -164,6 +172,18 @@ def test_alarm_thresholds(dev: Synth):
     assert (p90["Threshold"], p90["ExtendedStatistic"], p90["Period"]) == (1800, "p90", 3600)
     assert alarms["TimeToAckP90M"]["Threshold"] == 7200
     assert {d["Name"]: d["Value"] for d in p90["Dimensions"]} == {"service": "acks", "priority": "H"}
+    # Receipts: a channel whose receipts say delivered too rarely over 15 minutes (with enough of them to judge)
+    rate = alarms["DeliveryRateEmail"]
+    assert (rate["Threshold"], rate["ComparisonOperator"]) == (90, "LessThanThreshold")
+    (expression,) = [m["Expression"] for m in rate["Metrics"] if "Expression" in m]
+    assert expression == (
+        "IF((email_delivered + email_failed) >= 5, 100 * email_delivered / (email_delivered + email_failed), 100)"
+    )
+    for m in rate["Metrics"]:
+        if "MetricStat" in m:
+            assert m["MetricStat"]["Period"] == 900
+            dims = {d["Name"]: d["Value"] for d in m["MetricStat"]["Metric"]["Dimensions"]}
+            assert dims == {"service": names.SERVICE_RECEIPTS, "channel": "email"}
 
 
 def test_create_mode_builds_instance_number_queue_and_flow(dev: Synth):
@@ -222,7 +242,8 @@ def test_ses_templates_and_configuration_set_events(dev: Synth):
     (destination,) = dev.resources("AWS::SES::ConfigurationSetEventDestination").values()
     event = destination["Properties"]["EventDestination"]
     assert {"delivery", "bounce", "complaint"} <= set(event["MatchingEventTypes"])
-    assert "MessagingAlertEvents" in json.dumps(event["SnsDestination"])
+    assert {"delivery", "bounce", "reject"} <= set(event["MatchingEventTypes"])
+    assert "ReceiptsReceiptsTopic" in json.dumps(event["SnsDestination"])
 
 
 def test_code_asset_holds_only_the_lambda_code(dev: Synth, synth_dir):

@@ -129,6 +129,9 @@ def clarion(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[Cla
     wipe()
     for key, value in deployed.env.items():
         monkeypatch.setenv(key, value)
+    # Routing as a deployment without receipts has it (a provider's acceptance is delivery); the receipts suite
+    # (test_receipts) turns them on and plays the providers' receipts.
+    monkeypatch.setenv(names.ENV_RECEIPT_TIMEOUTS, "{}")
     settings.settings.cache_clear()
     bridge = deployed.bridge
     bridge.reset()

@@ -47,8 +47,8 @@ def arm(monkeypatch: pytest.MonkeyPatch, step: str) -> list[str]:
             raise Crash
         return provider_id
 
-    def record_attempt(alert: Any, attempt: Any) -> None:
-        real_record(alert, attempt)
+    def record_attempt(alert: Any, attempt: Any, **kwargs: Any) -> None:
+        real_record(alert, attempt, **kwargs)
         if step == "after_log" and attempt.outcome is Outcome.SENT and not crashed:
             crashed.append(step)
             raise Crash

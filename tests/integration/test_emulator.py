@@ -36,6 +36,7 @@ BRIDGED = {
     "AWS::SES::ConfigurationSet",
     "AWS::SES::ConfigurationSetEventDestination",
     "AWS::SES::Template",
+    "AWS::SNS::Subscription",
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
     "AWS::WAFv2::LoggingConfiguration",
@@ -150,8 +151,9 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
     assert deployment.functions[deployment.authorizer.function].handler == names.AUTHORIZER_HANDLER
     assert (deployment.authorizer.header, deployment.authorizer.ttl_seconds) == ("Authorization", 300)
     sources = {deployment.functions[s.function].handler: s for s in deployment.queue_sources}
-    assert set(sources) == {names.ROUTER_HANDLER, names.ESCALATOR_HANDLER}
+    assert set(sources) == {names.ROUTER_HANDLER, names.ESCALATOR_HANDLER, names.RECEIPTS_HANDLER}
     assert (sources[names.ROUTER_HANDLER].batch_size, sources[names.ESCALATOR_HANDLER].batch_size) == (10, 1)
+    assert sources[names.RECEIPTS_HANDLER].batch_size == 10
     assert all(s.report_batch_item_failures for s in sources.values())
 
 

@@ -322,6 +322,8 @@ def test_client_reads_its_own_alert_with_its_attempts(api: Any) -> None:
             "error": None,
             "contact_id": "C-1",
             "stage": 0,
+            "receipt": None,
+            "receipt_at": None,
         }
     ]
 

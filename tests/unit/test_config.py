@@ -41,8 +41,20 @@ def test_overrides_on_the_command_line_are_json() -> None:
         ({"ack_window_s": '{"H": 300}'}, "ack_window_s"),
         ({"ack_target_s": '{"Q": 5}'}, "ack_target_s"),
         ({"ack_link_expiry_hours": 0}, "ack_link_expiry_hours"),
+        ({"receipt_timeout_s": '{"fax": 60}'}, "receipt_timeout_s"),
+        ({"receipt_timeout_s": '{"sms": 901}'}, "receipt_timeout_s.sms"),
+        ({"receipt_timeout_s": '{"email": -1}'}, "receipt_timeout_s.email"),
+        ({"delivery_rate_alarm_pct": 0}, "delivery_rate_alarm_pct"),
     ],
 )
 def test_a_bad_value_stops_synth_with_a_sentence_naming_the_key(overrides: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError, match=f"Setting '{key}'"):
         settings(**overrides)
+
+
+def test_receipts_are_awaited_only_on_the_channels_whose_receipts_the_deployment_receives() -> None:
+    # Email (SES's configuration set) and calls (Connect's contact events); SMS on SNS has none to wait for
+    assert settings().receipt_timeouts == {"call": 180, "email": 300}
+    assert settings(connect_mode="off").receipt_timeouts == {"email": 300}
+    # A timeout of 0 counts the provider's acceptance as delivery, as before receipts
+    assert settings(receipt_timeout_s='{"call": 0, "email": 60}').receipt_timeouts == {"email": 60}

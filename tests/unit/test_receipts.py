@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clarion.domain import receipts
+from clarion.domain.models import Channel, Outcome
 from clarion.domain.receipts import FINAL, Verdict
 
 
@@ -86,3 +87,114 @@ def test_whatever_order_receipts_come_in_the_first_final_one_stands(arrivals):
     finals = [v for v in arrivals if v in FINAL]
     assert state == (finals[0] if finals else next((v for v in reversed(arrivals) if v is Verdict.IN_PROGRESS), None))
     assert moved == (1 if finals and finals[0] in receipts.FAILURES else 0)
+
+
+# --- reading what arrives on the receipts queue ----------------------------------------------------
+
+
+def test_an_ses_delivery_and_a_bounce_are_read_with_the_message_id_and_time() -> None:
+    delivery = {
+        "eventType": "Delivery",
+        "mail": {"messageId": "ses-1"},
+        "delivery": {"timestamp": "2026-01-01T10:00:00.120Z"},
+    }
+    assert receipts.read(delivery) == receipts.Receipt(
+        Channel.EMAIL, "ses-1", Verdict.DELIVERED, "Delivery", "2026-01-01T10:00:00.120+00:00"
+    )
+    bounce = {"eventType": "Bounce", "mail": {"messageId": "ses-2"}, "bounce": {"bounceType": "Permanent"}}
+    read = receipts.read(bounce)
+    assert read is not None and (read.verdict, read.kind, read.outcome) == (
+        Verdict.UNDELIVERED,
+        "Bounce/Permanent",
+        Outcome.UNDELIVERED,
+    )
+
+
+def test_an_end_user_messaging_sms_event_is_read() -> None:
+    event = {"eventType": "TEXT_UNREACHABLE", "messageId": "sms-1", "eventTimestamp": 1767261600000, "isFinal": True}
+    assert receipts.read(event) == receipts.Receipt(
+        Channel.SMS, "sms-1", Verdict.UNDELIVERED, "TEXT_UNREACHABLE", "2026-01-01T10:00:00.000+00:00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("detail", "verdict", "kind"),
+    [
+        ({"eventType": "CONNECTED_TO_SYSTEM"}, Verdict.DELIVERED, "CONNECTED_TO_SYSTEM"),
+        (
+            {"eventType": "DISCONNECTED", "disconnectReason": "TELECOM_UNANSWERED"},
+            Verdict.NO_ANSWER,
+            "TELECOM_UNANSWERED",
+        ),
+        ({"eventType": "DISCONNECTED", "disconnectReason": "TELECOM_BUSY"}, Verdict.NO_ANSWER, "TELECOM_BUSY"),
+        ({"eventType": "DISCONNECTED", "disconnectReason": "TELECOM_PROBLEM"}, Verdict.UNDELIVERED, "TELECOM_PROBLEM"),
+        # The end of a call that was answered, or one that was only queued, says nothing more
+        (
+            {"eventType": "DISCONNECTED", "connectedToSystemTimestamp": "2026-01-01T10:00:00Z"},
+            Verdict.IGNORED,
+            "DISCONNECTED",
+        ),
+        ({"eventType": "INITIATED"}, Verdict.IGNORED, "INITIATED"),
+    ],
+)
+def test_connect_contact_events_are_read(detail: dict[str, str], verdict: Verdict, kind: str) -> None:
+    event = {"source": "aws.connect", "time": "2026-01-01T10:00:00Z", "detail": {"contactId": "c-1", **detail}}
+    read = receipts.read(event)
+    assert read is not None and (read.channel, read.provider_id, read.verdict, read.kind) == (
+        Channel.CALL,
+        "c-1",
+        verdict,
+        kind,
+    )
+
+
+def test_a_deadline_reads_as_no_receipt_and_anything_else_as_nothing() -> None:
+    body = receipts.deadline_body(Channel.SMS, "sms-9", 120)
+    assert receipts.read(body) == receipts.Receipt(Channel.SMS, "sms-9", Verdict.UNDELIVERED, receipts.NO_RECEIPT)
+    for junk in (
+        None,
+        [],
+        "text",
+        {},
+        {"mail": {}},
+        {"eventType": "TEXT_DELIVERED"},
+        {"source": "aws.connect"},
+        {"receipt_deadline": {"channel": "fax", "provider_id": "x"}},
+        {"receipt_deadline": {"channel": "sms"}},
+    ):
+        assert receipts.read(junk) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "eventType",
+                        "mail",
+                        "messageId",
+                        "detail",
+                        "source",
+                        "contactId",
+                        "receipt_deadline",
+                        "channel",
+                        "provider_id",
+                        "bounce",
+                        "bounceType",
+                        "eventTimestamp",
+                        "time",
+                    ]
+                ),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=12,
+    )
+)
+def test_reading_never_raises_whatever_arrives(body: object) -> None:
+    receipts.read(body)

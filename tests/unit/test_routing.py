@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from clarion.domain import routing
 from clarion.domain.models import Attempt, Channel, Outcome
-from clarion.domain.routing import Delivered, Failed, RetryPolicy, Send, backoff, classify_failure, has_time_for
+from clarion.domain.routing import (
+    AwaitReceipt,
+    Delivered,
+    Failed,
+    RetryPolicy,
+    Send,
+    backoff,
+    classify_failure,
+    has_time_for,
+)
 
 CALL, SMS, EMAIL = Channel.CALL, Channel.SMS, Channel.EMAIL
 PLAN = (CALL, SMS, EMAIL)
@@ -288,3 +297,50 @@ def test_pending_attempt_is_always_resent_under_its_own_number(plan, script, pol
     step = routing.next_step(plan, crashed, policy)
     # Then it re-sends that same attempt on the same channel, without a wait
     assert step == Send(channel=attempts[cut].channel, attempt=attempts[cut].attempt, resend=True)
+
+
+# --- receipts ------------------------------------------------------------------------------------
+
+RECEIPTS = RetryPolicy(receipts=frozenset({CALL, EMAIL}))
+
+
+def test_a_sent_attempt_waits_for_its_receipt_on_a_channel_with_receipts() -> None:
+    assert routing.next_step(PLAN, history((CALL, Outcome.SENT)), RECEIPTS) == AwaitReceipt(CALL, 1)
+    # SMS has no receipts in this deployment: the provider accepting it is delivery, as before
+    assert routing.next_step(PLAN, history((SMS, Outcome.SENT)), RECEIPTS) == Delivered(SMS, 1)
+
+
+def test_a_delivered_receipt_ends_the_delivery() -> None:
+    steps = history((CALL, Outcome.NO_ANSWER), (SMS, Outcome.RETRYABLE), (SMS, Outcome.DELIVERED))
+    assert routing.next_step(PLAN, steps, RECEIPTS) == Delivered(SMS, 3)
+
+
+@pytest.mark.parametrize("failure", [Outcome.UNDELIVERED, Outcome.NO_ANSWER])
+def test_a_failure_receipt_moves_to_the_next_channel_at_once(failure: Outcome) -> None:
+    step = routing.next_step(PLAN, history((CALL, failure)), RECEIPTS, top)
+    assert step == Send(SMS, 2, delay=0.0, fallback=True)
+
+
+def test_a_failure_receipt_on_the_last_channel_fails_the_delivery() -> None:
+    steps = history((CALL, Outcome.NO_ANSWER), (SMS, Outcome.PERMANENT), (EMAIL, Outcome.UNDELIVERED))
+    assert routing.next_step(PLAN, steps, RECEIPTS) == Failed(3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([Outcome.DELIVERED, Outcome.UNDELIVERED, Outcome.NO_ANSWER]), max_size=3))
+def test_whatever_the_receipts_say_each_channel_is_sent_at_most_once_and_it_ends(verdicts: list[Outcome]) -> None:
+    # Given providers whose every send is accepted, and receipts that say `verdicts` in turn
+    attempts: list[Attempt] = []
+    verdicts = list(verdicts)
+    for _ in range(10):
+        step = routing.next_step(PLAN, attempts, RECEIPTS, top)
+        if isinstance(step, Send):
+            attempts.append(Attempt(step.channel, step.attempt, Outcome.SENT, AT))
+        elif isinstance(step, AwaitReceipt):
+            verdict = verdicts.pop(0) if verdicts else Outcome.UNDELIVERED
+            attempts[-1] = Attempt(step.channel, step.attempt, verdict, AT)
+        else:
+            break
+    # Then no channel was sent twice, and it ended delivered or failed
+    assert len({a.channel for a in attempts}) == len(attempts)
+    assert isinstance(step, Delivered | Failed)
