@@ -2,18 +2,24 @@
 
 `/_local/health`, `/_local/outbox` (every provider send, with the alert and attempt it belongs to),
 `/_local/metrics` (totals of the functions' EMF metrics), `/_local/events` (what the alert-events topic
-published), `/_local/calls` (the AWS calls the proxy counted) and `/_local/faults` (arm, list and clear provider
-faults). None of these exist on AWS.
+published), `/_local/calls` (the AWS calls the proxy counted), `/_local/faults` (arm, list and clear provider
+faults, send and receipt faults alike) and `/_local/sms/reply` (a clinician's SMS reply, through the inbound
+topic). None of these exist on AWS.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clarion_local.gateway import Answer
 from clarion_local.providers import CHANNELS, FAULT_MODES
+from clarion_local.template import STAND_IN_SMS_PHONE
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 if TYPE_CHECKING:
     from clarion_local.system import LocalClarion
@@ -60,6 +66,10 @@ class LocalRoutes:
             if method == "POST":
                 return self._add_fault(body)
             return _json(405, _error("method_not_allowed", "use GET, POST or DELETE on /_local/faults"))
+        if path == "/_local/sms/reply":
+            if method != "POST":
+                return _json(405, _error("method_not_allowed", "use POST on /_local/sms/reply"))
+            return self._sms_reply(body)
         if path == "/openapi.json" and method == "GET":
             return Answer(200, {"Content-Type": "application/json"}, _OPENAPI.read_bytes())
         if path in ("/", "/docs") and method == "GET":
@@ -139,6 +149,38 @@ class LocalRoutes:
         except ValueError as error:
             return _json(400, _error("invalid_value", str(error)))
         return _json(201, {"channel": fault.channel, "mode": fault.mode, "count": count, "seconds": seconds})
+
+    def _sms_reply(self, body: bytes) -> Answer:
+        """A clinician's SMS reply, delivered as End User Messaging delivers it: to the inbound topic."""
+        try:
+            spec = json.loads(body or b"{}")
+        except ValueError:
+            return _json(400, _error("invalid_body", "the body must be a JSON object"))
+        if not isinstance(spec, dict):
+            return _json(400, _error("invalid_body", "the body must be a JSON object"))
+        unknown = set(spec) - {"from", "text"}
+        if unknown:
+            return _json(400, _error("unknown_field", f"unknown field {sorted(unknown)[0]}", sorted(unknown)[0]))
+        sender, text = spec.get("from"), spec.get("text")
+        if not isinstance(sender, str) or not E164.match(sender):
+            return _json(400, _error("invalid_value", "from must be a phone number in E.164 form", "from"))
+        if not isinstance(text, str) or not 1 <= len(text) <= 1600:
+            return _json(400, _error("invalid_value", "text must be 1 to 1600 characters", "text"))
+        try:
+            topic = self.system.deployment.output("InboundSmsTopicArn")
+            number = self.system.deployment.output("SmsOriginationIdentity")
+        except KeyError:
+            return _json(409, _error("no_two_way_sms", "this deployment has no two-way SMS (sms_origination)"))
+        inbound = {
+            "originationNumber": sender,
+            "destinationNumber": STAND_IN_SMS_PHONE,
+            "messageKeyword": text.split()[0].upper() if text.split() else "",
+            "messageBody": text,
+            "inboundMessageId": str(uuid.uuid4()),
+            "previousPublishedMessageId": None,
+        }
+        self.system.client("sns").publish(TopicArn=topic, Message=json.dumps(inbound))
+        return _json(202, {"delivered_to": number, "inbound_message_id": inbound["inboundMessageId"]})
 
 
 def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ It hooks the botocore event system of the handlers' own clients:
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -33,6 +34,8 @@ RECEIPT_FAULTS: dict[str, tuple[str, ...]] = {
     "no_receipt": CHANNELS,
 }
 FAULT_MODES = SEND_FAULTS + tuple(RECEIPT_FAULTS)
+EUM_SERVICE = "pinpoint-sms-voice-v2"
+_REPLY_CODE = re.compile(r"\bReply (\d{4}) to acknowledge")
 
 _OPERATIONS = {
     "call": ("connect", "StartOutboundVoiceContact"),
@@ -58,6 +61,24 @@ _ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
         "reject": (400, "MessageRejected", "Email address is not verified."),
     },
 }
+
+
+# End User Messaging SMS's own errors (its JSON protocol) for the sms channel's faults.
+EUM_ERRORS = {
+    "throttle": (400, "ThrottlingException", "Rate exceeded"),
+    "outage": (500, "InternalServerException", "Internal server error"),
+    "reject": (400, "ValidationException", "The destination phone number is opted out"),
+}
+
+
+def text_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A SendTextMessage's parameters in the shape the outbox records an SMS in."""
+    return {
+        "PhoneNumber": params.get("DestinationPhoneNumber"),
+        "Message": params.get("MessageBody"),
+        "MessageAttributes": {},
+        "OriginationIdentity": params.get("OriginationIdentity"),
+    }
 
 
 class _Http:
@@ -90,7 +111,6 @@ class ProviderBridge:
     _attached: list[Any] = field(default_factory=list)
     _calls_started: set[str] = field(default_factory=set)  # ClientTokens Connect has seen
     receipts: LocalReceipts | None = None  # set once the receipts topic exists; None: providers send no receipts
-    sms_receipts: bool = False  # SMS goes through End User Messaging (which sends receipts), not SNS
 
     # --- faults -----------------------------------------------------------------------
     def add_fault(self, channel: str, mode: str, count: int | None = None, seconds: float | None = None) -> Fault:
@@ -145,6 +165,11 @@ class ProviderBridge:
             return
         self._attached.append(client)
         service = client.meta.service_model.service_name
+        if service == EUM_SERVICE:  # End User Messaging SMS is not emulated: answered here, as Connect is
+            events = client.meta.events
+            events.register(f"before-parameter-build.{service}.SendTextMessage", self._stash_params)
+            events.register(f"before-call.{service}.SendTextMessage", self._send_text)
+            return
         for channel, (svc, operation) in _OPERATIONS.items():
             if svc != service:
                 continue
@@ -183,10 +208,24 @@ class ProviderBridge:
             if getattr(http_response, "status_code", 500) >= 300:
                 return
             self.record(channel, params, parsed.get("MessageId"))
-            if channel == "email" or (channel == "sms" and self.sms_receipts):
+            if channel == "email":  # SMS through SNS has no receipts; through End User Messaging, see _send_text
                 self.send_receipt(channel, str(parsed.get("MessageId")), params)
 
         return handler
+
+    def _send_text(self, context: dict[str, Any], **_: Any) -> Any:
+        params = context.get("clarion_params", {})
+        fault = self.take_fault("sms")
+        if fault is not None:
+            status, code, message = EUM_ERRORS[fault.mode]
+            self.note_failure("sms", fault.mode, code)
+            body = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+            return _Http(status), body
+        message_id = str(uuid.uuid4())
+        self.record("sms", text_params(params), message_id)
+        if params.get("ConfigurationSetName"):
+            self.send_receipt("sms", message_id, params)
+        return _Http(200), {"MessageId": message_id, "ResponseMetadata": {"HTTPStatusCode": 200}}
 
     def start_call(self, params: dict[str, Any]) -> str:
         """Answer StartOutboundVoiceContact as Connect does: a repeated ClientToken returns the first call's
@@ -223,7 +262,10 @@ class ProviderBridge:
             )
         elif channel == "sms":
             attributes = {k: v.get("StringValue") for k, v in params.get("MessageAttributes", {}).items()}
-            entry.update(destination=params.get("PhoneNumber"), text=params.get("Message"), attributes=attributes)
+            text = params.get("Message")
+            code = _REPLY_CODE.search(text or "")
+            entry.update(destination=params.get("PhoneNumber"), text=text, attributes=attributes)
+            entry.update(reply_code=code.group(1) if code else None)
         else:
             tags = {t["Name"]: t["Value"] for t in params.get("Tags", [])}
             entry.update(

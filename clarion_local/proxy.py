@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from clarion_local.providers import ProviderBridge, error_for
+from clarion_local.providers import EUM_ERRORS, ProviderBridge, error_for, text_params
 from clarion_local.serving import serve
 
 _SERVICE_RE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[a-z0-9-]+)/aws4_request")
@@ -125,6 +125,9 @@ class ProviderProxy:
         self.count(service, method, path, headers, body)
         if service == "connect" and method == "PUT" and urlsplit(path).path == "/contact/outbound-voice":
             return self._call(json.loads(body or b"{}"))
+        target = headers.get("X-Amz-Target") or headers.get("x-amz-target") or ""
+        if service == "sms-voice" and target.endswith(".SendTextMessage"):
+            return self._text(json.loads(body or b"{}"))
         if service in ("sns", "ses") and method == "POST":
             form = parse_qs(body.decode(), keep_blank_values=True)
             action = form.get("Action", [""])[0]
@@ -144,6 +147,20 @@ class ProviderProxy:
         contact_id = self.bridge.start_call(params)
         return 200, [("Content-Type", "application/json")], json.dumps({"ContactId": contact_id}).encode()
 
+    def _text(self, params: dict[str, Any]) -> tuple[int, list[Any], bytes]:
+        """End User Messaging SMS `SendTextMessage` (not emulated): answered here, recorded, and receipted."""
+        json_type = [("Content-Type", "application/x-amz-json-1.0")]
+        fault = self.bridge.take_fault("sms")
+        if fault is not None:
+            status, code, message = EUM_ERRORS[fault.mode]
+            self.bridge.note_failure("sms", fault.mode, code)
+            return status, json_type, json.dumps({"__type": code, "message": message}).encode()
+        message_id = str(uuid.uuid4())
+        self.bridge.record("sms", text_params(params), message_id)
+        if params.get("ConfigurationSetName"):  # only sends with the configuration set produce events
+            self.bridge.send_receipt("sms", message_id, params)
+        return 200, json_type, json.dumps({"MessageId": message_id}).encode()
+
     def _query_send(
         self, channel: str, form: dict[str, list[str]], method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, list[Any], bytes]:
@@ -162,6 +179,6 @@ class ProviderProxy:
             found = re.search(rb"<MessageId>([^<]+)</MessageId>", payload)
             params = query_params(form)
             self.bridge.record(channel, params, found.group(1).decode() if found else None)
-            if found and (channel == "email" or self.bridge.sms_receipts):
+            if found and channel == "email":  # SMS through SNS has no receipts
                 self.bridge.send_receipt(channel, found.group(1).decode(), params)
         return status, response_headers, payload

@@ -1,7 +1,8 @@
 """Adapt a synthesized template to what the AWS emulator (moto) can create.
 
-Resource types the emulator does not implement (Amazon Connect, SES templates and configuration sets, WAF,
-alarms, backup, queue and topic policies) are taken out of the template, and every `Ref`, `Fn::GetAtt` or
+Resource types the emulator does not implement (Amazon Connect, End User Messaging SMS, SES templates and
+configuration sets, WAF, alarms, backup, queue and topic policies, topic subscriptions) are taken out of the
+template, and every `Ref`, `Fn::GetAtt` or
 `Fn::Sub` reference to them is replaced by a stand-in value of the same shape (an id, an ARN, a phone number).
 One emulator bug is worked around in the resources that stay: KMS key tags.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STAND_IN_PHONE = "+12025550100"  # a fictional number (555-01xx), standing in for Connect's claimed number
+STAND_IN_SMS_PHONE = "+12025550142"  # and for End User Messaging's requested SMS number
 _NAMESPACE = uuid.UUID("6f1f3f9e-3c2b-4c43-9a8e-0c1a2c1e5a11")
 
 
@@ -50,6 +52,13 @@ def stand_in(stack: str, logical_id: str, rtype: str, region: str, account: str)
     if rtype == "AWS::Connect::PhoneNumber":
         arn = f"arn:aws:connect:{region}:{account}:phone-number/{ident}"
         return arn, {"PhoneNumberArn": arn, "Address": STAND_IN_PHONE}
+    if rtype == "AWS::SMSVOICE::PhoneNumber":
+        number_id = f"phone-{ident.replace('-', '')}"
+        arn = f"arn:aws:sms-voice:{region}:{account}:phone-number/{number_id}"
+        return number_id, {"Arn": arn, "PhoneNumberId": number_id, "PhoneNumber": STAND_IN_SMS_PHONE}
+    if rtype == "AWS::SMSVOICE::ConfigurationSet":
+        name = f"{stack}-{logical_id}"[:64]
+        return name, {"Arn": f"arn:aws:sms-voice:{region}:{account}:configuration-set/{name}"}
     if rtype in ("AWS::SES::Template", "AWS::SES::ConfigurationSet"):
         name = f"{stack}-{logical_id}"[:64]
         return name, {}

@@ -51,6 +51,10 @@ _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
 _PRICE = re.compile(r"^\d{1,3}(\.\d{1,5})?$")
 _CONNECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_SMS_ORIGINATION = re.compile(
+    r"^(request|(phone|pool)-[0-9a-f]{32}|arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool)/(phone|pool)-[0-9a-f]{32})$"
+)
+SMS_NUMBER_TYPES = ("TOLL_FREE", "LONG_CODE", "TEN_DLC", "SIMULATOR")
 
 
 class ConfigError(ValueError):
@@ -90,6 +94,9 @@ class Settings:
     notify_on_ack: bool
     receipt_timeout_s: dict[str, int]
     delivery_rate_alarm_pct: float
+    sms_origination: str  # "" (one-way SNS), "request" (the stack requests a number), or an existing identity
+    sms_number_country: str
+    sms_number_type: str
 
     def ack_policy(self) -> dict[str, dict[str, int]]:
         """What the functions read (ACK_POLICY): per priority needing an acknowledgement, window and target."""
@@ -100,8 +107,13 @@ class Settings:
         """Channel -> seconds the router waits for a delivery receipt, for the channels whose receipts this
         deployment receives (email: SES's configuration set; call: Connect's contact events). A channel absent
         (or set to 0) counts a provider's acceptance as delivery."""
-        has_receipts = {"email": True, "call": self.call_enabled, "sms": False}
+        has_receipts = {"email": True, "call": self.call_enabled, "sms": self.sms_two_way}
         return {c: t for c, t in self.receipt_timeout_s.items() if t and has_receipts[c]}
+
+    @property
+    def sms_two_way(self) -> bool:
+        """SMS through End User Messaging (replies acknowledge; its events are receipts) rather than SNS."""
+        return self.sms_origination != ""
 
     @property
     def call_enabled(self) -> bool:
@@ -222,6 +234,20 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
         notify_on_ack=_as_bool("notify_on_ack", raw.get("notify_on_ack")),
         receipt_timeout_s=_seconds_by_channel("receipt_timeout_s", raw.get("receipt_timeout_s")),
         delivery_rate_alarm_pct=_as_float("delivery_rate_alarm_pct", raw.get("delivery_rate_alarm_pct"), 1, 100),
+        sms_origination=_matching(
+            "sms_origination",
+            raw.get("sms_origination"),
+            _SMS_ORIGINATION,
+            "empty (one-way SMS through SNS), request, or an End User Messaging phone number or pool id or ARN",
+            optional=True,
+        ),
+        sms_number_country=_matching(
+            "sms_number_country",
+            raw.get("sms_number_country"),
+            re.compile(r"^[A-Z]{2}$"),
+            "a two-letter ISO country code",
+        ),
+        sms_number_type=_one_of("sms_number_type", raw.get("sms_number_type"), SMS_NUMBER_TYPES),
     )
     for key in ("ack_window_s", "ack_target_s"):
         missing = [p for p in settings.ack_required if p not in getattr(settings, key)]

@@ -13,6 +13,7 @@ from stacks.constructs.encryption import Encryption
 from stacks.constructs.messaging import Messaging
 from stacks.constructs.network import Network
 from stacks.constructs.receipts import Receipts
+from stacks.constructs.sms import TwoWaySms
 from stacks.constructs.storage import Storage
 from stacks.constructs.timers import Timers
 from stacks.constructs.voice import Voice
@@ -59,6 +60,20 @@ class DataStack(Stack):
             source_vpce_ids=[self.network.sns_endpoint_id] if self.network else [],
             connect_instance_arn=self.voice.instance_arn if self.voice else None,
         )
+        self.sms = (
+            TwoWaySms(
+                self,
+                "Sms",
+                key=self.key,
+                origination=s.sms_origination,
+                country=s.sms_number_country,
+                number_type=s.sms_number_type,
+                receipts_topic=self.receipts.topic,
+                source_vpce_ids=[self.network.sns_endpoint_id] if self.network else [],
+            )
+            if s.sms_two_way
+            else None
+        )
 
         outputs = {
             "ContactsTable": self.storage.contacts.table_name,
@@ -75,5 +90,9 @@ class DataStack(Stack):
             "ReceiptsTopicArn": self.receipts.topic.topic_arn,
             "ReceiptsQueueUrl": self.receipts.queue.queue_url,
         }
+        if self.sms is not None:
+            outputs["InboundSmsTopicArn"] = self.sms.inbound.topic_arn
+            outputs["RepliesQueueUrl"] = self.sms.replies.queue_url
+            outputs["SmsOriginationIdentity"] = self.sms.identity
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from lambdas.clarion import names
 from stacks.constructs.functions import FunctionFactory
 from stacks.constructs.receipts import RECEIPTS_TIMEOUT
+from stacks.constructs.sms import REPLIES_TIMEOUT
 from stacks.constructs.timers import ESCALATOR_TIMEOUT
 from stacks.data_stack import DataStack
 
@@ -30,10 +31,11 @@ class LoopFunctions:
     escalator: lambda_.Function
     links: lambda_.Function
     receipts: lambda_.Function
+    replies: lambda_.Function | None  # with two-way SMS only
 
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
-        return (self.escalator, self.links, self.receipts)
+        return tuple(f for f in (self.escalator, self.links, self.receipts, self.replies) if f is not None)
 
 
 def max_concurrency(reserved: int) -> int:
@@ -118,4 +120,34 @@ def build(factory: FunctionFactory, data: DataStack, common: dict[str, str], wal
     allow(receipts, ["sqs:SendMessage"], [msg.alerts.queue_arn])
     allow(receipts, ["sqs:ChangeMessageVisibility"], [receipt_queue.queue_arn])
     _consume(receipts, receipt_queue, RECEIPTS_BATCH_SIZE, reserved)
-    return LoopFunctions(escalator, links, receipts)
+    return LoopFunctions(escalator, links, receipts, _replies(factory, data, walk))
+
+
+def _replies(factory: FunctionFactory, data: DataStack, walk: dict[str, str]) -> lambda_.Function | None:
+    """The function that reads clinicians' SMS replies (two-way SMS only)."""
+    sms = data.sms
+    if sms is None:
+        return None
+    tables, msg, timer_queue = data.storage, data.messaging, data.timers.queue
+    replies = factory.build(
+        "Replies",
+        handler=names.REPLIES_HANDLER,
+        description="Clarion: acknowledges or declines alerts from clinicians' SMS replies",
+        service=names.SERVICE_REPLIES,
+        environment={
+            **walk,
+            names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+            names.ENV_NOTIFY_ON_ACK: "true" if data.settings.notify_on_ack else "false",
+            names.ENV_SMS_ORIGINATION: sms.identity,
+            names.ENV_SMS_TYPE: data.settings.sms_type,
+            names.ENV_SMS_MAX_PRICE: data.settings.sms_max_price_usd,
+        },
+        timeout=REPLIES_TIMEOUT,
+        invoked_by="the SQS event source mapping of the replies queue",
+    )
+    allow(replies, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
+    allow(replies, ["sns:Publish"], [msg.events.topic_arn])
+    allow(replies, ["sqs:SendMessage"], [timer_queue.queue_arn, msg.alerts.queue_arn])
+    allow(replies, ["sms-voice:SendTextMessage"], [sms.identity_arn])  # the answer, without the configuration set
+    _consume(replies, sms.replies, RECEIPTS_BATCH_SIZE, data.settings.reserved_concurrency)
+    return replies

@@ -176,7 +176,18 @@ class ServiceStack(Stack):
         self._allow(self.router, ["sns:Publish"], [msg.events.topic_arn])
         self._allow(self.router, ["sqs:SendMessage"], [timer_queue.queue_arn])
         self._allow(self.router, ["kms:GenerateMac"], [data.link_key.key_arn])
-        self._grant_sms(self.router)
+        if data.sms is not None:
+            self.router.add_environment(names.ENV_SMS_ORIGINATION, data.sms.identity)
+            self.router.add_environment(names.ENV_SMS_CONFIGURATION_SET, data.sms.configuration_set)
+            self._allow(
+                self.router, ["sms-voice:SendTextMessage"], [data.sms.identity_arn, data.sms.configuration_set_arn]
+            )
+        else:
+            Annotations.of(self).add_info(
+                "sms_origination is empty: SMS is one-way through SNS, with no replies and no receipts; "
+                "clinicians acknowledge by link or API."
+            )
+            self._grant_sms(self.router)
         self._grant_email(self.router, s.sender_email)
         if data.voice is not None:
             if self.dialer is not None:
@@ -184,7 +195,12 @@ class ServiceStack(Stack):
             else:
                 self.router.role.add_managed_policy(data.voice.start_calls_policy)  # type: ignore[union-attr]
         loop = loop_functions.build(factory, data, common, walk)
-        self.escalator, self.links, self.receipts = loop.escalator, loop.links, loop.receipts
+        self.escalator, self.links, self.receipts, self.replies = (
+            loop.escalator,
+            loop.links,
+            loop.receipts,
+            loop.replies,
+        )
         receipts = data.receipts
         self.router.add_environment(names.ENV_RECEIPTS_QUEUE_URL, receipts.queue.queue_url)
         self.router.add_environment(names.ENV_RECEIPT_TIMEOUTS, Stack.of(self).to_json_string(s.receipt_timeouts))
@@ -229,6 +245,7 @@ class ServiceStack(Stack):
                 dead_letters=msg.dead_letters,
                 timer_dead_letters=data.timers.dead_letters,
                 receipt_dead_letters=data.receipts.dead_letters,
+                reply_dead_letters=data.sms.replies_dead_letters if data.sms else None,
                 receipt_channels=tuple(s.receipt_timeouts),
                 delivery_rate_alarm_pct=s.delivery_rate_alarm_pct,
                 ack_target_s=dict(s.ack_target_s),

@@ -10,6 +10,7 @@ ESCALATOR_HANDLER = "clarion.handlers.escalator.handler"
 LINKS_HANDLER = "clarion.handlers.links.handler"
 POLICIES_HANDLER = "clarion.handlers.policies.handler"
 RECEIPTS_HANDLER = "clarion.handlers.receipts.handler"
+REPLIES_HANDLER = "clarion.handlers.replies.handler"
 
 # Environment variables the stacks set and the handlers read.
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
@@ -43,6 +44,10 @@ ENV_NOTIFY_ON_ACK = "NOTIFY_ON_ACK"  # "true" | "false": tell the others reached
 ENV_RECEIPTS_QUEUE_URL = "RECEIPTS_QUEUE_URL"  # delivery receipts, and the deadlines of the receipts awaited
 # JSON object: channel -> seconds to wait for a delivery receipt; a channel absent from it has none to wait for.
 ENV_RECEIPT_TIMEOUTS = "RECEIPT_TIMEOUTS"
+# Two-way SMS through AWS End User Messaging: the origination identity (phone number or pool, id or ARN) and its
+# configuration set (whose events are the SMS receipts). Unset: SMS goes one-way through SNS.
+ENV_SMS_ORIGINATION = "SMS_ORIGINATION_IDENTITY"
+ENV_SMS_CONFIGURATION_SET = "SMS_CONFIGURATION_SET"
 
 # CloudWatch metrics (EMF), emitted by the handlers and watched by the alarms.
 METRICS_NAMESPACE = "Clarion"
@@ -73,6 +78,8 @@ METRIC_RECEIPTS_DELIVERED = "ReceiptsDelivered"  # per channel, for the delivery
 METRIC_RECEIPTS_FAILED = "ReceiptsFailed"  # per channel: undelivered, unanswered, or no receipt in time
 METRIC_SEND_TO_RECEIPT = "SendToReceiptS"  # per channel
 METRIC_RECEIPTS_UNMATCHED = "ReceiptsUnmatched"  # for no attempt Clarion knows
+SERVICE_REPLIES = "replies"
+METRIC_REPLIES = "SmsReplies"  # dimension action: acknowledge, decline, ask_for_code, nothing, carrier, throttled
 
 # Private networking: Amazon Connect has no VPC endpoint, so the router (in the VPC) asks the
 # dialer function (outside it) to start calls.

@@ -29,6 +29,7 @@ class Watched:
     dead_letters: sqs.IQueue
     timer_dead_letters: sqs.IQueue
     receipt_dead_letters: sqs.IQueue
+    reply_dead_letters: sqs.IQueue | None  # with two-way SMS only
     receipt_channels: tuple[str, ...]  # the channels whose delivery receipts the router awaits
     delivery_rate_alarm_pct: float
     ack_target_s: dict[str, int]  # priority -> the organisation's acknowledgement target
@@ -240,6 +241,14 @@ class Monitoring(Construct):
             what="Delivery receipts reached their dead-letter queue: some attempts wait for their receipt deadline",
             anchor="receipt-dead-letters",
         )
+        if w.reply_dead_letters is not None:
+            self._alarm(
+                "ReplyDeadLetters",
+                _waiting(w.reply_dead_letters),
+                threshold=1,
+                what="SMS replies reached their dead-letter queue: some clinicians' answers were not recorded",
+                anchor="reply-dead-letters",
+            )
         for channel in w.receipt_channels:
             self._alarm(
                 f"DeliveryRate{channel.title()}",

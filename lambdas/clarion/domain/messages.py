@@ -65,15 +65,25 @@ def _mask(match: re.Match[str]) -> str:
     return "[number withheld]" if digits >= 6 else match.group(0)
 
 
-def sms_text(alert: Alert, link: str | None = None, detail: str = "description") -> str:
-    """The SMS. With an acknowledgement `link` it ends with the link, whole; `detail` "minimal" leaves the
-    description out (it is on the link's page, behind its signature), keeping free text off lock screens."""
+def _answer_tail(link: str | None, code: str | None) -> str:
+    if code is not None and link is not None:
+        return f"Reply {code} to acknowledge, or open {link}"
+    if code is not None:
+        return f"Reply {code} to acknowledge (NO {code} to decline)"
+    return f"Acknowledge: {link}"
+
+
+def sms_text(alert: Alert, link: str | None = None, detail: str = "description", code: str | None = None) -> str:
+    """The SMS. With an acknowledgement `link` it ends with the link, whole; with a reply `code` (two-way SMS) it
+    says how to answer by reply ("Reply 4821 to acknowledge"). `detail` "minimal" leaves the description out (it
+    is on the link's page, behind its signature), keeping free text off lock screens."""
     what = f"{_URGENCY[alert.priority]} Clarion {_WHAT[template_kind(alert.type)]}"
-    if link is not None and detail == "minimal":
-        return f"{what}. Open to acknowledge: {link}"
+    answerable = link is not None or code is not None
+    if answerable and detail == "minimal":
+        return f"{what}. {_answer_tail(link, code)}"
     head = f"{what}: "
-    tail = ". See the clinical system." if link is None else f". Acknowledge: {link}"
-    limit = SMS_MAX_CHARS if link is None else SMS_WITH_LINK_MAX_CHARS
+    tail = ". See the clinical system." if not answerable else f". {_answer_tail(link, code)}"
+    limit = SMS_MAX_CHARS if not answerable else SMS_WITH_LINK_MAX_CHARS
     room = limit - len(head) - len(tail)
     description = clean_description(alert.description)
     if len(description) > room:
@@ -130,3 +140,21 @@ def taken_text(name: str, at: str) -> str:
     who = " ".join(_CONTROL.sub(" ", name).split())[:TAKEN_NAME_MAX] or "a colleague"
     when = at[11:16] if len(at) >= 16 else at
     return f"Clarion: taken by {who}, {when} UTC. No action needed from you."
+
+
+class ReplyAnswer(StrEnum):
+    ACKNOWLEDGED = "acknowledged"
+    DECLINED = "declined"
+    WHICH = "which"  # several alerts are open for the number: ask for the code
+    UNKNOWN_CODE = "unknown_code"
+
+
+def reply_text(answer: ReplyAnswer, code: str | None = None) -> str:
+    """Clarion's answer to a clinician's SMS reply: short, and naming no alert but by the code they sent."""
+    if answer is ReplyAnswer.ACKNOWLEDGED:
+        return f"Clarion: {code} acknowledged. Thank you."
+    if answer is ReplyAnswer.DECLINED:
+        return f"Clarion: {code} declined. It passes to the next person now."
+    if answer is ReplyAnswer.WHICH:
+        return "Clarion: more than one alert is open for you. Reply with its code, e.g. ACK 4821."
+    return "Clarion: no open alert has that code. Reply with the code from the alert, e.g. ACK 4821."

@@ -20,8 +20,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion import names
-from clarion.adapters import channels, contacts, delivery_log, escalations, events, links, receipts, timers
-from clarion.adapters.channels import SendError
+from clarion.adapters import (
+    channels,
+    contacts,
+    delivery_log,
+    escalations,
+    events,
+    links,
+    receipts,
+    reply_codes,
+    timers,
+)
+from clarion.adapters.channels import SendError, sms
 from clarion.domain import routing
 from clarion.domain.escalation import Reach
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome
@@ -147,8 +157,9 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
         _count(names.METRIC_FALLBACKS, step.channel)
     log = {"channel": step.channel.value, "attempt": step.attempt, "resend": step.resend}
     link = _link(alert) if alert.ack_required and step.channel in LINKED_CHANNELS else None
+    code = _reply_code(alert, contact) if alert.ack_required and step.channel is Channel.SMS else None
     try:
-        provider_id = channels.send(step.channel, alert, contact, step.attempt, link)
+        provider_id = channels.send(step.channel, alert, contact, step.attempt, link, code)
     except SendError as error:
         failed = Attempt(step.channel, step.attempt, error.outcome, _iso(_now()), error=error.text)
         delivery_log.record_attempt(alert, failed)
@@ -171,6 +182,18 @@ def _link(alert: Alert) -> str | None:
         return links.issue(alert)
     except (ClientError, BotoCoreError) as error:
         logger.warning("Sending without an acknowledgement link: it could not be made", extra=_describe(error))
+        return None
+
+
+def _reply_code(alert: Alert, contact: Contact) -> str | None:
+    """The code the recipient can reply with (two-way SMS only); None when there is no two-way SMS or the code
+    cannot be given now: the SMS goes out with its link alone rather than not at all."""
+    if not sms.two_way() or not contact.phone_sms:
+        return None
+    try:
+        return reply_codes.code_for(alert, contact.phone_sms)
+    except (ClientError, BotoCoreError, RuntimeError) as error:
+        logger.warning("Sending without a reply code: it could not be given", extra=_describe(error))
         return None
 
 

@@ -52,6 +52,8 @@ class Settings:
     notify_on_ack: bool = True
     receipts_queue_url: str = ""
     receipt_timeouts: dict[str, int] = field(default_factory=dict)  # channel -> seconds; absent: no receipts
+    sms_origination: str = ""  # End User Messaging identity: two-way SMS; empty: one-way through SNS
+    sms_configuration_set: str = ""
 
     def ack_window_s(self, priority: str) -> int | None:
         """How long the addressee has to acknowledge an alert of `priority`; None: it needs no acknowledgement."""
@@ -95,5 +97,7 @@ def settings() -> Settings:
         sms_detail=env(names.ENV_SMS_DETAIL) or "description",
         notify_on_ack=(env(names.ENV_NOTIFY_ON_ACK) or "true").lower() == "true",
         receipts_queue_url=env(names.ENV_RECEIPTS_QUEUE_URL, ""),
+        sms_origination=env(names.ENV_SMS_ORIGINATION, ""),
+        sms_configuration_set=env(names.ENV_SMS_CONFIGURATION_SET, ""),
         receipt_timeouts={k: int(v) for k, v in json.loads(env(names.ENV_RECEIPT_TIMEOUTS) or "{}").items() if v},
     )

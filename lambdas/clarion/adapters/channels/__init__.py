@@ -18,9 +18,16 @@ ADAPTERS: dict[Channel, ChannelAdapter] = {
 __all__ = ["ADAPTERS", "ChannelAdapter", "Delivery", "SendError", "send"]
 
 
-def send(channel: Channel, alert: Alert, contact: Contact, attempt: int, link: str | None = None) -> str:
-    """Send `alert` to `contact` on `channel` (with its acknowledgement `link`, if any); return the provider's id
-    or raise `SendError`."""
+def send(
+    channel: Channel,
+    alert: Alert,
+    contact: Contact,
+    attempt: int,
+    link: str | None = None,
+    reply_code: str | None = None,
+) -> str:
+    """Send `alert` to `contact` on `channel` (with its acknowledgement `link` and SMS `reply_code`, if any);
+    return the provider's id or raise `SendError`."""
     destination = contact.destination(channel)
     if not destination:
         raise SendError(retryable=False, code=routing.NO_DESTINATION, detail=f"contact has no {channel.value} address")
@@ -28,6 +35,7 @@ def send(channel: Channel, alert: Alert, contact: Contact, attempt: int, link: s
     if adapter is None:
         raise SendError(retryable=False, code="ChannelNotAvailable", detail=channel.value)
     try:
-        return adapter.send(Delivery(alert=alert, attempt=attempt, destination=destination, link=link))
+        delivery = Delivery(alert=alert, attempt=attempt, destination=destination, link=link, reply_code=reply_code)
+        return adapter.send(delivery)
     except (ClientError, BotoCoreError) as error:
         raise to_send_error(channel, error) from error

@@ -30,6 +30,7 @@ class Delivery:
     attempt: int
     destination: str
     link: str | None = None  # the recipient's acknowledgement link, for an alert that needs an acknowledgement
+    reply_code: str | None = None  # the code a two-way SMS asks the recipient to reply with
 
 
 class SendError(Exception):

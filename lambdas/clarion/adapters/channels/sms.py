@@ -1,4 +1,5 @@
-"""SMS: Amazon SNS `Publish` to a phone number."""
+"""SMS: AWS End User Messaging SMS `SendTextMessage` from the two-way origination identity when the deployment has
+one (replies acknowledge, its events are receipts); otherwise Amazon SNS `Publish` to a phone number (one-way)."""
 
 from __future__ import annotations
 
@@ -21,19 +22,38 @@ def _attributes() -> dict[str, dict[str, Any]]:
     return attributes
 
 
+def two_way() -> bool:
+    return bool(settings().sms_origination)
+
+
+def _send(destination: str, text: str, receipts: bool) -> str:
+    config = settings()
+    if not config.sms_origination:
+        response = clients.client("sns").publish(PhoneNumber=destination, Message=text, MessageAttributes=_attributes())
+        return str(response["MessageId"])
+    request: dict[str, Any] = {
+        "DestinationPhoneNumber": destination,
+        "OriginationIdentity": config.sms_origination,
+        "MessageBody": text,
+        "MessageType": "TRANSACTIONAL" if config.sms_type == "Transactional" else "PROMOTIONAL",
+    }
+    if config.sms_max_price:
+        request["MaxPrice"] = config.sms_max_price
+    if receipts and config.sms_configuration_set:
+        request["ConfigurationSetName"] = config.sms_configuration_set  # its event destination: the receipts
+    response = clients.client("pinpoint-sms-voice-v2").send_text_message(**request)
+    return str(response["MessageId"])
+
+
 class SmsAdapter:
     channel = Channel.SMS
 
     def send(self, delivery: Delivery) -> str:
-        response = clients.client("sns").publish(
-            PhoneNumber=delivery.destination,
-            Message=messages.sms_text(delivery.alert, delivery.link, settings().sms_detail),
-            MessageAttributes=_attributes(),
-        )
-        return str(response["MessageId"])
+        text = messages.sms_text(delivery.alert, delivery.link, settings().sms_detail, delivery.reply_code)
+        return _send(delivery.destination, text, receipts=True)
 
 
 def send_text(destination: str, text: str) -> str:
-    """A plain SMS that is no alert (a notice that an alert was taken); the provider's message id."""
-    response = clients.client("sns").publish(PhoneNumber=destination, Message=text, MessageAttributes=_attributes())
-    return str(response["MessageId"])
+    """A plain SMS that is no alert (a notice that an alert was taken, an answer to a reply); the provider's
+    message id. Sent without the configuration set: nothing waits for its receipt."""
+    return _send(destination, text, receipts=False)
