@@ -3,8 +3,8 @@
 `/_local/health`, `/_local/outbox` (every provider send, with the alert and attempt it belongs to),
 `/_local/metrics` (totals of the functions' EMF metrics), `/_local/events` (what the alert-events topic
 published), `/_local/calls` (the AWS calls the proxy counted), `/_local/faults` (arm, list and clear provider
-faults, send and receipt faults alike) and `/_local/sms/reply` (a clinician's SMS reply, through the inbound
-topic). None of these exist on AWS.
+faults, send and receipt faults alike), `/_local/sms/reply` (a clinician's SMS reply, through the inbound
+topic) and `/_local/voice/<contact id>/answer` (the called clinician's keypress). None of these exist on AWS.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from clarion_local.providers import CHANNELS, FAULT_MODES
 from clarion_local.template import STAND_IN_SMS_PHONE
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_VOICE_ANSWER = re.compile(r"/_local/voice/([0-9a-f-]{36})/answer")
 
 if TYPE_CHECKING:
     from clarion_local.system import LocalClarion
@@ -66,6 +67,11 @@ class LocalRoutes:
             if method == "POST":
                 return self._add_fault(body)
             return _json(405, _error("method_not_allowed", "use GET, POST or DELETE on /_local/faults"))
+        voice = _VOICE_ANSWER.fullmatch(path)
+        if voice is not None:
+            if method != "POST":
+                return _json(405, _error("method_not_allowed", "use POST on /_local/voice/<contact id>/answer"))
+            return self._answer_call(voice.group(1), body)
         if path == "/_local/sms/reply":
             if method != "POST":
                 return _json(405, _error("method_not_allowed", "use POST on /_local/sms/reply"))
@@ -149,6 +155,21 @@ class LocalRoutes:
         except ValueError as error:
             return _json(400, _error("invalid_value", str(error)))
         return _json(201, {"channel": fault.channel, "mode": fault.mode, "count": count, "seconds": seconds})
+
+    def _answer_call(self, contact_id: str, body: bytes) -> Answer:
+        """The called phone presses `digits` during the call (or nothing: "")."""
+        try:
+            spec = json.loads(body or b"{}")
+        except ValueError:
+            return _json(400, _error("invalid_body", "the body must be a JSON object"))
+        digits = spec.get("digits", "") if isinstance(spec, dict) else None
+        if not isinstance(digits, str) or not re.fullmatch(r"[0-9*#]{0,8}", digits):
+            return _json(400, _error("invalid_value", "digits must be up to 8 keys of 0-9, * and #", "digits"))
+        receipts = self.system.bridge.receipts
+        if receipts is None or contact_id not in receipts.ringing:
+            return _json(404, _error("not_ringing", "no call with that contact id is waiting for a keypress"))
+        result = receipts.answer(contact_id, digits)
+        return _json(200, {"contact_id": contact_id, "digits": digits, "flow_result": result})
 
     def _sms_reply(self, body: bytes) -> Answer:
         """A clinician's SMS reply, delivered as End User Messaging delivers it: to the inbound topic."""

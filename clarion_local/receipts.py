@@ -1,8 +1,10 @@
 """The local providers' delivery receipts, sent the way the real ones are.
 
 - SES: the configuration set's event (Delivery, or a permanent Bounce) published to the receipts topic;
-- Amazon Connect: the contact event (CONNECTED_TO_SYSTEM when answered, DISCONNECTED with TELECOM_UNANSWERED when
-  not) put on EventBridge's default bus, whose rule sends it to the receipts queue;
+- Amazon Connect: an answered call waits for the clinician's keypress (`answer`, as `POST /_local/voice/<id>/answer`
+  plays it); the contact flow's report goes to the keypress function, then the DISCONNECTED contact event goes on
+  EventBridge's default bus, whose rule sends it to the receipts queue. A call nobody answers with a key within
+  `call_wait_s` ends as the flow ends it: no keypress. An `unanswered` call rings out (TELECOM_UNANSWERED);
 - End User Messaging SMS: the SMS event (TEXT_DELIVERED, or TEXT_UNREACHABLE) published to the receipts topic.
 
 A receipt goes out `delay_s` after the send returns, from a thread of its own, as a provider's comes after its
@@ -14,11 +16,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 RECEIPT_DELAY_S = 0.1
+CALL_WAIT_S = 3.0  # how long a local phone that was called waits for a keypress before it hangs up
 
 
 def _iso(moment: datetime) -> str:
@@ -57,6 +61,23 @@ def sms_event(message_id: str, params: dict[str, Any], delivered: bool) -> dict[
     }
 
 
+def flow_event(contact_id: str, instance_arn: str, digit: str) -> dict[str, Any]:
+    """What the contact flow's InvokeLambdaFunction block sends the keypress function."""
+    return {
+        "Name": "ContactFlowEvent",
+        "Details": {
+            "ContactData": {
+                "ContactId": contact_id,
+                "InitialContactId": contact_id,
+                "Channel": "VOICE",
+                "InitiationMethod": "API",
+                "InstanceARN": instance_arn,
+            },
+            "Parameters": {"digit": digit},
+        },
+    }
+
+
 def call_detail(contact_id: str, instance_arn: str, answered: bool) -> dict[str, Any]:
     now = _iso(datetime.now(UTC))
     detail: dict[str, Any] = {
@@ -66,8 +87,8 @@ def call_detail(contact_id: str, instance_arn: str, answered: bool) -> dict[str,
         "initiationMethod": "API",
         "initiationTimestamp": now,
     }
-    if answered:
-        return {**detail, "eventType": "CONNECTED_TO_SYSTEM", "connectedToSystemTimestamp": now}
+    if answered:  # the end of an answered call: the flow hung up after the keypress, or without one
+        return {**detail, "eventType": "DISCONNECTED", "connectedToSystemTimestamp": now, "disconnectTimestamp": now}
     return {**detail, "eventType": "DISCONNECTED", "disconnectTimestamp": now, "disconnectReason": "TELECOM_UNANSWERED"}
 
 
@@ -80,13 +101,24 @@ class LocalReceipts:
     topic_arn: str
     instance_arn: str | None
     delay_s: float = RECEIPT_DELAY_S
+    # Invokes the keypress function with a flow event (the local system's function pool); None: no flow to run.
+    keypress: Callable[[dict[str, Any]], Any] | None = None
+    call_wait_s: float = CALL_WAIT_S
     sent: list[dict[str, Any]] = field(default_factory=list)  # what went out, for the outbox and tests
+    ringing: set[str] = field(default_factory=set)  # calls answered and waiting for a keypress
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def emit(self, channel: str, provider_id: str, params: dict[str, Any], fault: str | None) -> None:
         """The receipt for a send that succeeded; `fault` is the receipt fault armed for it, if any."""
         if fault == "no_receipt":
             self._note(channel, provider_id, "none")
+            return
+        if channel == "call" and fault is None:
+            with self._lock:  # the phone rings as the call starts: it can be answered at once
+                self.ringing.add(provider_id)
+            hang_up = threading.Timer(self.call_wait_s, self.answer, args=(provider_id, ""))
+            hang_up.daemon = True
+            hang_up.start()
             return
         timer = threading.Timer(self.delay_s, self._send, args=(channel, provider_id, params, fault))
         timer.daemon = True
@@ -102,20 +134,31 @@ class LocalReceipts:
                 event = sms_event(provider_id, params, delivered=fault is None)
                 self.sns.publish(TopicArn=self.topic_arn, Message=json.dumps(event))
                 self._note(channel, provider_id, event["eventType"])
-            elif channel == "call" and self.instance_arn:
-                detail = call_detail(provider_id, self.instance_arn, answered=fault != "unanswered")
-                self.events.put_events(
-                    Entries=[
-                        {
-                            "Source": "aws.connect",
-                            "DetailType": "Amazon Connect Contact Event",
-                            "Detail": json.dumps(detail),
-                        }
-                    ]
-                )
-                self._note(channel, provider_id, detail.get("disconnectReason") or detail["eventType"])
+            elif channel == "call" and self.instance_arn:  # unanswered: it rang out
+                self._call_event(provider_id, answered=False)
+                self._note(channel, provider_id, "TELECOM_UNANSWERED")
         except Exception as error:  # a receipt lost here is what the deadline is for; say so
             self._note(channel, provider_id, f"lost: {type(error).__name__}")
+
+    def answer(self, contact_id: str, digits: str) -> Any:
+        """The called phone answers the flow with `digits` ("" for none): the flow reports it to the keypress
+        function, then hangs up. None when the call is not waiting for a keypress (never made, or ended)."""
+        with self._lock:
+            if contact_id not in self.ringing:
+                return None
+            self.ringing.discard(contact_id)
+        digit = digits[:1] if digits[:1] in ("1", "3") else "none"  # 2 repeats the message; then it is asked again
+        assert self.instance_arn
+        result = self.keypress(flow_event(contact_id, self.instance_arn, digit)) if self.keypress else None
+        self._call_event(contact_id, answered=True)
+        self._note("call", contact_id, f"KEYPRESS_{digit}" if digit != "none" else "NO_KEYPRESS")
+        return result
+
+    def _call_event(self, contact_id: str, answered: bool) -> None:
+        assert self.instance_arn
+        detail = call_detail(contact_id, self.instance_arn, answered)
+        entry = {"Source": "aws.connect", "DetailType": "Amazon Connect Contact Event", "Detail": json.dumps(detail)}
+        self.events.put_events(Entries=[entry])
 
     def _note(self, channel: str, provider_id: str, kind: str) -> None:
         with self._lock:

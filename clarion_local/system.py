@@ -132,6 +132,9 @@ class LocalClarion:
         if not self.port:
             self.port = free_port()  # known before the functions start: their links point at this server
         self.pools = self._start_functions(proxy.url)
+        keypress = next((k for k, f in self.deployment.functions.items() if f.handler == names.KEYPRESS_HANDLER), None)
+        if keypress is not None and self.bridge.receipts is not None:
+            self.bridge.receipts.keypress = self.pools[keypress].invoke
         self.gateway = Gateway(self.deployment, self.pools, self.deployment.gateway_responses, REGION, self._account())
         self._start_pollers()
         self._issue_tokens()

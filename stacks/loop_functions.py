@@ -24,6 +24,7 @@ DELIVERY_LOG_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Update
 ESCALATOR_BATCH_SIZE = 1
 RECEIPTS_BATCH_SIZE = 10
 MAX_CONCURRENCY = 20
+KEYPRESS_TIMEOUT = Duration.seconds(8)  # the contact flow waits 8 s at most for the answer
 
 
 @dataclass(frozen=True)
@@ -151,3 +152,25 @@ def _replies(factory: FunctionFactory, data: DataStack, walk: dict[str, str]) ->
     allow(replies, ["sms-voice:SendTextMessage"], [sms.identity_arn])  # the answer, without the configuration set
     _consume(replies, sms.replies, RECEIPTS_BATCH_SIZE, data.settings.reserved_concurrency)
     return replies
+
+
+def keypress(factory: FunctionFactory, data: DataStack, walk: dict[str, str]) -> lambda_.Function:
+    """The function the call's contact flow invokes with the clinician's keypress (or its absence)."""
+    tables, msg, timer_queue = data.storage, data.messaging, data.timers.queue
+    fn = factory.build(
+        "Keypress",
+        handler=names.KEYPRESS_HANDLER,
+        description="Clarion: records a clinician's keypress during an alert call (acknowledge, decline, none)",
+        service=names.SERVICE_KEYPRESS,
+        environment={
+            **walk,
+            names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+            names.ENV_NOTIFY_ON_ACK: "true" if data.settings.notify_on_ack else "false",
+        },
+        timeout=KEYPRESS_TIMEOUT,
+        invoked_by="the Connect instance's contact flow (its integration association)",
+    )
+    allow(fn, DELIVERY_LOG_ACTIONS, [tables.delivery_log.table_arn])
+    allow(fn, ["sns:Publish"], [msg.events.topic_arn])
+    allow(fn, ["sqs:SendMessage"], [timer_queue.queue_arn, msg.alerts.queue_arn])
+    return fn

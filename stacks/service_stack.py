@@ -13,6 +13,7 @@ from constructs import Construct
 from lambdas.clarion import names
 from stacks import loop_functions
 from stacks.constructs.api import STAGE, Api
+from stacks.constructs.call_flow import CallFlow
 from stacks.constructs.email import Email
 from stacks.constructs.functions import FunctionDefaults, FunctionFactory
 from stacks.constructs.messaging import ROUTER_TIMEOUT
@@ -133,11 +134,14 @@ class ServiceStack(Stack):
             names.ENV_LINK_EXPIRY_S: str(s.ack_link_expiry_hours * 3600),
             names.ENV_SMS_DETAIL: s.sms_detail,
         }
+        self.keypress: lambda_.Function | None = None
         if data.voice is not None:
+            self.keypress = loop_functions.keypress(factory, data, walk)
+            flow = CallFlow(self, "CallFlow", instance_arn=data.voice.instance_arn, keypress=self.keypress)
             router_env.update(
                 {
                     names.ENV_CONNECT_INSTANCE_ID: data.voice.instance_id,
-                    names.ENV_CONNECT_FLOW_ID: data.voice.flow_id,
+                    names.ENV_CONNECT_FLOW_ID: flow.flow_id,
                     names.ENV_CONNECT_SOURCE_PHONE: data.voice.source_phone,
                 }
             )
@@ -205,7 +209,8 @@ class ServiceStack(Stack):
         self.router.add_environment(names.ENV_RECEIPTS_QUEUE_URL, receipts.queue.queue_url)
         self.router.add_environment(names.ENV_RECEIPT_TIMEOUTS, Stack.of(self).to_json_string(s.receipt_timeouts))
         self._allow(self.router, ["sqs:SendMessage"], [receipts.queue.queue_arn])
-        for fn in (self.authorizer, self.intake, self.contacts, self.router, *loop.all):
+        extra = tuple(f for f in (self.keypress,) if f is not None)
+        for fn in (self.authorizer, self.intake, self.contacts, self.router, *loop.all, *extra):
             self._allow(fn, KEY_ACTIONS, [data.key.key_arn])
         self.router.add_event_source(
             sources.SqsEventSource(

@@ -11,6 +11,7 @@ LINKS_HANDLER = "clarion.handlers.links.handler"
 POLICIES_HANDLER = "clarion.handlers.policies.handler"
 RECEIPTS_HANDLER = "clarion.handlers.receipts.handler"
 REPLIES_HANDLER = "clarion.handlers.replies.handler"
+KEYPRESS_HANDLER = "clarion.handlers.keypress.handler"
 
 # Environment variables the stacks set and the handlers read.
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
@@ -79,6 +80,7 @@ METRIC_RECEIPTS_FAILED = "ReceiptsFailed"  # per channel: undelivered, unanswere
 METRIC_SEND_TO_RECEIPT = "SendToReceiptS"  # per channel
 METRIC_RECEIPTS_UNMATCHED = "ReceiptsUnmatched"  # for no attempt Clarion knows
 SERVICE_REPLIES = "replies"
+SERVICE_KEYPRESS = "keypress"
 METRIC_REPLIES = "SmsReplies"  # dimension action: acknowledge, decline, ask_for_code, nothing, carrier, throttled
 
 # Private networking: Amazon Connect has no VPC endpoint, so the router (in the VPC) asks the

@@ -22,7 +22,7 @@ from stacks.constructs.messaging import encrypted_topic, work_queue
 
 RECEIPTS_TIMEOUT = Duration.seconds(30)
 PUBLISHERS = ("ses.amazonaws.com", "sms-voice.amazonaws.com")
-CALL_EVENTS = ("CONNECTED_TO_SYSTEM", "DISCONNECTED")
+CALL_EVENTS = ("DISCONNECTED",)  # answered calls are settled by the keypress; the others by how they ended
 
 
 class Receipts(Construct):

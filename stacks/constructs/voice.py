@@ -1,23 +1,19 @@
-"""Amazon Connect: the outbound-call contact flow, and in `create` mode the instance, a claimed
-phone number and a queue whose outbound caller ID is that number."""
+"""Amazon Connect: in `create` mode the instance, a claimed phone number and a queue whose outbound caller ID is that
+number; the policy that lets a role start calls on it. The contact flow is the service stack's
+(`stacks.constructs.call_flow`), beside the keypress function it invokes."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from aws_cdk import Aws, Fn, Stack
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_connect as connect
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.compliance import acknowledge
 
-FLOW_FILE = Path(__file__).resolve().parent.parent / "assets" / "outbound_call_flow.json"
-
 
 class Voice(Construct):
-    """Exposes `instance_id`, `instance_arn`, `flow_id` and `source_phone` for the dialer."""
+    """Exposes `instance_id`, `instance_arn` and `source_phone` for the dialer."""
 
     def __init__(
         self,
@@ -82,17 +78,6 @@ class Voice(Construct):
             self.instance_id = instance_id
             self.instance_arn = f"arn:{Aws.PARTITION}:connect:{Aws.REGION}:{Aws.ACCOUNT_ID}:instance/{instance_id}"
             self.source_phone = phone_number
-        flow = connect.CfnContactFlow(
-            self,
-            "OutboundCallFlow",
-            instance_arn=self.instance_arn,
-            name="Clarion outbound alert call",
-            type="CONTACT_FLOW",
-            description="Speaks a Clarion alert twice slowly, then hangs up",
-            content=json.dumps(json.loads(FLOW_FILE.read_text()), separators=(",", ":")),
-        )
-        # arn:...:instance/<instance id>/contact-flow/<flow id>
-        self.flow_id = Fn.select(3, Fn.split("/", flow.attr_contact_flow_arn))
         # Attached to whichever role starts calls (router, or the dialer with private networking).
         self.start_calls_policy = iam.ManagedPolicy(
             self,

@@ -91,12 +91,18 @@ def sms_text(alert: Alert, link: str | None = None, detail: str = "description",
     return f"{head}{description}{tail}"
 
 
+CALL_CHOICES = "Press 1 to acknowledge. Press 2 to hear it again. Press 3 if this is not your patient."
+CALL_CHOICES_HEARD = "Press 1 to confirm you heard this. Press 2 to hear it again."
+
+
 def spoken_text(alert: Alert) -> str:
-    """Plain text for the contact flow's prompt; short sentences so text-to-speech paces it."""
+    """Plain text for the contact flow's prompt, ending with the keypress choices; short sentences so
+    text-to-speech paces it."""
     return (
         f"This is Clarion, with {_SPOKEN_URGENCY[alert.priority]} {_WHAT[template_kind(alert.type)]}. "
         f"{clean_description(alert.description)}. "
-        "Please check the clinical system for details."
+        "Please check the clinical system for details. "
+        f"{CALL_CHOICES if alert.ack_required else CALL_CHOICES_HEARD}"
     )
 
 

@@ -175,18 +175,21 @@ def _sms(body: dict[str, Any]) -> Receipt | None:
 
 
 def _call(body: dict[str, Any]) -> Receipt | None:
+    """A call's contact event. Answered calls are settled by the contact flow's keypress (`handlers.keypress`);
+    the events settle the rest: a call that never connected (by its disconnect reason), and one that connected and
+    ended with no key pressed (the clinician hung up, or voicemail took it), as `no_answer`."""
     detail = body.get("detail")
     if body.get("source") != "aws.connect" or not isinstance(detail, dict) or not detail.get("contactId"):
         return None
     kind = str(detail.get("eventType") or "")
-    if kind == "CONNECTED_TO_SYSTEM":
-        verdict = classify_call(None, connected=True)
-    elif kind == "DISCONNECTED" and not detail.get("connectedToSystemTimestamp"):
+    if kind == "DISCONNECTED" and detail.get("connectedToSystemTimestamp"):
+        verdict, kind = Verdict.NO_ANSWER, "DISCONNECTED_WITHOUT_KEYPRESS"
+    elif kind == "DISCONNECTED":
         reason = detail.get("disconnectReason") or detail.get("DisconnectReason")
         verdict = classify_call(str(reason) if reason else "DISCONNECTED", connected=False)
         kind = str(reason or kind)
     else:
-        verdict = Verdict.IGNORED  # queued, initiated, or the end of a call that was answered
+        verdict = Verdict.IGNORED  # initiated, queued, connected: the keypress (or the disconnect) decides
     return Receipt(Channel.CALL, str(detail["contactId"]), verdict, kind, _iso(body.get("time")))
 
 

@@ -13,18 +13,17 @@ Logs name the provider's message id and the receipt's kind, never a destination 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion import names
-from clarion.adapters import delivery_log, queue
+from clarion.adapters import delivery_log
 from clarion.domain import receipts
-from clarion.domain.models import Outcome
 from clarion.domain.receipts import Receipt
+from clarion.services import receipts as settle
 from clarion.shared import clients
 from clarion.shared.observability import logger, metrics, tracer
 
@@ -34,40 +33,6 @@ RETRY_AFTER_S = 3
 
 class NotYetKnownError(Exception):
     """A receipt for a message id the log does not hold (yet): it comes back in a few seconds."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _seconds_between(start: str, end: str) -> float:
-    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-
-
-def _metric(name: str, dimensions: dict[str, str], value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
-    with single_metric(
-        name=name,
-        unit=unit,
-        value=value,
-        namespace=names.METRICS_NAMESPACE,
-        default_dimensions=metrics.default_dimensions,
-    ) as metric:
-        for key, dimension in dimensions.items():
-            metric.add_dimension(name=key, value=dimension)
-
-
-def _count(receipt: Receipt, outcome: Outcome, sent_at: str, at: str) -> None:
-    channel = receipt.channel.value
-    _metric(names.METRIC_RECEIPTS, {"channel": channel, "outcome": outcome.value})
-    delivered = outcome is Outcome.DELIVERED
-    _metric(names.METRIC_RECEIPTS_DELIVERED if delivered else names.METRIC_RECEIPTS_FAILED, {"channel": channel})
-    if delivered:
-        _metric(
-            names.METRIC_SEND_TO_RECEIPT,
-            {"channel": channel},
-            max(0.0, _seconds_between(sent_at, at)),
-            MetricUnit.Seconds,
-        )
 
 
 def on_receipt(receipt: Receipt, receive_count: int) -> None:
@@ -83,18 +48,7 @@ def on_receipt(receipt: Receipt, receive_count: int) -> None:
         metrics.add_metric(name=names.METRIC_RECEIPTS_UNMATCHED, unit=MetricUnit.Count, value=1)
         logger.warning("Receipt for no attempt Clarion knows; nothing changed", extra=log)
         return
-    delivery = sent.delivery
-    logger.set_correlation_id(delivery.message_id)
-    logger.append_keys(message_id=delivery.message_id, client_id=delivery.client_id, stage=delivery.stage)
-    at = receipt.at or _now()
-    if not delivery_log.settle_attempt(sent, outcome, receipt.kind, at):
-        logger.info("Receipt changes nothing: the attempt was settled already", extra=log)
-        if receive_count > 1:
-            queue.enqueue(delivery)  # this receipt may have settled it before a crash: the router resumes (idempotent)
-        return
-    _count(receipt, outcome, sent.sent_at, at)
-    logger.info("Receipt recorded", extra={**log, "outcome": outcome.value})
-    queue.enqueue(delivery)
+    settle.apply(sent, receipt, receive_count)
 
 
 def _retry_soon(record: dict[str, Any]) -> None:

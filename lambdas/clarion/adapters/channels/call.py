@@ -1,4 +1,4 @@
-"""Voice: Amazon Connect `StartOutboundVoiceContact` against the alert contact flow."""
+"""Voice: Amazon Connect `StartOutboundVoiceContact` against the alert contact flow (which asks for a keypress)."""
 
 from __future__ import annotations
 
@@ -24,13 +24,9 @@ class CallAdapter:
             SourcePhoneNumber=config.connect_source_phone,
             DestinationPhoneNumber=delivery.destination,
             ClientToken=attempt_token(alert, delivery.attempt),
-            Attributes={
-                "message": messages.spoken_text(alert),
-                "message_ssml": messages.spoken_ssml(alert),
-                "message_id": alert.message_id,
-                "attempt": str(delivery.attempt),
-                "priority": alert.priority.value,
-            },
+            # The words only: the keypress function finds the alert by this call's own ContactId, so the flow holds
+            # no reference to the alert (nor, ever, to the patient).
+            Attributes={"message": messages.spoken_text(alert), "message_ssml": messages.spoken_ssml(alert)},
         )
         if config.dialer_function:
             return dialer.start_call(config.dialer_function, request)
