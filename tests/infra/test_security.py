@@ -101,11 +101,13 @@ def test_prod_retains_data_and_protects_tables_from_deletion(prod: Synth, dev: S
 def test_queues_are_encrypted_with_our_key_and_deny_plain_http(any_config: Synth):
     key_id = _data_key_logical_id(any_config)
     queues = any_config.resources("AWS::SQS::Queue")
-    assert len(queues) == 6  # alerts, timers, receipts and their dead-letter queues
+    two_way = bool(any_config.resources("AWS::SMSVOICE::ConfigurationSet"))
+    # alerts, timers, receipts (and with two-way SMS, replies) and their dead-letter queues
+    assert len(queues) == (8 if two_way else 6)
     for queue in queues.values():
         assert key_id in _key_ref(queue["Properties"]["KmsMasterKeyId"])
     policies = any_config.resources("AWS::SQS::QueuePolicy")
-    assert len(policies) == 6
+    assert len(policies) == len(queues)
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(
@@ -116,25 +118,23 @@ def test_queues_are_encrypted_with_our_key_and_deny_plain_http(any_config: Synth
 def test_alert_and_timer_queues_redrive_to_their_dead_letter_queues(dev: Synth):
     queues = dev.resources("AWS::SQS::Queue")
     mains = {k: q for k, q in queues.items() if "RedrivePolicy" in q["Properties"]}
-    assert len(mains) == 3
-    assert {next(p for p in ("MessagingAlerts", "Timers", "Receipts") if k.startswith(p)) for k in mains} == {
-        "MessagingAlerts",
-        "Timers",
-        "Receipts",
-    }
+    assert len(mains) == 4
+    prefixes = ("MessagingAlerts", "Timers", "Receipts", "SmsReplies")
+    assert {next(p for p in prefixes if k.startswith(p)) for k in mains} == set(prefixes)
     for main in mains.values():
         redrive = main["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == 5
         dlq_id = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert dlq_id in queues and dlq_id not in mains
     visibility = sorted(m["Properties"]["VisibilityTimeout"] for m in mains.values())
-    assert visibility == [180, 180, 360]  # six times the receipts function's, the escalator's and the router's
+    assert visibility == [180, 180, 180, 360]  # six times the receipts', replies', escalator's and router's timeouts
 
 
 def test_topics_are_encrypted_and_deny_plain_http_and_foreign_publishers(any_config: Synth):
     key_id = _data_key_logical_id(any_config)
     topics = any_config.resources("AWS::SNS::Topic")
-    assert len(topics) == 3  # alert events, on-call, receipts
+    two_way = bool(any_config.resources("AWS::SMSVOICE::ConfigurationSet"))
+    assert len(topics) == (4 if two_way else 3)  # alert events, on-call, receipts (and inbound SMS)
     for topic in topics.values():
         assert key_id in _key_ref(topic["Properties"]["KmsMasterKeyId"])
     for policy in any_config.resources("AWS::SNS::TopicPolicy").values():
@@ -252,3 +252,38 @@ def test_the_call_events_rule_matches_only_this_deployments_connect_instance(dev
     assert pattern["source"] == ["aws.connect"] and len(pattern["detail"]["instanceArn"]) == 1
     assert "ConnectInstance" in json.dumps(pattern["detail"]["instanceArn"]) or "Voice" in json.dumps(pattern)
     assert call_off.resources("AWS::Events::Rule") == {}
+
+
+def test_a_forged_sms_reply_is_refused_by_the_inbound_topic_policy(dev: Synth):
+    # Given the inbound SMS topic (the requested number's two-way channel)
+    (number,) = dev.resources("AWS::SMSVOICE::PhoneNumber").values()
+    two_way = number["Properties"]["TwoWay"]
+    assert two_way["Enabled"] is True
+    (topic_id,) = [k for k in dev.resources("AWS::SNS::Topic") if k.startswith("SmsInbound")]
+    assert two_way["ChannelArn"] == {"Ref": topic_id}
+    (policy,) = [
+        p for p in dev.resources("AWS::SNS::TopicPolicy").values() if topic_id in json.dumps(p["Properties"]["Topics"])
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow" and "sns:Publish" in json.dumps(s["Action"])]
+    # Then only End User Messaging of this account may publish replies; other accounts are denied
+    assert [a["Principal"] for a in allows] == [{"Service": "sms-voice.amazonaws.com"}]
+    assert allows[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert any(s.get("Sid") == "DenyPublishFromOtherAccounts" and s["Effect"] == "Deny" for s in statements)
+    # And STOP and HELP keep their carrier meaning (End User Messaging answers them)
+    assert set(number["Properties"]["MandatoryKeywords"]) == {"STOP", "HELP"}
+
+
+def test_sms_sends_are_allowed_only_from_the_identity_and_the_configuration_set(dev: Synth, prod: Synth):
+    statements = [
+        s
+        for p in dev.resources("AWS::IAM::ManagedPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "sms-voice:SendTextMessage" in json.dumps(s["Action"])
+    ]
+    assert len(statements) == 2  # the router (alerts, with receipts) and the replies function (its answers)
+    for statement in statements:
+        resources = json.dumps(statement["Resource"])
+        assert "SmsPhoneNumber" in resources and "*" not in resources
+    # Without two-way SMS (prod by default) nothing may use End User Messaging
+    assert "sms-voice:" not in json.dumps(prod.resources("AWS::IAM::ManagedPolicy"))

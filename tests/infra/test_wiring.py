@@ -66,7 +66,7 @@ def test_environment_variables_name_the_right_resources(dev: Synth):
     assert router[names.ENV_SMS_TYPE] == "Transactional"
     assert router[names.ENV_SMS_SENDER_ID] == "CLARION"
     assert router[names.ENV_CALL_ENABLED] == "true"
-    assert "VoiceOutboundCallFlow" in _imports(router[names.ENV_CONNECT_FLOW_ID])
+    assert "CallFlowOutboundCallFlow" in json.dumps(router[names.ENV_CONNECT_FLOW_ID])
     templates = json.dumps(router[names.ENV_EMAIL_TEMPLATES])
     for kind in ("generic", "critical_result", "appointment_reminder"):
         assert kind in templates
@@ -74,8 +74,8 @@ def test_environment_variables_name_the_right_resources(dev: Synth):
 
 def test_router_escalator_and_receipts_consume_their_queues_with_partial_batch_responses(dev: Synth):
     mappings = {json.dumps(m["Properties"]["FunctionName"]): m["Properties"] for m in _mappings(dev)}
-    assert len(mappings) == 3
-    kind = {"Router": "router", "Escalator": "escalator", "Receipts": "receipts"}
+    assert len(mappings) == 4
+    kind = {"Router": "router", "Escalator": "escalator", "Receipts": "receipts", "Replies": "replies"}
     queues = {
         next(v for k, v in kind.items() if k in name): _imports(props["EventSourceArn"])
         for name, props in mappings.items()
@@ -83,6 +83,7 @@ def test_router_escalator_and_receipts_consume_their_queues_with_partial_batch_r
     assert "MessagingAlerts" in queues["router"]
     assert "Timers" in queues["escalator"] and "TimerDeadLetters" not in queues["escalator"]
     assert "Receipts" in queues["receipts"] and "DeadLetters" not in queues["receipts"]
+    assert "SmsReplies" in queues["replies"] and "DeadLetters" not in queues["replies"]
     for name, props in mappings.items():
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         # the router takes ten alerts at a time; the escalator one timer, so timers due together run side by side
@@ -111,7 +112,7 @@ def test_the_walk_functions_get_the_timer_queue_and_the_link_settings(dev: Synth
     assert router[names.ENV_SMS_DETAIL] == "description"
     assert "ApiDeploymentStage" in json.dumps(router[names.ENV_LINK_BASE_URL])
     # Receipts are awaited on the channels whose receipts arrive (email and calls; SMS on SNS has none)
-    assert json.loads(router[names.ENV_RECEIPT_TIMEOUTS]) == {"call": 180, "email": 300}
+    assert json.loads(router[names.ENV_RECEIPT_TIMEOUTS]) == {"call": 180, "sms": 120, "email": 300}
     assert "OutputRefReceipts" in _imports(router[names.ENV_RECEIPTS_QUEUE_URL])
 
 
@@ -131,7 +132,9 @@ ALARMS = {
     "TimeToAckP90H",
     "TimeToAckP90M",
     "ReceiptDeadLetters",
+    "ReplyDeadLetters",
     "DeliveryRateCall",
+    "DeliveryRateSms",
     "DeliveryRateEmail",
 }
 
@@ -191,17 +194,35 @@ def test_create_mode_builds_instance_number_queue_and_flow(dev: Synth):
     assert len(dev.resources("AWS::Connect::PhoneNumber")) == 1
     (queue,) = dev.resources("AWS::Connect::Queue").values()
     assert "OutboundCallerIdNumberArn" in queue["Properties"]["OutboundCallerConfig"]
-    (flow,) = dev.resources("AWS::Connect::ContactFlow").values()
-    content = json.loads(flow["Properties"]["Content"])
-    types = [a["Type"] for a in content["Actions"]]
-    assert types == [
-        "UpdateContactTextToSpeechVoice",
-        "MessageParticipant",
-        "MessageParticipant",
-        "DisconnectParticipant",
+    (flow,) = dev.resources("AWS::Connect::ContactFlow", "-Service").values()
+    text, values = flow["Properties"]["Content"]["Fn::Sub"]
+    content = json.loads(text)
+    actions = {a["Identifier"]: a for a in content["Actions"]}
+    # The flow asks for a key, 2 repeats once, and every answer (or none) goes to the keypress function
+    ask = actions["ask"]
+    assert ask["Type"] == "GetParticipantInput" and ask["Parameters"]["SSML"] == "$.Attributes.message_ssml"
+    choices = {c["Condition"]["Operands"][0]: c["NextAction"] for c in ask["Transitions"]["Conditions"]}
+    assert choices == {"1": "report-ack", "2": "ask-again", "3": "report-decline"}
+    assert {e["NextAction"] for e in ask["Transitions"]["Errors"]} == {"report-none"}
+    again = {c["Condition"]["Operands"][0]: c["NextAction"] for c in actions["ask-again"]["Transitions"]["Conditions"]}
+    assert again == {"1": "report-ack", "2": "report-none", "3": "report-decline"}
+    reports = {k: a for k, a in actions.items() if a["Type"] == "InvokeLambdaFunction"}
+    digits = {k: a["Parameters"]["LambdaInvocationAttributes"]["digit"] for k, a in reports.items()}
+    assert digits == {"report-ack": "1", "report-decline": "3", "report-none": "none"}
+    assert all(a["Parameters"]["LambdaFunctionARN"] == "${KeypressFunctionArn}" for a in reports.values())
+    assert "FunctionsKeypress" in json.dumps(values["KeypressFunctionArn"])
+    # And the flow holds no alert reference: only the words the router sends
+    assert "message_id" not in text and "$.Attributes.message_ssml" in text
+    # And the function is associated with the instance, and only that instance may invoke it
+    (association,) = dev.resources("AWS::Connect::IntegrationAssociation").values()
+    assert association["Properties"]["IntegrationType"] == "LAMBDA_FUNCTION"
+    permissions = [
+        p["Properties"]
+        for p in dev.resources("AWS::Lambda::Permission").values()
+        if "Keypress" in json.dumps(p["Properties"]["FunctionName"])
     ]
-    spoken = [a["Parameters"]["SSML"] for a in content["Actions"] if a["Type"] == "MessageParticipant"]
-    assert spoken == ["$.Attributes.message_ssml"] * 2  # the router's slowed, escaped SSML, said twice
+    assert len(permissions) == 1 and permissions[0]["Principal"] == "connect.amazonaws.com"
+    assert "ConnectInstance" in json.dumps(permissions[0]["SourceArn"]) or "Instance" in json.dumps(permissions[0])
 
 
 def test_existing_mode_adds_only_the_flow_to_the_given_instance(prod_existing: Synth):

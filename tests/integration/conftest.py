@@ -132,10 +132,14 @@ def clarion(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[Cla
     # Routing as a deployment without receipts has it (a provider's acceptance is delivery); the receipts suite
     # (test_receipts) turns them on and plays the providers' receipts.
     monkeypatch.setenv(names.ENV_RECEIPT_TIMEOUTS, "{}")
+    # And SMS one-way through SNS, as a deployment without `sms_origination` sends it; the two-way suites
+    # (test_replies) name the identity.
+    monkeypatch.delenv(names.ENV_SMS_ORIGINATION, raising=False)
+    monkeypatch.delenv(names.ENV_SMS_CONFIGURATION_SET, raising=False)
     settings.settings.cache_clear()
     bridge = deployed.bridge
     bridge.reset()
-    for service in ("connect", "sns", "ses"):
+    for service in ("connect", "sns", "ses", "pinpoint-sms-voice-v2"):
         bridge.attach(clients.client(service))  # the handlers' clients live as long as the deployment
     dlq_url = deployed.deployment.output("DeadLetterQueueUrl")
     yield Clarion(bridge, deployed.env, deployed.events_queue_url, dlq_url, deployed.deployment)

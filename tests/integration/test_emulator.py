@@ -30,12 +30,15 @@ BRIDGED = {
     "AWS::CloudWatch::Alarm",
     "AWS::Connect::ContactFlow",
     "AWS::Connect::HoursOfOperation",
+    "AWS::Connect::IntegrationAssociation",
     "AWS::Connect::Instance",
     "AWS::Connect::PhoneNumber",
     "AWS::Connect::Queue",
     "AWS::SES::ConfigurationSet",
     "AWS::SES::ConfigurationSetEventDestination",
     "AWS::SES::Template",
+    "AWS::SMSVOICE::ConfigurationSet",
+    "AWS::SMSVOICE::PhoneNumber",
     "AWS::SNS::Subscription",
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
@@ -151,7 +154,12 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
     assert deployment.functions[deployment.authorizer.function].handler == names.AUTHORIZER_HANDLER
     assert (deployment.authorizer.header, deployment.authorizer.ttl_seconds) == ("Authorization", 300)
     sources = {deployment.functions[s.function].handler: s for s in deployment.queue_sources}
-    assert set(sources) == {names.ROUTER_HANDLER, names.ESCALATOR_HANDLER, names.RECEIPTS_HANDLER}
+    assert set(sources) == {
+        names.ROUTER_HANDLER,
+        names.ESCALATOR_HANDLER,
+        names.RECEIPTS_HANDLER,
+        names.REPLIES_HANDLER,
+    }
     assert (sources[names.ROUTER_HANDLER].batch_size, sources[names.ESCALATOR_HANDLER].batch_size) == (10, 1)
     assert sources[names.RECEIPTS_HANDLER].batch_size == 10
     assert all(s.report_batch_item_failures for s in sources.values())

@@ -45,6 +45,10 @@ def test_overrides_on_the_command_line_are_json() -> None:
         ({"receipt_timeout_s": '{"sms": 901}'}, "receipt_timeout_s.sms"),
         ({"receipt_timeout_s": '{"email": -1}'}, "receipt_timeout_s.email"),
         ({"delivery_rate_alarm_pct": 0}, "delivery_rate_alarm_pct"),
+        ({"sms_origination": "yes please"}, "sms_origination"),
+        ({"sms_origination": "phone-123"}, "sms_origination"),
+        ({"sms_number_type": "SHORT_CODE"}, "sms_number_type"),
+        ({"sms_number_country": "usa"}, "sms_number_country"),
     ],
 )
 def test_a_bad_value_stops_synth_with_a_sentence_naming_the_key(overrides: dict[str, Any], key: str) -> None:
@@ -53,8 +57,19 @@ def test_a_bad_value_stops_synth_with_a_sentence_naming_the_key(overrides: dict[
 
 
 def test_receipts_are_awaited_only_on_the_channels_whose_receipts_the_deployment_receives() -> None:
-    # Email (SES's configuration set) and calls (Connect's contact events); SMS on SNS has none to wait for
-    assert settings().receipt_timeouts == {"call": 180, "email": 300}
-    assert settings(connect_mode="off").receipt_timeouts == {"email": 300}
+    # Email (SES's configuration set), calls (Connect's contact events and the keypress) and two-way SMS (End
+    # User Messaging's configuration set); SMS on SNS has none to wait for
+    assert settings().receipt_timeouts == {"call": 180, "sms": 120, "email": 300}
+    assert settings(sms_origination="").receipt_timeouts == {"call": 180, "email": 300}
+    assert settings(connect_mode="off", sms_origination="").receipt_timeouts == {"email": 300}
     # A timeout of 0 counts the provider's acceptance as delivery, as before receipts
     assert settings(receipt_timeout_s='{"call": 0, "email": 60}').receipt_timeouts == {"email": 60}
+
+
+def test_two_way_sms_takes_a_requested_number_or_an_existing_identity() -> None:
+    assert settings().sms_two_way and settings().sms_origination == "request"  # dev: a simulator number
+    assert not settings(env="prod").sms_two_way  # prod: the engineer names a registered identity
+    pool = "pool-" + "0123456789abcdef" * 2
+    assert settings(sms_origination=pool).sms_origination == pool
+    arn = "arn:aws:sms-voice:eu-west-2:123456789012:phone-number/phone-" + "ab" * 16
+    assert settings(sms_origination=arn).sms_two_way

@@ -184,7 +184,7 @@ def test_an_sms_with_a_link_keeps_the_link_whole_within_two_segments(description
 
 def test_a_minimal_sms_leaves_the_description_out_and_keeps_urgency_kind_and_link() -> None:
     text = messages.sms_text(make_alert("Potassium 6.9 mmol/L on ward 7"), LONG_LINK, detail="minimal")
-    assert text == f"URGENT Clarion critical result. Open to acknowledge: {LONG_LINK}"
+    assert text == f"URGENT Clarion critical result. Acknowledge: {LONG_LINK}"
     assert "Potassium" not in text
 
 
@@ -206,3 +206,31 @@ def test_the_taken_notice_names_who_and_when_and_nothing_of_the_alert() -> None:
     assert messages.taken_text("x" * 100, "2026-12-02T14:02:33Z").count("x") == messages.TAKEN_NAME_MAX
     assert "a colleague" in messages.taken_text("", "2026-12-02T14:02:33Z")
     assert len(messages.taken_text("y" * 100, "2026-12-02T14:02:33Z")) <= messages.SMS_MAX_CHARS
+
+
+def test_a_two_way_sms_says_which_code_to_reply_beside_the_link_whole() -> None:
+    alert = make_alert("x" * 400)
+    text = messages.sms_text(alert, LONG_LINK, code="4821")
+    assert text.endswith(f". Reply 4821 to acknowledge, or open {LONG_LINK}")
+    assert len(text) <= messages.SMS_WITH_LINK_MAX_CHARS
+    minimal = messages.sms_text(alert, LONG_LINK, detail="minimal", code="4821")
+    assert minimal == f"URGENT Clarion critical result. Reply 4821 to acknowledge, or open {LONG_LINK}"
+    # Without a link (it could not be made) the code alone, with how to decline
+    assert messages.sms_text(alert, None, code="4821").endswith(". Reply 4821 to acknowledge (NO 4821 to decline)")
+
+
+def test_the_answers_to_a_reply_name_only_the_code_sent() -> None:
+    from clarion.domain.messages import ReplyAnswer, reply_text
+
+    assert reply_text(ReplyAnswer.ACKNOWLEDGED, "4821") == "Clarion: 4821 acknowledged. Thank you."
+    assert "4821" in reply_text(ReplyAnswer.DECLINED, "4821")
+    for answer in (ReplyAnswer.WHICH, ReplyAnswer.UNKNOWN_CODE):
+        assert len(reply_text(answer)) <= messages.SMS_MAX_CHARS
+
+
+def test_the_call_ends_with_the_keypress_choices() -> None:
+    from dataclasses import replace
+
+    alert = make_alert()
+    assert messages.spoken_text(replace(alert, ack_required=True)).endswith(messages.CALL_CHOICES)
+    assert messages.spoken_text(alert).endswith(messages.CALL_CHOICES_HEARD)

@@ -120,7 +120,8 @@ def test_an_end_user_messaging_sms_event_is_read() -> None:
 @pytest.mark.parametrize(
     ("detail", "verdict", "kind"),
     [
-        ({"eventType": "CONNECTED_TO_SYSTEM"}, Verdict.DELIVERED, "CONNECTED_TO_SYSTEM"),
+        # Answered: the keypress settles it, not the event
+        ({"eventType": "CONNECTED_TO_SYSTEM"}, Verdict.IGNORED, "CONNECTED_TO_SYSTEM"),
         (
             {"eventType": "DISCONNECTED", "disconnectReason": "TELECOM_UNANSWERED"},
             Verdict.NO_ANSWER,
@@ -128,11 +129,12 @@ def test_an_end_user_messaging_sms_event_is_read() -> None:
         ),
         ({"eventType": "DISCONNECTED", "disconnectReason": "TELECOM_BUSY"}, Verdict.NO_ANSWER, "TELECOM_BUSY"),
         ({"eventType": "DISCONNECTED", "disconnectReason": "TELECOM_PROBLEM"}, Verdict.UNDELIVERED, "TELECOM_PROBLEM"),
-        # The end of a call that was answered, or one that was only queued, says nothing more
+        # The end of an answered call: after a keypress it changes nothing (the first verdict stands); without one,
+        # the clinician hung up or voicemail took it
         (
             {"eventType": "DISCONNECTED", "connectedToSystemTimestamp": "2026-01-01T10:00:00Z"},
-            Verdict.IGNORED,
-            "DISCONNECTED",
+            Verdict.NO_ANSWER,
+            "DISCONNECTED_WITHOUT_KEYPRESS",
         ),
         ({"eventType": "INITIATED"}, Verdict.IGNORED, "INITIATED"),
     ],
