@@ -169,7 +169,9 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
         logger.warning("Send failed", extra={**log, "code": error.code, "retryable": error.retryable})
         return failed
     sent = Attempt(step.channel, step.attempt, Outcome.SENT, _iso(_now()), provider_message_id=provider_id)
-    delivery_log.record_attempt(alert, sent, awaits_receipt=step.channel in policy.receipts)
+    # Findable by its provider id: an attempt awaiting its receipt, and every call (its keypress finds it so)
+    findable = step.channel in policy.receipts or step.channel is Channel.CALL
+    delivery_log.record_attempt(alert, sent, awaits_receipt=findable)
     _count(names.METRIC_DELIVERY_SUCCESSES, step.channel)
     logger.info("Sent", extra={**log, "provider_message_id": provider_id})
     return sent

@@ -1,0 +1,259 @@
+"""Acknowledging from the phone, in-process against the emulator: two-way SMS replies (through the real inbound
+topic and replies queue) and the call's keypress (the contact flow's event to the keypress function)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import boto3
+import pytest
+
+from clarion import names
+from clarion.adapters import reply_codes
+from clarion.handlers import keypress, replies
+from clarion.shared import settings
+from clarion.shared.observability import logger
+from clarion_local.poller import sqs_record
+from clarion_local.receipts import flow_event
+from tests.integration.api_events import FakeContext
+from tests.integration.walk import CONTACTS, Walk
+
+ADA, BEN = CONTACTS["C-1"].phone_sms, CONTACTS["C-2"].phone_sms
+assert ADA and BEN
+
+
+class _CurrentStdout:
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@pytest.fixture
+def two_way(clarion: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """SMS through End User Messaging, as the dev deployment has it (its identity and configuration set), and
+    receipts awaited as deployed (nobody sends them here: an attempt stays `sent` until its answer)."""
+    router_env = clarion.deployment.function_for(names.ROUTER_HANDLER).environment
+    for key in (names.ENV_SMS_ORIGINATION, names.ENV_SMS_CONFIGURATION_SET, names.ENV_RECEIPT_TIMEOUTS):
+        monkeypatch.setenv(key, router_env[key])
+    settings.settings.cache_clear()
+    monkeypatch.setattr(logger.registered_handler, "stream", _CurrentStdout())
+    return clarion
+
+
+def texts_to(clarion: Any, number: str) -> list[str]:
+    return [e["text"] for e in clarion.outbox if e["channel"] == "sms" and e["destination"] == number]
+
+
+def reply(clarion: Any, number: str, text: str) -> None:
+    """The clinician's reply, as End User Messaging publishes it to the inbound topic, handed to the function."""
+    inbound = {
+        "originationNumber": number,
+        "destinationNumber": "+12025550142",
+        "messageKeyword": text.split()[0].upper() if text.split() else "",
+        "messageBody": text,
+        "inboundMessageId": "in-" + str(len(clarion.outbox)),
+        "previousPublishedMessageId": None,
+    }
+    boto3.client("sns").publish(TopicArn=clarion.deployment.output("InboundSmsTopicArn"), Message=json.dumps(inbound))
+    sqs = boto3.client("sqs")
+    url = clarion.deployment.output("RepliesQueueUrl")
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    assert len(got) == 1  # it came through the topic's subscription, raw
+    event = {"Records": [sqs_record(m, arn, "eu-west-2") for m in got]}
+    assert replies.handler(event, FakeContext()) == {"batchItemFailures": []}
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+
+
+def alert_to(walk: Walk, contact_id: str, priority: str = "M", **extra: Any) -> str:
+    """Post an alert to `contact_id` and route it: the code its SMS carries."""
+    status, _ = walk.post_alert(priority=priority, contact_id=contact_id, **extra)
+    assert status == 202
+    walk.route_all()
+    number = CONTACTS[contact_id].phone_sms
+    assert number
+    (code,) = [c for c, e in reply_codes.entries(number).items() if e.message_id == walk.message_id]
+    return code
+
+
+@pytest.mark.parametrize("text", ["{code}", "ack {code}", " ACK  {code} ", "Ok {code}.", "yes {code}!"])
+def test_a_reply_with_the_code_acknowledges_for_that_contact_and_is_confirmed(two_way, text):
+    # Given an alert whose SMS told Ben to reply with its code
+    walk = Walk(two_way, message_id="sms-ack")
+    walk.given_contacts_and_policy(None)
+    code = alert_to(walk, "C-2")
+    assert f"Reply {code} to acknowledge, or open http" in texts_to(two_way, BEN)[0]
+    # When Ben replies
+    reply(two_way, BEN, text.format(code=code))
+    # Then the alert is acknowledged by Ben via SMS, and Ben is told so in one line
+    ack = walk.get()["ack"]
+    assert (walk.get()["status"], ack["acknowledged_by"], ack["via"]) == ("acknowledged", "C-2", "sms")
+    assert texts_to(two_way, BEN)[-1] == f"Clarion: {code} acknowledged. Thank you."
+
+
+def test_a_bare_ack_counts_only_when_one_alert_is_open_for_the_number(two_way):
+    # Given two open alerts texted to Ben
+    first, second = Walk(two_way, message_id="bare-1"), Walk(two_way, message_id="bare-2")
+    first.given_contacts_and_policy(None)
+    code_1, code_2 = alert_to(first, "C-2"), alert_to(second, "C-2")
+    assert code_1 != code_2  # unique among the number's open alerts
+    # When Ben replies a bare ACK, Clarion asks which (naming neither), and nothing is acknowledged
+    reply(two_way, BEN, "ACK")
+    assert (
+        texts_to(two_way, BEN)[-1]
+        == "Clarion: more than one alert is open for you. Reply with its code, e.g. ACK 4821."
+    )
+    assert code_1 not in texts_to(two_way, BEN)[-1] and code_2 not in texts_to(two_way, BEN)[-1]
+    assert first.get()["status"] != "acknowledged" and second.get()["status"] != "acknowledged"
+    # And once one is acknowledged by its code, a bare ACK acknowledges the other
+    reply(two_way, BEN, f"ack {code_1}")
+    reply(two_way, BEN, "ack")
+    assert first.get()["status"] == second.get()["status"] == "acknowledged"
+
+
+def test_no_with_the_code_declines_and_the_next_stage_starts(two_way, monkeypatch):
+    # Given an alert to Ada whose ward policy covers with Ben
+    walk = Walk(two_way, message_id="sms-decline")
+    walk.given_contacts_and_policy()
+    code = alert_to(walk, "C-1", priority="M", escalation_policy_id="ward-7b")
+    # When Ada replies NO with the code
+    reply(two_way, ADA, f"NO {code}")
+    # Then Ada declined by SMS, and the escalator is asked to move on at once
+    (decline,) = walk.get()["declines"]
+    assert (decline["contact_id"], decline["via"]) == ("C-1", "sms")
+    assert texts_to(two_way, ADA)[-1] == f"Clarion: {code} declined. It passes to the next person now."
+    assert walk.timers_due_now()
+
+
+def test_an_unknown_code_or_a_stranger_acknowledges_nothing_and_reveals_nothing(two_way):
+    walk = Walk(two_way, message_id="sms-stranger")
+    walk.given_contacts_and_policy(None)
+    code = alert_to(walk, "C-2")
+    other = "1234" if code != "1234" else "5678"
+    # A wrong code from Ben: nothing acknowledged, and the answer names no alert
+    reply(two_way, BEN, f"ack {other}")
+    assert walk.get()["status"] != "acknowledged"
+    assert texts_to(two_way, BEN)[-1].startswith("Clarion: no open alert has that code")
+    # Ben's code from another number (not a contact's): nothing acknowledged, and no answer at all
+    sent = len(two_way.outbox)
+    reply(two_way, "+447700900999", f"ack {code}")
+    assert walk.get()["status"] != "acknowledged" and len(two_way.outbox) == sent
+    # STOP and HELP are the carrier's: Clarion sends nothing and changes nothing
+    for word in ("STOP", "help"):
+        reply(two_way, BEN, word)
+    assert walk.get()["status"] != "acknowledged" and len(two_way.outbox) == sent
+
+
+def test_replies_are_throttled_per_number(two_way):
+    walk = Walk(two_way, message_id="sms-flood")
+    walk.given_contacts_and_policy(None)
+    code = alert_to(walk, "C-2")
+    for _ in range(replies.REPLIES_PER_WINDOW):
+        reply(two_way, BEN, "what?")
+    answered = len(texts_to(two_way, BEN))
+    # Over the limit, even the right code is dropped unanswered
+    reply(two_way, BEN, f"ack {code}")
+    assert walk.get()["status"] != "acknowledged"
+    assert len(texts_to(two_way, BEN)) == answered
+
+
+def test_no_log_line_holds_a_number_a_code_or_a_text(two_way, capsys):
+    walk = Walk(two_way, message_id="sms-quiet")
+    walk.given_contacts_and_policy(None)
+    code = alert_to(walk, "C-2")
+    capsys.readouterr()
+    reply(two_way, BEN, f"ack {code} please ring me")
+    reply(two_way, BEN, f"ack {code}")
+    logged = capsys.readouterr().out
+    assert "Reply handled" in logged
+    assert [s for s in (BEN, code, "please ring me", "Potassium") if s in logged] == []
+
+
+# --- the call's keypress -------------------------------------------------------------------------
+
+
+def _called(walk: Walk, clarion: Any) -> str:
+    """Post a high-priority alert to Ada and route it: the call's contact id."""
+    status, _ = walk.post_alert(priority="H", contact_id="C-1")
+    assert status == 202
+    walk.route_all()
+    (call,) = [e for e in clarion.outbox if e["channel"] == "call"]
+    return str(call["provider_id"])
+
+
+def press(contact_id: str, digit: str) -> dict[str, str]:
+    arn = "arn:aws:connect:eu-west-2:123456789012:instance/i-1"
+    return keypress.handler(flow_event(contact_id, arn, digit), FakeContext())
+
+
+def test_pressing_1_acknowledges_via_the_call(two_way):
+    walk = Walk(two_way, message_id="call-1")
+    walk.given_contacts_and_policy(None)
+    contact_id = _called(walk, two_way)
+    assert press(contact_id, "1") == {"result": "acknowledged"}
+    view = walk.get()
+    assert (view["status"], view["ack"]["via"], view["ack"]["acknowledged_by"]) == ("acknowledged", "call", "C-1")
+    assert [(a["channel"], a["outcome"], a["receipt"]) for a in view["attempts"]] == [
+        ("call", "delivered", "KEYPRESS_1")
+    ]
+
+
+def test_pressing_3_declines_and_no_key_moves_to_the_next_channel(two_way):
+    declined = Walk(two_way, message_id="call-3")
+    declined.given_contacts_and_policy(None)
+    assert press(_called(declined, two_way), "3") == {"result": "declined"}
+    assert [d["via"] for d in declined.get()["declines"]] == ["call"]
+    # No key: the attempt is no_answer and the router sends the next channel (Ada's SMS) at once
+    silent = Walk(two_way, message_id="call-none")
+    two_way.bridge.reset()
+    contact_id = _called(silent, two_way)
+    assert press(contact_id, "none") == {"result": "no_answer"}
+    silent.route_all()
+    attempts = [(a["channel"], a["outcome"]) for a in silent.get()["attempts"]]
+    assert attempts == [("call", "no_answer"), ("sms", "sent")]
+
+
+def test_a_keypress_for_a_call_clarion_never_made_or_twice_changes_nothing(two_way):
+    assert press("00000000-0000-0000-0000-000000000000", "1") == {"result": "unknown"}
+    walk = Walk(two_way, message_id="call-twice")
+    walk.given_contacts_and_policy(None)
+    contact_id = _called(walk, two_way)
+    press(contact_id, "1")
+    before = walk.get()
+    # The same report again, or a contradicting one, leaves the attempt and the acknowledgement as they were
+    press(contact_id, "none")
+    after = walk.get()
+    assert after["ack"] == before["ack"] and after["attempts"] == before["attempts"]
+
+
+@pytest.mark.parametrize("first", ["reply", "timer"])
+def test_a_reply_racing_the_stage_timer_ends_with_one_acknowledgement_and_no_stage_after_it(
+    two_way, monkeypatch, first
+):
+    # Given an alert to Ada, covered by Ben after Ada's window
+    walk = Walk(two_way, message_id=f"race-{first}")
+    walk.given_contacts_and_policy()
+    code = alert_to(walk, "C-1", priority="M", escalation_policy_id="ward-7b")
+    end = walk.window_end(0)
+    # When Ada's reply and the window's end arrive in either order
+    if first == "reply":
+        reply(two_way, ADA, code)
+        walk.fire(0, end, monkeypatch=monkeypatch)
+    else:
+        walk.fire(0, end, monkeypatch=monkeypatch)
+        walk.route_all()  # Ben is texted
+        reply(two_way, ADA, code)
+    walk.route_all()
+    view = walk.get()
+    # Then Ada's acknowledgement stands; the next stage started only if the window ended first
+    assert (view["status"], view["ack"]["acknowledged_by"], view["ack"]["via"]) == ("acknowledged", "C-1", "sms")
+    assert [s["stage"] for s in view["stages"]] == ([0] if first == "reply" else [0, 1])
+    # And nobody reached after the acknowledgement is sent the alert itself again
+    escalated = [e for e in two_way.outbox if e["channel"] == "sms" and e["destination"] == BEN]
+    assert len(escalated) == (0 if first == "reply" else 2)  # Ben: the stage's SMS, then "taken by Dr Ada"
+    if escalated:
+        assert escalated[-1]["text"].startswith("Clarion: taken by Dr Ada")
