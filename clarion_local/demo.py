@@ -2,7 +2,8 @@
 
 First delivery (each priority's channel, a duplicate, an SMS outage), then the closed loop with windows of a few
 seconds: an urgent alert its addressee does not answer, escalated to the next clinician, who acknowledges with the
-link in the SMS; and one nobody acknowledges, which ends `unacknowledged` and counts towards its alarm.
+link in the SMS; and one nobody acknowledges, which ends `unacknowledged` and counts towards its alarm. Last, the
+phone (`clarion_local.demo_phones`): an SMS reply, a keypress, and an SMS the carrier cannot deliver.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from clarion_local.demo_phones import phones_table, play_phones
 from clarion_local.system import LocalClarion, http_call
 
 WINDOW_S = 5  # each window of the demo's policies: the smallest Clarion allows
@@ -21,6 +23,7 @@ LINK = re.compile(r"https?://[^\s/]+(/l/[A-Za-z0-9_-]{38})")
 UNACKNOWLEDGED_METRIC = "acks.AlertsUnacknowledged[priority=H]"  # what the UnacknowledgedH alarm watches
 
 TERMINAL = {"delivered", "failed"}
+REACHED = ("sent", "delivered")  # accepted by a channel without receipts, or confirmed by the receipt
 
 
 @dataclass
@@ -78,7 +81,7 @@ def play(system: LocalClarion, say: Any = print) -> list[Played]:
 
 
 def _seconds_to_deliver(view: dict[str, Any]) -> str:
-    sent = [a["at"] for a in view.get("attempts", []) if a["outcome"] == "sent"]
+    sent = [a.get("receipt_at") or a["at"] for a in view.get("attempts", []) if a["outcome"] in REACHED]
     if view.get("status") != "delivered" or not sent:
         return "-"
     accepted = datetime.fromisoformat(view["accepted_at"].replace("Z", "+00:00"))
@@ -177,7 +180,7 @@ def play_loop(system: LocalClarion, say: Any = print) -> list[Played]:
     _wait(
         system,
         escalated["message_id"],
-        lambda v: any(a["contact_id"] == "C-2" and a["outcome"] == "sent" for a in v["attempts"]),
+        lambda v: any(a["contact_id"] == "C-2" and a["outcome"] in REACHED for a in v["attempts"]),
     )
     link = _link_to(system, escalated["message_id"], "+447911123402")
     say(f"  C-1's window ended; C-2's phone got an SMS with a link ({link[:8]}...); C-2 presses Acknowledge")
@@ -262,13 +265,22 @@ def main(system: LocalClarion) -> int:
         f" (its alarm's metric {UNACKNOWLEDGED_METRIC} rose by {counted:g})"
     )
     outage = played[-1]
-    fell_back = [a["channel"] for a in outage.view["attempts"] if a["outcome"] == "sent"] == ["email"]
+    fell_back = [a["channel"] for a in outage.view["attempts"] if a["outcome"] in REACHED] == ["email"]
     duplicate = played[3]
     once = sum(1 for entry in system.outbox() if entry.get("message_id") == duplicate.message_id) == 1
     print(f"Fallback to email during the SMS outage: {'yes' if fell_back else 'NO'}")
     print(f"The alert sent twice was delivered once: {'yes' if once else 'NO'}")
+    print()
+    print("==> From the phone: an SMS reply, a keypress, and an SMS the carrier cannot deliver")
+    phones = play_phones(system)
+    print()
+    print(_grid(phones_table(phones)))
+    print()
+    for phone in phones:
+        print(f"{phone.label}: {'yes' if phone.done else 'NO'}")
     print("Try it yourself: `make local` serves this API; /_local/outbox lists every message that went out.")
     print(f"Scenario played in {time.monotonic() - started:.1f} s")
     ok = fell_back and once and all(p.view.get("status") == "delivered" for p in played)
     ok = ok and escalated_ok and nobody["status"] == "unacknowledged" and counted >= 1
+    ok = ok and all(phone.done for phone in phones)
     return 0 if ok else 1
