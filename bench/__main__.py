@@ -2,7 +2,8 @@
 
 Prints a table and writes bench/results.json. Sizes come from the environment: BENCH_INTAKE (default 2000
 alerts), BENCH_BURST (default 10000 alerts), BENCH_CALLERS (default 16 concurrent callers), BENCH_LOOP (default 50
-alerts per closed-loop figure, `bench/loop.py`).
+alerts per closed-loop figure, `bench/loop.py`), BENCH_PHONES (default 30 alerts per figure from the phone,
+`bench/phones.py`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import loop
+from bench import loop, phones
 from clarion_local.stack import zip_directory
 from clarion_local.system import LocalClarion, http_call, synthesize
 
@@ -319,6 +320,8 @@ def report(results: dict[str, Any]) -> str:
         f"  accepted {burst['accepted']}, lost {burst['lost']}, duplicated {burst['duplicated']}",
         "",
         *loop.report(results["loop"]),
+        "",
+        *phones.report(results["phones"]),
     ]
     return "\n".join(lines)
 
@@ -345,6 +348,8 @@ def main() -> int:
             poller.running.set()
         say(f"closed loop: stage lateness and acknowledgements, {loop.LOOP} alerts each")
         results["loop"] = loop.measure_loop(system)
+        say(f"from the phone: receipts, SMS replies and keypresses, {phones.PHONES} alerts each")
+        results["phones"] = phones.measure_phones(system)
         say(f"burst: {BURST} alerts from {CALLERS} callers")
         results["burst"] = measure_burst(bench, baseline, system)
     results["seconds"] = time.monotonic() - started

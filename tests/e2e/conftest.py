@@ -22,6 +22,7 @@ class Witness:
     tokens: set[str] = field(default_factory=set)
     patients: set[str] = field(default_factory=set)
     answers: list[str] = field(default_factory=list)
+    replies: set[str] = field(default_factory=set)  # what the clinicians' phones replied
 
     def leaks(self, system: LocalClarion) -> list[str]:
         assert system.log_dir is not None
@@ -30,7 +31,20 @@ class Witness:
         places["outbox"] = json.dumps(system.outbox())
         places["answers"] = "\n".join(self.answers)
         secrets = {f"token {t[:18]}...": t for t in self.tokens} | {f"patient {p}": p for p in self.patients}
-        return [f"{what} in {where}" for where, text in places.items() for what, s in secrets.items() if s in text]
+        found = [f"{what} in {where}" for where, text in places.items() for what, s in secrets.items() if s in text]
+        # And what reached the clinicians stays out of Clarion's own logs: destinations, texts, reply codes
+        logs = {k: v for k, v in places.items() if k.startswith("log ") and k != "log emulator.log"}
+        private: dict[str, str] = {}
+        for entry in system.outbox():
+            private[f"destination {entry['destination']}"] = str(entry["destination"])
+            if entry.get("text"):
+                private[f"text {entry['text'][:20]}..."] = str(entry["text"])
+            if entry.get("reply_code"):
+                private[f"reply code {entry['reply_code']}"] = f"Reply {entry['reply_code']}"
+        private |= {f"reply {r[:20]}": r for r in self.replies}
+        return found + [
+            f"{what} in {where}" for where, text in logs.items() for what, s in private.items() if s in text
+        ]
 
 
 WITNESS = Witness()
@@ -63,6 +77,8 @@ class Api:
         status, payload = http_call(self.port, method, path, data, sent)
         if not path.startswith("/_local/"):
             WITNESS.answers.append(payload.decode(errors="replace"))
+        if path == "/_local/sms/reply" and isinstance(body, dict) and len(str(body.get("text", ""))) >= 6:
+            WITNESS.replies.add(str(body["text"]))
         try:
             return status, json.loads(payload) if payload else None
         except ValueError:
@@ -98,6 +114,22 @@ class Api:
     def fault(self, channel: str, mode: str, **amount: float) -> None:
         status, answer = self.call("POST", "/_local/faults", {"channel": channel, "mode": mode, **amount})
         assert status == 201, answer
+
+    def view(self, message_id: str) -> dict[str, Any]:
+        status, view = self.call("GET", f"/alerts/{message_id}", token=self.client_token)
+        assert status == 200, view
+        return dict(view)
+
+    @staticmethod
+    def until(found: Any, timeout: float = 30) -> Any:
+        """What `found()` returns once it is truthy."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not (seen := found()):
+            assert time.monotonic() < deadline, "waited in vain"
+            time.sleep(0.05)
+        return seen
 
     def wait(self, message_id: str, timeout: float = 60) -> dict[str, Any]:
         import time

@@ -1,6 +1,7 @@
 """The clinicians' phones and inboxes, played as a script against the local outbox, the way the best on-call
-projects test theirs (GoAlert's smoke harness): a test says what each device must receive next, acts on it
-(opens the link and presses a button), and anything that reached a device without being expected fails the test.
+projects test theirs (GoAlert's smoke harness): a test says what each device must receive next, acts on it (opens
+the link and presses a button, replies to the SMS, presses a key during the call), and anything that reached a
+device without being expected fails the test.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ class Message:
     def text(self) -> str:
         data = self.entry.get("template_data") or {}
         return str(self.entry.get("text") or " ".join(str(v) for v in data.values()))
+
+    @property
+    def code(self) -> str:
+        found = re.search(r"Reply (\d{4}) to acknowledge", self.text)
+        assert found, f"no reply code in {self.text!r}"
+        return found.group(1)
 
     @property
     def link(self) -> str:
@@ -70,6 +77,17 @@ class Phones:
             self.port, "POST", message.link, body, {"Content-Type": "application/x-www-form-urlencoded"}
         )
         return status, page.decode()
+
+    def reply(self, sender: str, text: str) -> None:
+        """`sender`'s phone replies `text` to Clarion's number."""
+        status, answer = self.api.call("POST", "/_local/sms/reply", {"from": sender, "text": text})
+        assert status == 202, answer
+
+    def key(self, call: Message, digits: str) -> dict[str, Any]:
+        """The called phone presses `digits` ("" for none) while the flow asks."""
+        status, answer = self.api.call("POST", f"/_local/voice/{call.entry['provider_id']}/answer", {"digits": digits})
+        assert status == 200, answer
+        return dict(answer["flow_result"] or {})
 
     def nothing_unexpected(self, settle: float = 2.0) -> None:
         """After `settle` seconds, every message since the script began was expected by it."""

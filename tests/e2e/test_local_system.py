@@ -22,14 +22,18 @@ def test_high_priority_rings_the_clinician_with_the_spoken_alert(api: Api) -> No
     # Then it is accepted with the call-first plan, and one call went out saying what happened
     assert status == 202
     assert answer == {"message_id": body["message_id"], "status": "accepted", "channels": ["call", "sms", "email"]}
-    view = api.wait(body["message_id"])
-    assert view["status"] == "delivered"
-    assert [(a["channel"], a["attempt"], a["outcome"]) for a in view["attempts"]] == [("call", 1, "sent")]
-    [call] = api.outbox_of(body["message_id"])
+    [call] = api.until(lambda: api.outbox_of(body["message_id"]))
     assert call["channel"] == "call"
     assert call["destination"] == "+447911123401"
     assert "Potassium 6.9 mmol/L on ward 7" in call["text"]
+    assert call["text"].endswith("Press 3 if this is not your patient.")
     assert call["attempt"] == 1 and call["at"]
+    # And when Ada answers and presses 1, the call is delivered and the alert acknowledged, by the call
+    status, answer = api.call("POST", f"/_local/voice/{call['provider_id']}/answer", {"digits": "1"})
+    assert (status, answer["flow_result"]) == (200, {"result": "acknowledged"})
+    view = api.until(lambda: (lambda v: v if v["status"] == "acknowledged" else None)(api.view(body["message_id"])))
+    assert [(a["channel"], a["attempt"], a["outcome"]) for a in view["attempts"]] == [("call", 1, "delivered")]
+    assert (view["ack"]["acknowledged_by"], view["ack"]["via"]) == ("C-1", "call")
 
 
 def test_medium_priority_texts_and_low_priority_emails_with_the_right_content(api: Api) -> None:
@@ -74,7 +78,7 @@ def test_sms_throttling_is_retried_on_the_same_channel(api: Api) -> None:
     # Then the router's second SMS attempt delivers
     assert [(a["channel"], a["outcome"]) for a in view["attempts"]] == [
         ("sms", "retryable_failure"),
-        ("sms", "sent"),
+        ("sms", "delivered"),
     ]
     assert view["attempts"][0]["error"].startswith("Throttling")
     assert view["status"] == "delivered"
@@ -86,7 +90,7 @@ def test_a_rejected_sms_falls_back_to_email_at_once(api: Api) -> None:
     view = api.wait(body["message_id"])
     assert [(a["channel"], a["outcome"]) for a in view["attempts"]] == [
         ("sms", "permanent_failure"),
-        ("email", "sent"),
+        ("email", "delivered"),
     ]
     assert [e["channel"] for e in api.outbox_of(body["message_id"])] == ["email"]
 
@@ -96,7 +100,7 @@ def test_an_sms_outage_exhausts_its_retries_then_falls_back_to_email(api: Api) -
     _, _, body = api.post_alert(priority="M")
     view = api.wait(body["message_id"])
     outcomes = [(a["channel"], a["outcome"]) for a in view["attempts"]]
-    assert outcomes == [("sms", "retryable_failure")] * 3 + [("email", "sent")]
+    assert outcomes == [("sms", "retryable_failure")] * 3 + [("email", "delivered")]
     assert view["status"] == "delivered"
 
 
@@ -104,7 +108,7 @@ def test_a_call_outage_falls_back_to_sms(api: Api) -> None:
     api.fault("call", "outage", seconds=60)
     _, _, body = api.post_alert(priority="H")
     view = api.wait(body["message_id"])
-    assert [a["channel"] for a in view["attempts"] if a["outcome"] == "sent"] == ["sms"]
+    assert [a["channel"] for a in view["attempts"] if a["outcome"] == "delivered"] == ["sms"]
 
 
 def test_every_channel_down_ends_failed_and_counts_as_unroutable(api: Api) -> None:
