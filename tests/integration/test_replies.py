@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -12,6 +14,7 @@ import pytest
 
 from clarion import names
 from clarion.adapters import reply_codes
+from clarion.domain.models import Alert, Priority
 from clarion.handlers import keypress, replies
 from clarion.shared import settings
 from clarion.shared.observability import logger
@@ -257,3 +260,23 @@ def test_a_reply_racing_the_stage_timer_ends_with_one_acknowledgement_and_no_sta
     assert len(escalated) == (0 if first == "reply" else 2)  # Ben: the stage's SMS, then "taken by Dr Ada"
     if escalated:
         assert escalated[-1]["text"].startswith("Clarion: taken by Dr Ada")
+
+
+def test_codes_are_reused_for_the_same_alert_and_unique_among_a_numbers_alerts_under_concurrency(two_way):
+    def alert(n: int, recipient: str = "C-2") -> Alert:
+        return Alert("lab", f"m-{n}", "t", "C-2", "d", Priority.MEDIUM, "2026-01-01T00:00:00Z", (), recipient)
+
+    number = "+447700900555"
+    # Ten alerts claimed for one number at once each get their own code
+    with ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(lambda n: reply_codes.code_for(alert(n), number), range(10)))
+    assert len(set(codes)) == 10
+    assert all(len(c) == 4 and c[0] != "0" for c in codes)
+    # A retry or a second SMS of the same alert to the same contact keeps its code
+    assert reply_codes.code_for(alert(3), number) == codes[3]
+    # And every code maps back to its alert and contact
+    entries = reply_codes.entries(number)
+    assert {code: entries[code].message_id for code in codes} == {code: f"m-{n}" for n, code in enumerate(codes)}
+    # Entries older than an alert can be answered are dropped when the next code is given
+    later = reply_codes.code_for(alert(99), number, now=time.time() + reply_codes.KEEP_S + 60)
+    assert set(reply_codes.entries(number)) == {later}
