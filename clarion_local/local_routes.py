@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from clarion_local.providers import CHANNELS, FAULT_MODES
 from clarion_local.template import STAND_IN_SMS_PHONE
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+NOTICE_AFTER_S = 5  # a send no attempt has claimed after this long is no alert's (a notice, an answer)
 _VOICE_ANSWER = re.compile(r"/_local/voice/([0-9a-f-]{36})/answer")
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ class LocalRoutes:
 
     def __init__(self, system: LocalClarion) -> None:
         self.system = system
+        self._no_alert: set[str] = set()  # provider ids of sends no attempt belongs to
 
     def answer(self, method: str, path: str, body: bytes) -> Answer | None:
         """The answer of a local-only route, or None when `path` is the gateway's."""
@@ -83,19 +86,45 @@ class LocalRoutes:
         return None
 
     def outbox(self) -> list[dict[str, Any]]:
-        """Every provider send that went out, with the alert and attempt it belongs to."""
+        """Every provider send that went out, with the alert and attempt it belongs to (found once, then kept)."""
         bridge = self.system.bridge
+        with bridge._lock:
+            missing = [
+                e
+                for e in bridge.outbox
+                if e.get("message_id") is None and e.get("provider_id") and e["provider_id"] not in self._no_alert
+            ]
+        if missing:
+            found = self._attempts_of(missing)
+            settled = (datetime.now(UTC) - timedelta(seconds=NOTICE_AFTER_S)).isoformat()
+            with bridge._lock:
+                for entry in missing:
+                    if entry["provider_id"] in found:
+                        entry["message_id"], entry["attempt"] = found[entry["provider_id"]]
+                    elif entry["at"] < settled:  # no attempt names it: a notice or an answer to a reply
+                        self._no_alert.add(entry["provider_id"])
         with bridge._lock:
             entries = [dict(e) for e in bridge.outbox]
         if bridge.receipts is not None:
             for entry in entries:
                 entry["receipt"] = bridge.receipts.receipt_for(str(entry.get("provider_id")))
-        missing = [e for e in entries if e.get("message_id") is None and e.get("provider_id")]
-        if missing:
-            by_provider = self._attempts_by_provider_id()
-            for entry in missing:
-                entry["message_id"], entry["attempt"] = by_provider.get(entry["provider_id"], (None, None))
         return entries
+
+    def _attempts_of(self, entries: list[dict[str, Any]]) -> dict[str, tuple[str, int]]:
+        """provider id -> (message id, attempt): by the provider-id items the router writes for attempts whose
+        receipt it awaits and for calls, else by a scan of the delivery log (SMS through SNS)."""
+        table = self.system.deployment.output("DeliveryLogTable")
+        ddb = self.system.client("dynamodb")
+        found: dict[str, tuple[str, int]] = {}
+        for entry in entries:
+            key = {"pk": {"S": f"provider#{entry['channel']}#{entry['provider_id']}"}, "sk": {"S": "PROVIDER"}}
+            item = ddb.get_item(TableName=table, Key=key).get("Item")
+            if item:
+                message_id = item["alert_pk"]["S"].split("#", 1)[1]
+                found[entry["provider_id"]] = (message_id, int(item["attempt_sk"]["S"].rsplit("#", 1)[1]))
+        if len(found) < len(entries):
+            found = {**self._attempts_by_provider_id(), **found}
+        return found
 
     def _attempts_by_provider_id(self) -> dict[str, tuple[str, int]]:
         table = self.system.deployment.output("DeliveryLogTable")

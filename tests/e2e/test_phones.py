@@ -25,7 +25,7 @@ def phones(api: Api, local: LocalClarion) -> Phones:
 
 
 def test_ada_does_not_answer_ben_acknowledges_and_ada_learns_it_is_taken(api: Api, phones: Phones) -> None:
-    status, _, body = api.post_alert(priority="M", escalation_policy_id="e2e-phones")
+    status, body = phones.post(priority="M", escalation_policy_id="e2e-phones")
     assert status == 202
     first = phones.expect(ADA, "sms", "Reply ")
     assert "Potassium 6.9 mmol/L" in first.text
@@ -41,7 +41,7 @@ def test_ada_does_not_answer_ben_acknowledges_and_ada_learns_it_is_taken(api: Ap
 
 
 def test_ada_declines_ben_is_told_at_once_and_ada_hears_nothing_more(api: Api, phones: Phones) -> None:
-    status, _, body = api.post_alert(priority="M", escalation_policy_id="e2e-phones")
+    status, body = phones.post(priority="M", escalation_policy_id="e2e-phones")
     assert status == 202
     mine = phones.expect(ADA, "sms", "Reply ")
     status, page = phones.press(mine, "decline", reason="not my patient")
@@ -54,7 +54,7 @@ def test_ada_declines_ben_is_told_at_once_and_ada_hears_nothing_more(api: Api, p
 
 
 def test_ben_replies_with_the_code_and_is_told_it_is_acknowledged(api: Api, phones: Phones) -> None:
-    status, _, body = api.post_alert(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones")
+    status, body = phones.post(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones")
     assert status == 202
     sms = phones.expect(BEN, "sms", "Reply ")
     phones.reply(BEN, f" ACK  {sms.code} ")
@@ -67,7 +67,7 @@ def test_ben_replies_with_the_code_and_is_told_it_is_acknowledged(api: Api, phon
 def test_a_wrong_code_is_answered_without_naming_the_alert_and_the_right_one_then_counts(
     api: Api, phones: Phones
 ) -> None:
-    status, _, body = api.post_alert(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones")
+    status, body = phones.post(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones")
     assert status == 202
     sms = phones.expect(BEN, "sms", "Reply ")
     wrong = "1234" if sms.code != "1234" else "5678"
@@ -81,7 +81,7 @@ def test_a_wrong_code_is_answered_without_naming_the_alert_and_the_right_one_the
 
 
 def test_ada_is_called_presses_1_and_nobody_else_hears_of_it(api: Api, phones: Phones) -> None:
-    status, _, body = api.post_alert(priority="H", escalation_policy_id="e2e-phones")
+    status, body = phones.post(priority="H", escalation_policy_id="e2e-phones")
     assert status == 202
     call = phones.expect(ADA, "call", "Press 1 to acknowledge")
     assert phones.key(call, "1") == {"result": "acknowledged"}
@@ -91,7 +91,7 @@ def test_ada_is_called_presses_1_and_nobody_else_hears_of_it(api: Api, phones: P
 
 
 def test_a_call_nobody_answers_with_a_key_moves_to_sms_at_once(api: Api, phones: Phones) -> None:
-    status, _, _body = api.post_alert(priority="H", escalation_policy_id="e2e-phones")
+    status, _ = phones.post(priority="H", escalation_policy_id="e2e-phones")
     assert status == 202
     call = phones.expect(ADA, "call", "Press 1 to acknowledge")
     assert phones.key(call, "") == {"result": "no_answer"}
@@ -103,7 +103,7 @@ def test_a_call_nobody_answers_with_a_key_moves_to_sms_at_once(api: Api, phones:
 
 def test_an_sms_the_carrier_cannot_deliver_moves_to_email_within_seconds(api: Api, phones: Phones) -> None:
     api.fault("sms", "undelivered", count=1)
-    status, _, body = api.post_alert(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones")
+    status, body = phones.post(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones")
     assert status == 202
     phones.expect(BEN, "sms", "Reply ")
     phones.expect("ben.sample@clinic.example.org", "email", "Potassium", timeout=3)

@@ -143,12 +143,20 @@ def _finish_failed(alert: Alert, attempts: list[Attempt]) -> None:
         logger.error("Alert unroutable: every channel failed", extra={"attempts": len(attempts)})
 
 
-def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, context: LambdaContext) -> Attempt:
-    """Make the attempt `step`, record its outcome and return it."""
+def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, context: LambdaContext) -> Attempt | None:
+    """Make the attempt `step`, record its outcome and return it; None when it is no longer wanted.
+
+    For an alert that needs an acknowledgement the walk is read again just before the send (after the wait, the
+    link and the reply code), so an acknowledgement, a decline or the end that came meanwhile stops it."""
     if not routing.has_time_for(step, context.get_remaining_time_in_millis() / 1000, policy):
         raise OutOfTimeError(step.delay)
     if step.delay:
         sleep(step.delay)
+    link = _link(alert) if alert.ack_required and step.channel in LINKED_CHANNELS else None
+    code = _reply_code(alert, contact) if alert.ack_required and step.channel is Channel.SMS else None
+    if alert.ack_required and not escalations.still_wanted(alert):
+        logger.info("Acknowledged, declined or ended meanwhile: nothing more is sent to this recipient")
+        return None
     delivery_log.record_attempt(alert, Attempt(step.channel, step.attempt, Outcome.PENDING, _iso(_now())))
     _count(names.METRIC_DELIVERY_ATTEMPTS, step.channel)
     if step.resend:
@@ -156,8 +164,6 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, conte
     if step.fallback:
         _count(names.METRIC_FALLBACKS, step.channel)
     log = {"channel": step.channel.value, "attempt": step.attempt, "resend": step.resend}
-    link = _link(alert) if alert.ack_required and step.channel in LINKED_CHANNELS else None
-    code = _reply_code(alert, contact) if alert.ack_required and step.channel is Channel.SMS else None
     try:
         provider_id = channels.send(step.channel, alert, contact, step.attempt, link, code)
     except SendError as error:
@@ -251,10 +257,9 @@ def deliver(alert: Alert, context: LambdaContext) -> None:
     while True:
         step = routing.next_step(alert.plan, attempts, policy, jitter)
         if isinstance(step, Send) and contact is not None:
-            if attempts and alert.ack_required and not escalations.still_wanted(alert):
-                logger.info("Acknowledged, declined or ended meanwhile: no further retry or fallback")
-                return
             made = _send(alert, contact, step, policy, context)
+            if made is None:
+                return
             attempts = sorted([a for a in attempts if a.attempt != made.attempt] + [made], key=lambda a: a.attempt)
         elif isinstance(step, AwaitReceipt):
             _await_receipt(step, attempts)
