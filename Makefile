@@ -53,7 +53,7 @@ typecheck: $(STAMP) ## mypy on lambdas/ (as the Lambda sees it) and on the CDK a
 	$(BIN)/mypy app.py stacks clarion_local bench
 
 test: lint typecheck $(STAMP) ## Run every offline test (unit, integration, infra) with coverage on lambdas/
-	$(BIN)/python -m pytest tests --cov --cov-report=term
+	$(BIN)/python -m pytest tests --cov --cov-report=term --durations=12
 
 test-unit: $(STAMP) ## Unit tests only
 	$(BIN)/python -m pytest tests/unit -q
