@@ -114,7 +114,9 @@ def play_phones(system: LocalClarion, say: Any = print) -> list[PhonePlay]:
 
 
 def phones_table(played: list[PhonePlay]) -> list[tuple[str, ...]]:
-    rows = [("alert", "attempts (channel outcome receipt)", "acknowledged", "what the phone did", "shown")]
+    rows: list[tuple[str, ...]] = [
+        ("alert", "attempts (channel outcome receipt)", "acknowledged", "what the phone did", "shown")
+    ]
     for item in played:
         ack = item.view.get("ack") or {}
         attempts = ", ".join(f"{a['channel']} {a['outcome']} {a.get('receipt') or '-'}" for a in item.view["attempts"])
