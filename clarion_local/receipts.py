@@ -61,6 +61,17 @@ def sms_event(message_id: str, params: dict[str, Any], delivered: bool) -> dict[
     }
 
 
+def flow_answer(digits: str) -> str:
+    """What the contact flow reports for the keys pressed: 1 or 3 at the first ask, or after one 2 (which repeats
+    the message and asks again); anything else, or nothing, is "none"."""
+    first, again = digits[:1], digits[1:2]
+    if first in ("1", "3"):
+        return first
+    if first == "2" and again in ("1", "3"):
+        return again
+    return "none"
+
+
 def flow_event(contact_id: str, instance_arn: str, digit: str) -> dict[str, Any]:
     """What the contact flow's InvokeLambdaFunction block sends the keypress function."""
     return {
@@ -147,7 +158,7 @@ class LocalReceipts:
             if contact_id not in self.ringing:
                 return None
             self.ringing.discard(contact_id)
-        digit = digits[:1] if digits[:1] in ("1", "3") else "none"  # 2 repeats the message; then it is asked again
+        digit = flow_answer(digits)
         assert self.instance_arn
         result = self.keypress(flow_event(contact_id, self.instance_arn, digit)) if self.keypress else None
         self._call_event(contact_id, answered=True)

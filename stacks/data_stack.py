@@ -30,7 +30,9 @@ class DataStack(Stack):
         self.link_key = encryption.link_key
         self.storage = Storage(self, "Storage", key=self.key, retain=s.retain_data)
         self.network = (
-            Network(self, "Network", key=self.key, log_retention=self.log_retention) if s.private_networking else None
+            Network(self, "Network", key=self.key, log_retention=self.log_retention, two_way_sms=s.sms_two_way)
+            if s.private_networking
+            else None
         )
         self.messaging = Messaging(
             self,
@@ -89,10 +91,12 @@ class DataStack(Stack):
             "OnCallTopicArn": self.messaging.on_call.topic_arn,
             "ReceiptsTopicArn": self.receipts.topic.topic_arn,
             "ReceiptsQueueUrl": self.receipts.queue.queue_url,
+            "ReceiptDeadLetterQueueUrl": self.receipts.dead_letters.queue_url,
         }
         if self.sms is not None:
             outputs["InboundSmsTopicArn"] = self.sms.inbound.topic_arn
             outputs["RepliesQueueUrl"] = self.sms.replies.queue_url
+            outputs["ReplyDeadLetterQueueUrl"] = self.sms.replies_dead_letters.queue_url
             outputs["SmsOriginationIdentity"] = self.sms.identity
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -19,6 +19,7 @@ EXISTING = {
     "connect_mode": "existing",
     "connect_instance_id": "11111111-2222-3333-4444-555555555555",
     "connect_flow_phone_number": "+442071838750",
+    "sms_origination": "pool-0123456789abcdef0123456789abcdef",  # an existing End User Messaging pool
 }
 CONFIGS: dict[str, dict[str, Any]] = {
     "dev": {"env": "dev"},

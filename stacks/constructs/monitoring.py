@@ -83,29 +83,40 @@ def _loop_metric(name: str, priority: str, statistic: str = "Sum", period: Durat
     )
 
 
-def _receipt_metric(name: str, channel: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cw.Metric:
+def _receipt_metric(
+    name: str, channel: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES, service: str = ""
+) -> cw.Metric:
     return cw.Metric(
         namespace=names.METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": names.SERVICE_RECEIPTS, "channel": channel},
+        dimensions_map={"service": service or names.SERVICE_RECEIPTS, "channel": channel},
         statistic=statistic,
         period=period,
     )
 
 
 MIN_RECEIPTS_FOR_RATE = 5  # fewer receipts than this in 15 minutes say nothing about a carrier or SES
+# Who records a channel's verdicts: the receipts function, and for calls also the keypress function (answered calls)
+RECEIPT_SERVICES = {"call": (names.SERVICE_RECEIPTS, names.SERVICE_KEYPRESS)}
 
 
 def _delivery_rate(channel: str) -> cw.MathExpression:
     """The share of `channel`'s receipts that said delivered over 15 minutes (100 when too few came to judge)."""
     period = Duration.minutes(15)
-    d, f = f"{channel}_delivered", f"{channel}_failed"
+    services = RECEIPT_SERVICES.get(channel, (names.SERVICE_RECEIPTS,))
+    metrics: dict[str, cw.IMetric] = {}
+    for i, service in enumerate(services):
+        metrics[f"{channel}_delivered{i}"] = _receipt_metric(
+            names.METRIC_RECEIPTS_DELIVERED, channel, period=period, service=service
+        )
+        metrics[f"{channel}_failed{i}"] = _receipt_metric(
+            names.METRIC_RECEIPTS_FAILED, channel, period=period, service=service
+        )
+    d = " + ".join(f"FILL({k}, 0)" for k in metrics if "_delivered" in k)
+    f = " + ".join(f"FILL({k}, 0)" for k in metrics if "_failed" in k)
     return cw.MathExpression(
-        expression=f"IF(({d} + {f}) >= {MIN_RECEIPTS_FOR_RATE}, 100 * {d} / ({d} + {f}), 100)",
-        using_metrics={
-            d: _receipt_metric(names.METRIC_RECEIPTS_DELIVERED, channel, period=period),
-            f: _receipt_metric(names.METRIC_RECEIPTS_FAILED, channel, period=period),
-        },
+        expression=f"IF((({d}) + ({f})) >= {MIN_RECEIPTS_FOR_RATE}, 100 * ({d}) / (({d}) + ({f})), 100)",
+        using_metrics=metrics,
         period=period,
         label=f"{channel} delivery rate by receipts (%)",
     )

@@ -28,7 +28,13 @@ NO_ENDPOINT_NOTE = (
 
 class Network(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, key: kms.IKey, log_retention: logs.RetentionDays
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        log_retention: logs.RetentionDays,
+        two_way_sms: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
@@ -72,7 +78,10 @@ class Network(Construct):
         endpoint_sg.add_ingress_rule(self.functions_sg, ec2.Port.tcp(443), "HTTPS from Clarion functions")
         subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
-        for name, service in INTERFACE_ENDPOINTS.items():
+        services = dict(INTERFACE_ENDPOINTS)
+        if two_way_sms:  # the router and the replies function send through End User Messaging SMS
+            services["SmsVoice"] = ec2.InterfaceVpcEndpointAwsService("pinpoint-sms-voice-v2")
+        for name, service in services.items():
             self.endpoints[name] = self.vpc.add_interface_endpoint(
                 name,
                 service=service,

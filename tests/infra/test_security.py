@@ -287,3 +287,24 @@ def test_sms_sends_are_allowed_only_from_the_identity_and_the_configuration_set(
         assert "SmsPhoneNumber" in resources and "*" not in resources
     # Without two-way SMS (prod by default) nothing may use End User Messaging
     assert "sms-voice:" not in json.dumps(prod.resources("AWS::IAM::ManagedPolicy"))
+
+
+def test_an_existing_sms_pool_is_named_exactly_and_reached_through_its_vpc_endpoint(prod_existing: Synth):
+    # Given prod with private networking and an existing End User Messaging pool
+    (router,) = [
+        f["Properties"]["Environment"]["Variables"]
+        for f in prod_existing.resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "clarion.handlers.router.handler"
+    ]
+    assert router["SMS_ORIGINATION_IDENTITY"] == "pool-0123456789abcdef0123456789abcdef"
+    assert prod_existing.resources("AWS::SMSVOICE::PhoneNumber") == {}  # nothing is requested
+    statements = [
+        s
+        for p in prod_existing.resources("AWS::IAM::ManagedPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "sms-voice:SendTextMessage" in json.dumps(s["Action"])
+    ]
+    assert statements and all("pool/pool-0123456789abcdef0123456789abcdef" in json.dumps(s) for s in statements)
+    # And the functions in isolated subnets reach End User Messaging through an interface endpoint
+    endpoints = [e["Properties"] for e in prod_existing.resources("AWS::EC2::VPCEndpoint").values()]
+    assert any("pinpoint-sms-voice-v2" in json.dumps(e["ServiceName"]) for e in endpoints)

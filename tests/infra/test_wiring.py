@@ -179,9 +179,19 @@ def test_alarm_thresholds(dev: Synth):
     rate = alarms["DeliveryRateEmail"]
     assert (rate["Threshold"], rate["ComparisonOperator"]) == (90, "LessThanThreshold")
     (expression,) = [m["Expression"] for m in rate["Metrics"] if "Expression" in m]
-    assert expression == (
-        "IF((email_delivered + email_failed) >= 5, 100 * email_delivered / (email_delivered + email_failed), 100)"
-    )
+    d, f = "FILL(email_delivered0, 0)", "FILL(email_failed0, 0)"
+    assert expression == f"IF((({d}) + ({f})) >= 5, 100 * ({d}) / (({d}) + ({f})), 100)"
+    # Calls: answered calls are settled by the keypress function, so its verdicts count too
+    (call,) = [m["Expression"] for m in alarms["DeliveryRateCall"]["Metrics"] if "Expression" in m]
+    assert "FILL(call_delivered1, 0)" in call
+    services = {
+        d["Value"]
+        for m in alarms["DeliveryRateCall"]["Metrics"]
+        if "MetricStat" in m
+        for d in m["MetricStat"]["Metric"]["Dimensions"]
+        if d["Name"] == "service"
+    }
+    assert services == {names.SERVICE_RECEIPTS, names.SERVICE_KEYPRESS}
     for m in rate["Metrics"]:
         if "MetricStat" in m:
             assert m["MetricStat"]["Period"] == 900

@@ -75,3 +75,21 @@ def test_the_demo_table_folds_runs_of_the_same_outcome() -> None:
         {"channel": "sms", "attempt": n, "outcome": "retryable_failure", "error": "InternalError"} for n in (1, 2, 3)
     ] + [{"channel": "email", "attempt": 4, "outcome": "sent", "error": None}]
     assert demo._attempts(attempts) == "sms#1-3 retryable_failure (InternalError), email#4 sent"
+
+
+def test_the_local_call_flow_answers_as_the_contact_flow_does() -> None:
+    from clarion_local.receipts import flow_answer
+
+    # 1 and 3 at the first ask; 2 repeats the message once and asks again; then no more repeats
+    assert [flow_answer(d) for d in ("1", "3", "21", "23", "2", "22", "221", "", "9", "4")] == [
+        "1",
+        "3",
+        "1",
+        "3",
+        "none",
+        "none",
+        "none",
+        "none",
+        "none",
+        "none",
+    ]
