@@ -104,7 +104,7 @@ class LocalRoutes:
                     elif entry["at"] < settled:  # no attempt names it: a notice or an answer to a reply
                         self._no_alert.add(entry["provider_id"])
         with bridge._lock:
-            entries = [dict(e) for e in bridge.outbox]
+            entries = [{"message_id": None, "attempt": None, **e} for e in bridge.outbox]
         if bridge.receipts is not None:
             for entry in entries:
                 entry["receipt"] = bridge.receipts.receipt_for(str(entry.get("provider_id")))

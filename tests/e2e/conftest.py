@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,19 +35,19 @@ class Witness:
         found = [f"{what} in {where}" for where, text in places.items() for what, s in secrets.items() if s in text]
         # And what reached the clinicians stays out of Clarion's own logs: destinations, texts, reply codes
         logs = {k: v for k, v in places.items() if k.startswith("log ") and k != "log emulator.log"}
-        private: dict[str, str] = {}
-        for entry in system.outbox():
-            private[f"destination {entry['destination']}"] = str(entry["destination"])
-            if entry.get("text"):
-                private[f"text {entry['text'][:20]}..."] = str(entry["text"])
-            if entry.get("reply_code"):
-                private[f"reply code {entry['reply_code']}"] = f"Reply {entry['reply_code']}"
-        private |= {f"reply {r[:20]}": r for r in self.replies}
-        return found + [
-            f"{what} in {where}" for where, text in logs.items() for what, s in private.items() if s in text
-        ]
+        destinations = {str(e["destination"]) for e in system.outbox()}
+        for where, text in logs.items():
+            seen = set(re.findall(r"\+\d{7,15}|[\w.+-]+@[\w-]+\.[\w.]+", text)) & destinations
+            found += [f"destination {d} in {where}" for d in sorted(seen)]
+            found += [f"message text {m.group(0)!r} in {where}" for m in MESSAGE_TEXT.finditer(text)]
+            found += [f"reply {r[:20]!r} in {where}" for r in self.replies if r in text]
+        return found
 
 
+# What only a message's text holds: the SMS's reply line, the answers to replies, the notices, the suites' description
+MESSAGE_TEXT = re.compile(
+    r"Reply \d{4} to acknowledge|Clarion: \d{4} (acknowledged|declined)|Clarion: taken by|Potassium 6\.9 mmol/L"
+)
 WITNESS = Witness()
 # An alert that reached nobody: counted by the router (no acknowledgement needed) or by the escalator (its walk
 # ended with nobody reached); the AlertsUnroutable alarm watches their sum.

@@ -1,5 +1,8 @@
-"""A thousand alerts while every channel fails at random in every mode: nothing is lost, nothing is sent that the
-log does not show, and the unroutable metric counts exactly the alerts that every channel failed."""
+"""Hundreds of alerts while every channel fails at random in every mode: nothing is lost, nothing is sent that the
+log does not show, and the unroutable metric counts exactly the alerts that every channel failed.
+
+`make test` posts 400 (each now also waits for its receipts, and each call for its keypress); FAULT_ALERTS=1000
+runs the thousand of the original suite (about 5 minutes here)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 from clarion_local.system import LocalClarion
 from tests.e2e.conftest import UNROUTABLE, Api, new_alert
 
-ALERTS = int(__import__("os").environ.get("FAULT_ALERTS", "1000"))
+ALERTS = int(__import__("os").environ.get("FAULT_ALERTS", "400"))
 CONTACTS = ["C-1", "C-1", "C-2", "C-3", "C-4"]  # C-1 twice: every channel, the AWS sample's clinician
 PRIORITIES = ["H", "M", "L"]
 WAVE = 20
@@ -70,7 +73,7 @@ def test_a_thousand_alerts_under_random_faults_all_end_and_match_their_logs(api:
     _, outbox = api.call("GET", "/_local/outbox")
     sends: dict[str, int] = {}
     for entry in outbox:
-        sends[entry["message_id"]] = sends.get(entry["message_id"], 0) + 1
+        sends[entry["message_id"]] = sends.get(entry["message_id"], 0) + 1  # None: notices, no alert's
     for view in views:
         took = [a for a in view["attempts"] if a["outcome"] in ("sent", "delivered", "undelivered", "no_answer")]
         reached = [a for a in took if a["outcome"] in ("sent", "delivered")]

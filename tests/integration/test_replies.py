@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -262,18 +261,29 @@ def test_a_reply_racing_the_stage_timer_ends_with_one_acknowledgement_and_no_sta
         assert escalated[-1]["text"].startswith("Clarion: taken by Dr Ada")
 
 
-def test_codes_are_reused_for_the_same_alert_and_unique_among_a_numbers_alerts_under_concurrency(two_way):
+def test_codes_are_reused_for_the_same_alert_and_unique_among_a_numbers_alerts_when_claims_race(two_way, monkeypatch):
     def alert(n: int, recipient: str = "C-2") -> Alert:
         return Alert("lab", f"m-{n}", "t", "C-2", "d", Priority.MEDIUM, "2026-01-01T00:00:00Z", (), recipient)
 
     number = "+447700900555"
-    # Ten alerts claimed for one number at once each get their own code
-    with ThreadPoolExecutor(10) as pool:
-        codes = list(pool.map(lambda n: reply_codes.code_for(alert(n), number), range(10)))
+    # Ten alerts texted to one number each get their own code
+    codes = [reply_codes.code_for(alert(n), number) for n in range(10)]
     assert len(set(codes)) == 10
     assert all(len(c) == 4 and c[0] != "0" for c in codes)
     # A retry or a second SMS of the same alert to the same contact keeps its code
     assert reply_codes.code_for(alert(3), number) == codes[3]
+    # A claim that raced another (it read the number's codes before the other's write) is refused and tries again
+    real = reply_codes.entries
+    reads: list[str] = []
+
+    def stale_once(n: str) -> dict[str, reply_codes.Entry]:
+        reads.append(n)
+        return {} if len(reads) == 1 else real(n)
+
+    monkeypatch.setattr(reply_codes, "entries", stale_once)
+    raced = reply_codes.code_for(alert(50), number)
+    monkeypatch.setattr(reply_codes, "entries", real)
+    assert len(reads) == 2 and raced not in codes
     # And every code maps back to its alert and contact
     entries = reply_codes.entries(number)
     assert {code: entries[code].message_id for code in codes} == {code: f"m-{n}" for n, code in enumerate(codes)}
