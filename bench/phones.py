@@ -15,7 +15,6 @@ from bench.loop import Loop, _epoch, _percentiles
 from clarion_local.system import LocalClarion
 
 PHONES = int(os.environ.get("BENCH_PHONES", "30"))
-BEN = "+447911123402"
 
 
 def _sent(system: LocalClarion, message_id: str, channel: str, timeout: float = 30) -> dict[str, Any]:
@@ -44,13 +43,19 @@ def failure_to_next_send(loop: Loop) -> dict[str, float]:
 
 
 def reply_to_ack(loop: Loop) -> dict[str, Any]:
-    """Seconds from the clinician's SMS reply (as End User Messaging would publish it) to the acknowledgement."""
+    """Seconds from the clinician's SMS reply (as End User Messaging would publish it) to the acknowledgement.
+
+    Each alert goes to a clinician of its own: replies are throttled per number (10 in 10 minutes)."""
     took = []
-    for _ in range(PHONES):
-        message_id = loop.post("bench-phones", contact="C-2")
+    for n in range(PHONES):
+        number = f"+4479110{n:05d}"
+        contact = {"name": f"Bench clinician {n}", "phone_sms": number}  # SMS is its only channel
+        status, answer = loop.call("PUT", f"/contacts/bench-sms-{n}", contact, loop.admin)
+        assert status in (200, 201), answer
+        message_id = loop.post("bench-phones", contact=f"bench-sms-{n}")
         code = _sent(loop.system, message_id, "sms")["reply_code"]
         replied = time.time()
-        status, _ = loop.call("POST", "/_local/sms/reply", {"from": BEN, "text": f"ack {code}"}, {})
+        status, _ = loop.call("POST", "/_local/sms/reply", {"from": number, "text": f"ack {code}"}, {})
         assert status == 202
         seen = loop.wait(message_id, lambda v: v["status"] == "acknowledged")
         assert seen["ack"]["via"] == "sms"
