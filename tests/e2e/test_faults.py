@@ -51,12 +51,18 @@ def test_a_thousand_alerts_under_random_faults_all_end_and_match_their_logs(api:
     bodies = [new_alert(contact_id=rng.choice(CONTACTS), priority=rng.choice(PRIORITIES)) for _ in range(ALERTS)]
     armed: list[dict[str, Any]] = []
 
-    # When a thousand alerts are posted in waves of 20 by 8 callers, with 0-2 random faults armed before each wave
+    # When the alerts are posted in waves of 20 by 8 callers, with 0-2 random faults armed before each wave (and,
+    # before the first nine, one of each channel and mode, so every kind bites whatever the suite's size)
+    every = [(c, m) for c in ("call", "sms", "email") for m in ("throttle", "outage", "reject")]
     answers = []
     with ThreadPoolExecutor(8) as pool:
         for start in range(0, ALERTS, WAVE):
-            for _ in range(rng.randint(0, 2)):
-                fault = random_fault(rng)
+            wave_number = start // WAVE
+            faults = [random_fault(rng) for _ in range(rng.randint(0, 2))]
+            if wave_number < len(every):
+                channel, mode = every[wave_number]
+                faults.append({"channel": channel, "mode": mode, "count": rng.randint(1, 6)})
+            for fault in faults:
                 assert api.call("POST", "/_local/faults", fault)[0] == 201
                 armed.append(fault)
             wave = bodies[start : start + WAVE]
