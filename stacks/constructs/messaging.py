@@ -88,3 +88,26 @@ def encrypted_topic(scope: Construct, name: str, display: str, key: kms.IKey, so
             )
         )
     return topic
+
+
+def subscribe_queue(scope: Construct, name: str, topic: sns.ITopic, queue: sqs.IQueue) -> None:
+    """`queue` receives `topic`'s messages raw, and only that topic may send to it. Not `SqsSubscription`: it would
+    also grant sns.amazonaws.com Clarion's key with no condition; the key policy's own statement (aws:SourceAccount)
+    already lets SNS encrypt for the queue."""
+    sns.Subscription(
+        scope,
+        name,
+        topic=topic,
+        endpoint=queue.queue_arn,
+        protocol=sns.SubscriptionProtocol.SQS,
+        raw_message_delivery=True,
+    )
+    queue.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"Allow{name}",
+            principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+            actions=["sqs:SendMessage"],
+            resources=[queue.queue_arn],
+            conditions={"ArnEquals": {"aws:SourceArn": topic.topic_arn}},
+        )
+    )

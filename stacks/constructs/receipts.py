@@ -13,12 +13,11 @@ from aws_cdk import Aws, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
-from stacks.constructs.messaging import encrypted_topic, work_queue
+from stacks.constructs.messaging import encrypted_topic, subscribe_queue, work_queue
 
 RECEIPTS_TIMEOUT = Duration.seconds(30)
 PUBLISHERS = ("ses.amazonaws.com", "sms-voice.amazonaws.com")
@@ -47,25 +46,7 @@ class Receipts(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
             )
         )
-        # Not SqsSubscription: it would also grant sns.amazonaws.com the key without a condition; the key policy's
-        # own statement (aws:SourceAccount) already lets SNS encrypt for this queue.
-        sns.Subscription(
-            self,
-            "ReceiptsToQueue",
-            topic=self.topic,
-            endpoint=self.queue.queue_arn,
-            protocol=sns.SubscriptionProtocol.SQS,
-            raw_message_delivery=True,
-        )
-        self.queue.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowTheReceiptsTopicOnly",
-                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
-                actions=["sqs:SendMessage"],
-                resources=[self.queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
-            )
-        )
+        subscribe_queue(self, "ReceiptsToQueue", self.topic, self.queue)
         if connect_instance_arn is not None:
             rule = events.Rule(
                 self,

@@ -16,7 +16,7 @@ from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.constructs.messaging import encrypted_topic, work_queue
+from stacks.constructs.messaging import encrypted_topic, subscribe_queue, work_queue
 
 REPLIES_TIMEOUT = Duration.seconds(30)
 STOP_TEXT = "Clarion: you will get no more texts from this number. Your hospital will reach you another way."
@@ -51,23 +51,7 @@ class TwoWaySms(Construct):
             )
         )
         self.replies, self.replies_dead_letters = work_queue(self, "Replies", "ReplyDeadLetters", key, REPLIES_TIMEOUT)
-        sns.Subscription(
-            self,
-            "InboundToReplies",
-            topic=self.inbound,
-            endpoint=self.replies.queue_arn,
-            protocol=sns.SubscriptionProtocol.SQS,
-            raw_message_delivery=True,
-        )
-        self.replies.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowTheInboundTopicOnly",
-                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
-                actions=["sqs:SendMessage"],
-                resources=[self.replies.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": self.inbound.topic_arn}},
-            )
-        )
+        subscribe_queue(self, "InboundToReplies", self.inbound, self.replies)
         events = smsvoice.CfnConfigurationSet(
             self,
             "ConfigurationSet",

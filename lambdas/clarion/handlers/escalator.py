@@ -26,6 +26,7 @@ from clarion.adapters.timers import Timer
 from clarion.domain import escalation
 from clarion.domain.escalation import End, Outcome, Progress, StartStage, Wait
 from clarion.domain.models import Alert, AlertStatus, Priority
+from clarion.shared.batches import each_record
 from clarion.shared.observability import logger, loop_metric, metrics, tracer
 from clarion.shared.settings import settings
 
@@ -176,11 +177,4 @@ def record_handler(record: dict[str, Any]) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
     """Each timer on its own, soonest due first (a timer that came early and waits out its last second must not
     hold back one already due); a failed one goes back to the queue (ReportBatchItemFailures)."""
-    failures = []
-    for record in sorted(event["Records"], key=_due):
-        try:
-            record_handler(record)
-        except Exception as error:  # the batch boundary: the timer comes back after the visibility timeout
-            logger.error("Timer not handled; it comes back", extra={"error_type": type(error).__name__})
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+    return each_record(sorted(event["Records"], key=_due), record_handler, "Timer not handled; it comes back")

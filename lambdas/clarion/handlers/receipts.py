@@ -25,6 +25,7 @@ from clarion.domain import receipts
 from clarion.domain.receipts import Receipt
 from clarion.services import receipts as settle
 from clarion.shared import clients
+from clarion.shared.batches import each_record
 from clarion.shared.observability import logger, metrics, tracer
 
 UNMATCHED_RETRIES = 3  # a receipt can overtake the write of its attempt: look again, a few seconds later
@@ -89,13 +90,6 @@ def record_handler(record: dict[str, Any]) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
     """Each receipt on its own; a failed one goes back to the queue (ReportBatchItemFailures)."""
-    failures = []
-    for record in event["Records"]:
-        try:
-            record_handler(record)
-        except NotYetKnownError:
-            failures.append({"itemIdentifier": record["messageId"]})
-        except Exception as error:  # the batch boundary: the receipt comes back after the visibility timeout
-            logger.error("Receipt not handled; it comes back", extra={"error_type": type(error).__name__})
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+    return each_record(
+        event["Records"], record_handler, "Receipt not handled; it comes back", quiet=(NotYetKnownError,)
+    )

@@ -27,6 +27,7 @@ from clarion.domain.messages import ReplyAnswer, reply_text
 from clarion.domain.models import ENDED
 from clarion.domain.replies import Action
 from clarion.services import answers
+from clarion.shared.batches import each_record
 from clarion.shared.observability import logger, metrics, tracer
 
 WINDOW_S = 600
@@ -117,11 +118,4 @@ def record_handler(record: dict[str, Any]) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
     """Each reply on its own; a failed one goes back to the queue (ReportBatchItemFailures)."""
-    failures = []
-    for record in event["Records"]:
-        try:
-            record_handler(record)
-        except Exception as error:  # the batch boundary: the reply comes back after the visibility timeout
-            logger.error("Reply not handled; it comes back", extra={"error_type": type(error).__name__})
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+    return each_record(event["Records"], record_handler, "Reply not handled; it comes back")
