@@ -208,8 +208,8 @@ class ProviderBridge:
             if getattr(http_response, "status_code", 500) >= 300:
                 return
             self.record(channel, params, parsed.get("MessageId"))
-            if channel == "email":  # SMS through SNS has no receipts; through End User Messaging, see _send_text
-                self.send_receipt(channel, str(parsed.get("MessageId")), params)
+            # Email's receipt and SNS's SMS delivery status; through End User Messaging, see _send_text.
+            self.send_receipt(channel, str(parsed.get("MessageId")), params)
 
         return handler
 

@@ -4,7 +4,7 @@ The functions run in their own processes with `AWS_ENDPOINT_URL` pointing here. 
 emulator unchanged, except the three that reach a person:
 - Amazon Connect `StartOutboundVoiceContact` (not emulated) is answered here and recorded;
 - SNS `Publish` to a phone number and SES `SendTemplatedEmail` go to the emulator and are recorded when it accepts,
-  and the provider's delivery receipt follows (`ProviderBridge.send_receipt`);
+  and the provider's delivery receipt follows (`ProviderBridge.send_receipt`: SES's event, SNS's delivery status);
 - while a fault is armed for a channel, its sends fail here with the provider's own error, in the provider's wire
   format (XML for SNS and SES, JSON with `x-amzn-ErrorType` for Connect), so the SDK raises what AWS would.
 Records and faults live in a `ProviderBridge`, shared with the in-process hooks the integration tests use.
@@ -179,6 +179,6 @@ class ProviderProxy:
             found = re.search(rb"<MessageId>([^<]+)</MessageId>", payload)
             params = query_params(form)
             self.bridge.record(channel, params, found.group(1).decode() if found else None)
-            if found and channel == "email":  # SMS through SNS has no receipts
+            if found:  # SES's receipt; for SMS through SNS, its delivery status
                 self.bridge.send_receipt(channel, found.group(1).decode(), params)
         return status, response_headers, payload

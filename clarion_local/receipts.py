@@ -5,7 +5,10 @@
   plays it); the contact flow's report goes to the keypress function, then the DISCONNECTED contact event goes on
   EventBridge's default bus, whose rule sends it to the receipts queue. A call nobody answers with a key within
   `call_wait_s` ends as the flow ends it: no keypress. An `unanswered` call rings out (TELECOM_UNANSWERED);
-- End User Messaging SMS: the SMS event (TEXT_DELIVERED, or TEXT_UNREACHABLE) published to the receipts topic.
+- End User Messaging SMS: the SMS event (TEXT_DELIVERED, or TEXT_UNREACHABLE) published to the receipts topic;
+- SMS through SNS: SNS's delivery-status log line (SUCCESS, or FAILURE) in the log group it belongs to, handed to
+  the function that group's subscription filter names, as CloudWatch Logs hands it (`awslogs_event`). Without a
+  subscription (delivery status off), there is none, as on AWS.
 
 A receipt goes out `delay_s` after the send returns, from a thread of its own, as a provider's comes after its
 API call has answered. A receipt fault changes what it says, or sends none.
@@ -13,6 +16,8 @@ API call has answered. A receipt fault changes what it says, or sends none.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import threading
 import time
@@ -59,6 +64,45 @@ def sms_event(message_id: str, params: dict[str, Any], delivered: bool) -> dict[
         "messageStatus": "DELIVERED" if delivered else "UNREACHABLE",
         "context": params.get("Context", {}),
     }
+
+
+def sns_sms_status_line(message_id: str, params: dict[str, Any], delivered: bool) -> str:
+    """A line of SNS's SMS delivery-status log, as SNS writes it (destination, carrier and price included)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    delivery = {
+        "mnc": 0,
+        "destination": params.get("PhoneNumber"),
+        "priceInUSD": 0.00645,
+        "smsType": "Transactional",
+        "mcc": 0,
+        "providerResponse": "Message has been accepted by phone carrier"
+        if delivered
+        else "Phone is currently unreachable/unavailable",
+        "dwellTimeMs": 100,
+    }
+    if delivered:
+        delivery["phoneCarrier"] = "Local carrier"
+    entry = {"notification": {"messageId": message_id, "timestamp": now}, "delivery": delivery}
+    return json.dumps({**entry, "status": "SUCCESS" if delivered else "FAILURE"})
+
+
+def awslogs_event(group: str, lines: list[str], account: str = "123456789012") -> dict[str, Any]:
+    """What a CloudWatch Logs subscription filter invokes its function with: the batch, gzipped, base64."""
+    now_ms = int(time.time() * 1000)
+    data = {
+        "messageType": "DATA_MESSAGE",
+        "owner": account,
+        "logGroup": group,
+        "logStream": "local",
+        "subscriptionFilters": ["local"],
+        "logEvents": [{"id": str(now_ms + i), "timestamp": now_ms, "message": line} for i, line in enumerate(lines)],
+    }
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+
+
+def sns_sms_group(region: str, account: str, delivered: bool) -> str:
+    group = f"sns/{region}/{account}/DirectPublishToPhoneNumber"
+    return group if delivered else f"{group}/Failure"
 
 
 def flow_answer(digits: str) -> str:
@@ -115,6 +159,10 @@ class LocalReceipts:
     # Invokes the keypress function with a flow event (the local system's function pool); None: no flow to run.
     keypress: Callable[[dict[str, Any]], Any] | None = None
     call_wait_s: float = CALL_WAIT_S
+    # Log group name -> what its subscription filter invokes (the function, with an `awslogs` event).
+    log_subscribers: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)
+    region: str = "eu-west-2"
+    account: str = "123456789012"
     sent: list[dict[str, Any]] = field(default_factory=list)  # what went out, for the outbox and tests
     ringing: set[str] = field(default_factory=set)  # calls answered and waiting for a keypress
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -141,6 +189,8 @@ class LocalReceipts:
                 event = ses_event(provider_id, params, bounced=fault in ("bounce", "undelivered"))
                 self.sns.publish(TopicArn=self.topic_arn, Message=json.dumps(event))
                 self._note(channel, provider_id, event["eventType"])
+            elif channel == "sms" and "PhoneNumber" in params:  # through SNS: its delivery-status log
+                self._sns_sms_status(provider_id, params, delivered=fault is None)
             elif channel == "sms":
                 event = sms_event(provider_id, params, delivered=fault is None)
                 self.sns.publish(TopicArn=self.topic_arn, Message=json.dumps(event))
@@ -150,6 +200,16 @@ class LocalReceipts:
                 self._note(channel, provider_id, "TELECOM_UNANSWERED")
         except Exception as error:  # a receipt lost here is what the deadline is for; say so
             self._note(channel, provider_id, f"lost: {type(error).__name__}")
+
+    def _sns_sms_status(self, message_id: str, params: dict[str, Any], delivered: bool) -> None:
+        group = sns_sms_group(self.region, self.account, delivered)
+        subscriber = self.log_subscribers.get(group)
+        if subscriber is None:  # delivery status off: SNS logs nothing anyone reads
+            self._note("sms", message_id, "none")
+            return
+        line = sns_sms_status_line(message_id, params, delivered)
+        subscriber(awslogs_event(group, [line], self.account))
+        self._note("sms", message_id, json.loads(line)["status"])
 
     def answer(self, contact_id: str, digits: str) -> Any:
         """The called phone answers the flow with `digits` ("" for none): the flow reports it to the keypress

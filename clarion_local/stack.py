@@ -7,6 +7,8 @@ defines them. What it cannot create is bridged here, visibly:
 - SES templates and the configuration set are then created through the SES API with the template's own
   properties, and the sender address is verified (an engineer does this once per account on AWS);
 - topic subscriptions (the receipts topic's queue) are made through the SNS API, as the template defines them;
+- a custom resource's SDK call (`Custom::AWS`: SNS's SMS delivery-status role) is made against the emulator;
+- log subscription filters are described (`Deployment.log_subscriptions`) for the local providers to deliver to;
 - the CDK bootstrap's version parameter and asset bucket are created, and the assets uploaded to it;
 - the emulator's SQS event source mappings are disabled: it would run the functions in Docker, and the local
   runtime plays the event source itself.
@@ -19,10 +21,12 @@ import json
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from botocore import xform_name
 
 from clarion_local.template import Removed, adapt, moto_supports
 
@@ -76,6 +80,7 @@ class Deployment:
     authorizer: Authorizer | None
     gateway_responses: dict[str, dict[str, Any]]  # response type -> the template's properties
     removed: dict[str, list[Removed]]
+    log_subscriptions: dict[str, str] = field(default_factory=dict)  # log group name -> function logical id
 
     def function_for(self, handler: str) -> Function:
         return next(f for f in self.functions.values() if f.handler == handler)
@@ -154,9 +159,46 @@ def _physical(session: Any, stack: str, node: Any) -> str:
     raise ValueError(f"cannot resolve {node} for a subscription")
 
 
+def _value(session: Any, stack: str, node: Any) -> Any:
+    """A template value with its intrinsics resolved in the emulator: pseudo parameters, `Fn::Join`, and `Ref` or
+    `Fn::GetAtt ... Arn` of the stack's queues, topics, log groups and roles."""
+    if isinstance(node, list):
+        return [_value(session, stack, n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "Fn::Join" in node:
+        separator, parts = node["Fn::Join"]
+        return separator.join(str(_value(session, stack, p)) for p in parts)
+    if "Ref" in node and str(node["Ref"]).startswith("AWS::"):
+        identity = session.client("sts").get_caller_identity()
+        return {"AWS::Partition": "aws", "AWS::Region": session.region_name, "AWS::AccountId": identity["Account"]}[
+            node["Ref"]
+        ]
+    if "Fn::GetAtt" in node:
+        target, attr = node["Fn::GetAtt"]
+        resources = session.client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+        resource = next(r for r in resources if r["LogicalResourceId"] == target)
+        if resource["ResourceType"] == "AWS::IAM::Role" and attr == "Arn":
+            return session.client("iam").get_role(RoleName=resource["PhysicalResourceId"])["Role"]["Arn"]
+    if "Ref" in node or "Fn::GetAtt" in node:
+        return _physical(session, stack, node)
+    return {k: _value(session, stack, v) for k, v in node.items()}
+
+
+def _sdk_call(session: Any, stack: str, properties: dict[str, Any]) -> None:
+    """What an `AwsCustomResource` does on create: one SDK call (JavaScript's names: SNS, setSMSAttributes)."""
+    call = json.loads(_value(session, stack, properties["Create"]))
+    client = session.client(call["service"].lower())
+    wanted = str(call["action"]).lower()
+    operation = next(o for o in client.meta.service_model.operation_names if o.lower() == wanted)
+    getattr(client, xform_name(operation))(**call.get("parameters", {}))
+
+
 def _bridge_removed(session: Any, removed: list[Removed], stack: str = "") -> None:
     ses = session.client("ses")
     for gone in removed:
+        if gone.type == "Custom::AWS":
+            _sdk_call(session, stack, gone.properties)
         if gone.type == "AWS::SNS::Subscription":
             props = gone.properties
             session.client("sns").subscribe(
@@ -250,12 +292,15 @@ def _describe(
     sources: list[QueueSource] = []
     authorizer = None
     responses: dict[str, dict[str, Any]] = {}
+    subscriptions: dict[str, str] = {}
     for stack, template in templates.items():
         resources = template["Resources"]
         physical = _physical_ids(cfn, stack)
         for logical_id, resource in resources.items():
             if resource["Type"] != "AWS::Lambda::Function":
                 continue
+            if not str(resource["Properties"].get("Runtime", "")).startswith("python"):
+                continue  # CDK's custom resource function (Node.js): its one SDK call is made by `_sdk_call`
             config = lam.get_function_configuration(FunctionName=physical[logical_id])
             props = resource["Properties"]
             layers = [resources[layer["Ref"]] for layer in props.get("Layers", []) if "Ref" in layer]
@@ -270,6 +315,7 @@ def _describe(
                 layer_assets=tuple(_asset_dir(layer["Properties"]["Content"]) for layer in layers),
             )
         routes.extend(_routes(resources))
+        subscriptions.update(_log_subscriptions(session, stack, resources))
         for resource in resources.values():
             if resource["Type"] == "AWS::ApiGateway::GatewayResponse":
                 responses[resource["Properties"]["ResponseType"]] = resource["Properties"]
@@ -294,7 +340,18 @@ def _describe(
                     max_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 1000)),
                 )
             )
-    return Deployment(outputs, functions, routes, sources, authorizer, responses, removed)
+    return Deployment(outputs, functions, routes, sources, authorizer, responses, removed, subscriptions)
+
+
+def _log_subscriptions(session: Any, stack: str, resources: dict[str, Any]) -> dict[str, str]:
+    """Log group name -> the logical id of the function its subscription filter invokes."""
+    out = {}
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Logs::SubscriptionFilter":
+            continue
+        props = resource["Properties"]
+        out[str(_value(session, stack, props["LogGroupName"]))] = _function_in(props["DestinationArn"])
+    return out
 
 
 def _asset_dir(code: dict[str, Any]) -> str:

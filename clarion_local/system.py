@@ -135,6 +135,10 @@ class LocalClarion:
         keypress = next((k for k, f in self.deployment.functions.items() if f.handler == names.KEYPRESS_HANDLER), None)
         if keypress is not None and self.bridge.receipts is not None:
             self.bridge.receipts.keypress = self.pools[keypress].invoke
+        if self.bridge.receipts is not None:
+            self.bridge.receipts.region, self.bridge.receipts.account = REGION, self._account()
+            for group, function in self.deployment.log_subscriptions.items():
+                self.bridge.receipts.log_subscribers[group] = self.pools[function].invoke
         self.gateway = Gateway(self.deployment, self.pools, self.deployment.gateway_responses, REGION, self._account())
         self._start_pollers()
         self._issue_tokens()

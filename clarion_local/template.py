@@ -1,8 +1,8 @@
 """Adapt a synthesized template to what the AWS emulator (moto) can create.
 
 Resource types the emulator does not implement (Amazon Connect, End User Messaging SMS, SES templates and
-configuration sets, WAF, alarms, backup, queue and topic policies, topic subscriptions) are taken out of the
-template, and every `Ref`, `Fn::GetAtt` or
+configuration sets, WAF, alarms, backup, queue and topic policies, topic subscriptions, log subscription filters,
+custom resources) are taken out of the template, and every `Ref`, `Fn::GetAtt` or
 `Fn::Sub` reference to them is replaced by a stand-in value of the same shape (an id, an ARN, a phone number).
 One emulator bug is worked around in the resources that stay: KMS key tags.
 """
@@ -137,7 +137,8 @@ def _substitute(text: str, removed: dict[str, Removed]) -> str:
 
 
 def moto_supports(rtype: str) -> bool:
-    """True when moto's CloudFormation implements `rtype` (it silently skips the rest)."""
+    """True when moto's CloudFormation implements `rtype` (it silently skips the rest). Custom resources are not
+    left to it: it would run their functions in Docker; `clarion_local.stack` makes their SDK calls instead."""
     from moto.cloudformation.parsing import get_model_map
 
-    return rtype.startswith("Custom::") or rtype in get_model_map()
+    return rtype in get_model_map()

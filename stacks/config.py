@@ -55,6 +55,9 @@ _SMS_ORIGINATION = re.compile(
     r"^(request|(phone|pool)-[0-9a-f]{32}|arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool)/(phone|pool)-[0-9a-f]{32})$"
 )
 SMS_NUMBER_TYPES = ("TOLL_FREE", "LONG_CODE", "TEN_DLC", "SIMULATOR")
+# SNS's SMS delivery status (one-way SMS only): the stack turns it on for the account and region and owns its log
+# groups ("manage"), or subscribes to the log groups an earlier setup made ("existing"), or there is none ("off").
+SNS_SMS_DELIVERY_STATUS = ("manage", "existing", "off")
 
 
 class ConfigError(ValueError):
@@ -97,6 +100,7 @@ class Settings:
     sms_origination: str  # "" (one-way SNS), "request" (the stack requests a number), or an existing identity
     sms_number_country: str
     sms_number_type: str
+    sns_sms_delivery_status: str  # one of SNS_SMS_DELIVERY_STATUS; read only when SMS stays on SNS
 
     def ack_policy(self) -> dict[str, dict[str, int]]:
         """What the functions read (ACK_POLICY): per priority needing an acknowledgement, window and target."""
@@ -107,13 +111,18 @@ class Settings:
         """Channel -> seconds the router waits for a delivery receipt, for the channels whose receipts this
         deployment receives (email: SES's configuration set; call: Connect's contact events). A channel absent
         (or set to 0) counts a provider's acceptance as delivery."""
-        has_receipts = {"email": True, "call": self.call_enabled, "sms": self.sms_two_way}
+        has_receipts = {"email": True, "call": self.call_enabled, "sms": self.sms_two_way or self.sns_sms_receipts}
         return {c: t for c, t in self.receipt_timeout_s.items() if t and has_receipts[c]}
 
     @property
     def sms_two_way(self) -> bool:
         """SMS through End User Messaging (replies acknowledge; its events are receipts) rather than SNS."""
         return self.sms_origination != ""
+
+    @property
+    def sns_sms_receipts(self) -> bool:
+        """One-way SMS through SNS whose delivery status (CloudWatch Logs) reaches the receipts queue."""
+        return not self.sms_two_way and self.sns_sms_delivery_status != "off"
 
     @property
     def call_enabled(self) -> bool:
@@ -248,6 +257,9 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
             "a two-letter ISO country code",
         ),
         sms_number_type=_one_of("sms_number_type", raw.get("sms_number_type"), SMS_NUMBER_TYPES),
+        sns_sms_delivery_status=_one_of(
+            "sns_sms_delivery_status", raw.get("sns_sms_delivery_status"), SNS_SMS_DELIVERY_STATUS
+        ),
     )
     for key in ("ack_window_s", "ack_target_s"):
         missing = [p for p in settings.ack_required if p not in getattr(settings, key)]

@@ -25,6 +25,10 @@ class DataStack(Stack):
         s = settings
         self.settings = s
         self.log_retention = getattr(logs.RetentionDays, LOG_RETENTION_NAMES[s.log_retention_days])
+        # SNS's SMS delivery status holds destination numbers: kept as long as the delivery log, not longer
+        # (the longest period CloudWatch Logs accepts that is not past it).
+        status_days = max(d for d in LOG_RETENTION_NAMES if d <= s.delivery_log_retention_days)
+        self.delivery_status_retention = getattr(logs.RetentionDays, LOG_RETENTION_NAMES[status_days])
         encryption = Encryption(self, "Encryption", retain=s.retain_data)
         self.key = encryption.key
         self.link_key = encryption.link_key

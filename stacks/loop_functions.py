@@ -154,6 +154,22 @@ def _replies(factory: FunctionFactory, data: DataStack, walk: dict[str, str]) ->
     return replies
 
 
+def sms_status(factory: FunctionFactory, data: DataStack) -> lambda_.Function:
+    """The function SNS's SMS delivery-status log groups invoke (one-way SMS with delivery status only)."""
+    receipt_queue = data.receipts.queue
+    fn = factory.build(
+        "SmsStatus",
+        handler=names.SMS_STATUS_HANDLER,
+        description="Clarion: forwards SNS's SMS delivery status to the receipts queue (no destinations)",
+        service=names.SERVICE_SMS_STATUS,
+        environment={names.ENV_RECEIPTS_QUEUE_URL: receipt_queue.queue_url},
+        dead_letter_queue=data.receipts.dead_letters,
+        invoked_by="the subscription filters of SNS's SMS delivery-status log groups (asynchronously)",
+    )
+    allow(fn, ["sqs:SendMessage"], [receipt_queue.queue_arn])
+    return fn
+
+
 def keypress(factory: FunctionFactory, data: DataStack, walk: dict[str, str]) -> lambda_.Function:
     """The function the call's contact flow invokes with the clinician's keypress (or its absence)."""
     tables, msg, timer_queue = data.storage, data.messaging, data.timers.queue

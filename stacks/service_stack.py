@@ -19,6 +19,7 @@ from stacks.constructs.functions import FunctionDefaults, FunctionFactory
 from stacks.constructs.messaging import ROUTER_TIMEOUT
 from stacks.constructs.monitoring import Monitoring, Watched
 from stacks.constructs.network import NO_ENDPOINT_NOTE
+from stacks.constructs.sms_status import SnsSmsDeliveryStatus
 from stacks.data_stack import DataStack
 from stacks.loop_functions import DELIVERY_LOG_ACTIONS
 
@@ -187,10 +188,7 @@ class ServiceStack(Stack):
                 self.router, ["sms-voice:SendTextMessage"], [data.sms.identity_arn, data.sms.configuration_set_arn]
             )
         else:
-            Annotations.of(self).add_info(
-                "sms_origination is empty: SMS is one-way through SNS, with no replies and no receipts; "
-                "clinicians acknowledge by link or API."
-            )
+            Annotations.of(self).add_info(_one_way_note(s.sns_sms_delivery_status))
             self._grant_sms(self.router)
         self._grant_email(self.router, s.sender_email)
         if data.voice is not None:
@@ -209,7 +207,19 @@ class ServiceStack(Stack):
         self.router.add_environment(names.ENV_RECEIPTS_QUEUE_URL, receipts.queue.queue_url)
         self.router.add_environment(names.ENV_RECEIPT_TIMEOUTS, Stack.of(self).to_json_string(s.receipt_timeouts))
         self._allow(self.router, ["sqs:SendMessage"], [receipts.queue.queue_arn])
-        extra = tuple(f for f in (self.keypress,) if f is not None)
+        self.sms_status: lambda_.Function | None = None
+        if s.sns_sms_receipts:
+            self.sms_status = loop_functions.sms_status(factory, data)
+            SnsSmsDeliveryStatus(
+                self,
+                "SnsSmsDeliveryStatus",
+                manage=s.sns_sms_delivery_status == "manage",
+                key=data.key,
+                retention=data.delivery_status_retention,
+                retain=s.retain_data,
+                forwarder=self.sms_status,
+            )
+        extra = tuple(f for f in (self.keypress, self.sms_status) if f is not None)
         for fn in (self.authorizer, self.intake, self.contacts, self.router, *loop.all, *extra):
             self._allow(fn, KEY_ACTIONS, [data.key.key_arn])
         self.router.add_event_source(
@@ -237,7 +247,9 @@ class ServiceStack(Stack):
             waf_rate_limit=s.waf_rate_limit_per_5min,
         )
         self.router.add_environment(names.ENV_LINK_BASE_URL, self.api.api.url)
-        functions = [f for f in (self.authorizer, self.intake, self.contacts, self.router, *loop.all, self.dialer) if f]
+        functions = [
+            f for f in (self.authorizer, self.intake, self.contacts, self.router, *loop.all, *extra, self.dialer) if f
+        ]
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -300,6 +312,19 @@ class ServiceStack(Stack):
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
+
+
+def _one_way_note(delivery_status: str) -> str:
+    """What synth says, in one line, about SMS without `sms_origination`."""
+    receipts = {
+        "manage": "its receipts are SNS's SMS delivery status, which this stack turns on for the account",
+        "existing": "its receipts are SNS's SMS delivery status, from the account's existing log groups",
+        "off": "with no receipts (sns_sms_delivery_status is off)",
+    }[delivery_status]
+    return (
+        f"sms_origination is empty: SMS is one-way through SNS, {receipts}; there are no replies, so clinicians "
+        "acknowledge by link, call or API."
+    )
 
 
 def _router_concurrency(reserved: int) -> int:

@@ -24,7 +24,8 @@ EXISTING = {
 CONFIGS: dict[str, dict[str, Any]] = {
     "dev": {"env": "dev"},
     "prod": {"env": "prod"},
-    "dev-call-off": {"env": "dev", "connect_mode": "off"},
+    # No calls, and SMS one-way through SNS, with SNS's SMS delivery status as its receipts.
+    "dev-call-off": {"env": "dev", "connect_mode": "off", "sms_origination": ""},
     "prod-existing": {"env": "prod", "sdk_tracing": "true", **EXISTING},
 }
 

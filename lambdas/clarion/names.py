@@ -12,6 +12,7 @@ POLICIES_HANDLER = "clarion.handlers.policies.handler"
 RECEIPTS_HANDLER = "clarion.handlers.receipts.handler"
 REPLIES_HANDLER = "clarion.handlers.replies.handler"
 KEYPRESS_HANDLER = "clarion.handlers.keypress.handler"
+SMS_STATUS_HANDLER = "clarion.handlers.sms_status.handler"
 
 # Environment variables the stacks set and the handlers read.
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
@@ -81,6 +82,7 @@ METRIC_SEND_TO_RECEIPT = "SendToReceiptS"  # per channel
 METRIC_RECEIPTS_UNMATCHED = "ReceiptsUnmatched"  # for no attempt Clarion knows
 SERVICE_REPLIES = "replies"
 SERVICE_KEYPRESS = "keypress"
+SERVICE_SMS_STATUS = "sms-status"
 METRIC_REPLIES = "SmsReplies"  # dimension action: acknowledge, decline, ask_for_code, nothing, carrier, throttled
 
 # Private networking: Amazon Connect has no VPC endpoint, so the router (in the VPC) asks the

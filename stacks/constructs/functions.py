@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambdas.clarion.names import METRICS_NAMESPACE
@@ -102,7 +103,10 @@ class FunctionFactory(Construct):
         with_deps: bool = False,
         outside_vpc_reason: str = "",
         invoked_by: str = "API Gateway",
+        dead_letter_queue: sqs.IQueue | None = None,
     ) -> lambda_.Function:
+        """A function with Clarion's defaults. `dead_letter_queue` keeps the events of an asynchronously invoked
+        function that failed every retry; the others are invoked synchronously, or by a queue with its own DLQ."""
         d = self._defaults
         log_group = logs.LogGroup(
             self,
@@ -162,8 +166,9 @@ class FunctionFactory(Construct):
             vpc_subnets=d.subnets if place_in_vpc else None,
             security_groups=[d.security_group] if place_in_vpc and d.security_group else None,
             reserved_concurrent_executions=d.reserved_concurrency or None,
+            dead_letter_queue=dead_letter_queue,
         )
-        self._acknowledge(fn, place_in_vpc, outside_vpc_reason, invoked_by)
+        self._acknowledge(fn, place_in_vpc, outside_vpc_reason, invoked_by, dead_letter_queue is not None)
         reason = "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions"
         if place_in_vpc:
             reason += "; nor do the EC2 network-interface actions a function in a VPC needs"
@@ -171,13 +176,16 @@ class FunctionFactory(Construct):
         self.roles[name] = role
         return fn
 
-    def _acknowledge(self, fn: lambda_.Function, in_vpc: bool, outside_vpc_reason: str, invoked_by: str) -> None:
-        acknowledge(
-            fn,
-            "HIPAA.Security-LambdaDLQ",
-            f"Invoked synchronously by {invoked_by}; a function DLQ only catches asynchronous invocations. "
-            "Failed alerts are kept by the alert queue's dead-letter queue.",
-        )
+    def _acknowledge(
+        self, fn: lambda_.Function, in_vpc: bool, outside_vpc_reason: str, invoked_by: str, has_dlq: bool
+    ) -> None:
+        if not has_dlq:
+            acknowledge(
+                fn,
+                "HIPAA.Security-LambdaDLQ",
+                f"Invoked synchronously by {invoked_by}; a function DLQ only catches asynchronous invocations. "
+                "Failed alerts are kept by the alert queue's dead-letter queue.",
+            )
         if not in_vpc:
             acknowledge(
                 fn,

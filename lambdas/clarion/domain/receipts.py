@@ -7,12 +7,14 @@ receipt state becomes when a receipt arrives, so that receipts arriving twice, l
 an attempt wrongly: the first final verdict stands, and a progress report after it changes nothing.
 
 `read` recognises what arrives on the receipts queue: an SES event (through the receipts topic), an End User
-Messaging SMS event (same topic), an Amazon Connect contact event (through EventBridge), or Clarion's own deadline
-for a receipt that has not come (`deadline_body`): no receipt in time counts as undelivered.
+Messaging SMS event (same topic), an Amazon Connect contact event (through EventBridge), SNS's SMS delivery status
+(a CloudWatch Logs line, reduced by `sns_sms_body` to what Clarion needs), or Clarion's own deadline for a receipt
+that has not come (`deadline_body`): no receipt in time counts as undelivered.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -193,6 +195,43 @@ def _call(body: dict[str, Any]) -> Receipt | None:
     return Receipt(Channel.CALL, str(detail["contactId"]), verdict, kind, _iso(body.get("time")))
 
 
+# SNS's SMS delivery status (`status` of its CloudWatch Logs line). SUCCESS: the carrier accepted the message for
+# the handset; FAILURE: it will not arrive (unreachable, blocked, opted out, invalid number, ...).
+_SNS_SMS = {"SUCCESS": Verdict.DELIVERED, "FAILURE": Verdict.UNDELIVERED}
+SNS_SMS_KEY = "sns_sms_status"
+
+
+def sns_sms_body(line: Any) -> dict[str, Any] | None:
+    """What goes on the receipts queue for one line of SNS's SMS delivery-status log: the message id, the status
+    and the time, and nothing else (the line also holds the destination number, the carrier and the price)."""
+    try:
+        entry = json.loads(line) if isinstance(line, str) else None
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    notification = entry.get("notification")
+    status = entry.get("status")
+    if not isinstance(notification, dict) or not notification.get("messageId") or status not in _SNS_SMS:
+        return None
+    timestamp = notification.get("timestamp")
+    return {
+        SNS_SMS_KEY: {
+            "messageId": str(notification["messageId"]),
+            "status": status,
+            "timestamp": timestamp if isinstance(timestamp, str) else None,
+        }
+    }
+
+
+def _sns_sms(body: dict[str, Any]) -> Receipt | None:
+    spec = body.get(SNS_SMS_KEY)
+    if not isinstance(spec, dict) or not spec.get("messageId") or spec.get("status") not in _SNS_SMS:
+        return None
+    status = str(spec["status"])
+    return Receipt(Channel.SMS, str(spec["messageId"]), _SNS_SMS[status], status, _iso(spec.get("timestamp")))
+
+
 def _deadline(body: dict[str, Any]) -> Receipt | None:
     spec = body.get("receipt_deadline")
     if not isinstance(spec, dict):
@@ -210,7 +249,7 @@ def read(body: Any) -> Receipt | None:
     """The receipt in a message of the receipts queue, or None when it is none Clarion knows how to read."""
     if not isinstance(body, dict):
         return None
-    for reader in (_deadline, _email, _sms, _call):
+    for reader in (_deadline, _email, _sms, _sns_sms, _call):
         receipt = reader(body)
         if receipt is not None:
             return receipt
