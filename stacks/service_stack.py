@@ -215,7 +215,8 @@ class ServiceStack(Stack):
                 "SnsSmsDeliveryStatus",
                 manage=s.sns_sms_delivery_status == "manage",
                 key=data.key,
-                retention=data.delivery_status_retention,
+                retention=data.log_retention,
+                status_retention=data.delivery_status_retention,
                 retain=s.retain_data,
                 forwarder=self.sms_status,
             )

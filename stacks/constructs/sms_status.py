@@ -46,19 +46,20 @@ class SnsSmsDeliveryStatus(Construct):
         manage: bool,
         key: kms.IKey,
         retention: logs.RetentionDays,
+        status_retention: logs.RetentionDays,
         retain: bool,
         forwarder: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         delivered, failed = group_names()
         if manage:
-            self.groups = [
+            self.groups: list[logs.ILogGroup] = [
                 logs.LogGroup(
                     self,
                     logical,
                     log_group_name=name,
                     encryption_key=key,
-                    retention=retention,
+                    retention=status_retention,
                     removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
                 )
                 for logical, name in (("Delivered", delivered), ("Failed", failed))

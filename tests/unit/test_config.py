@@ -48,6 +48,7 @@ def test_overrides_on_the_command_line_are_json() -> None:
         ({"sms_origination": "yes please"}, "sms_origination"),
         ({"sms_origination": "phone-123"}, "sms_origination"),
         ({"sms_number_type": "SHORT_CODE"}, "sms_number_type"),
+        ({"sns_sms_delivery_status": "on"}, "sns_sms_delivery_status"),
         ({"sms_number_country": "usa"}, "sms_number_country"),
     ],
 )
@@ -57,11 +58,17 @@ def test_a_bad_value_stops_synth_with_a_sentence_naming_the_key(overrides: dict[
 
 
 def test_receipts_are_awaited_only_on_the_channels_whose_receipts_the_deployment_receives() -> None:
-    # Email (SES's configuration set), calls (Connect's contact events and the keypress) and two-way SMS (End
-    # User Messaging's configuration set); SMS on SNS has none to wait for
+    # Email (SES's configuration set), calls (Connect's contact events and the keypress), two-way SMS (End
+    # User Messaging's configuration set) and one-way SMS on SNS while its delivery status is on
     assert settings().receipt_timeouts == {"call": 180, "sms": 120, "email": 300}
-    assert settings(sms_origination="").receipt_timeouts == {"call": 180, "email": 300}
-    assert settings(connect_mode="off", sms_origination="").receipt_timeouts == {"email": 300}
+    assert settings(sms_origination="").receipt_timeouts == {"call": 180, "sms": 120, "email": 300}
+    one_way_no_status = settings(sms_origination="", sns_sms_delivery_status="off")
+    assert one_way_no_status.receipt_timeouts == {"call": 180, "email": 300}
+    assert settings(sms_origination="", sns_sms_delivery_status="existing").sns_sms_receipts
+    assert not settings(sns_sms_delivery_status="manage").sns_sms_receipts  # two-way: End User Messaging's events
+    assert settings(connect_mode="off", sms_origination="", sns_sms_delivery_status="off").receipt_timeouts == {
+        "email": 300
+    }
     # A timeout of 0 counts the provider's acceptance as delivery, as before receipts
     assert settings(receipt_timeout_s='{"call": 0, "email": 60}').receipt_timeouts == {"email": 60}
 
