@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT / "lambdas"))
 from clarion import names  # noqa: E402
 from clarion.adapters.clients_repo import ClientsRepo  # noqa: E402
 from clarion.domain import tokens  # noqa: E402
+from clarion_local.local_tokens import store_token  # noqa: E402  (imports clarion, from lambdas/)
 
 REGION = "us-east-1"
 ACCOUNT_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -287,8 +288,8 @@ class LocalClarion:
     def _issue_tokens(self) -> None:
         repo = self.clients_repo()
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        self.client_token = _store(repo, self.client_token, CLIENT_ID, tokens.Scope.ALERTS, now)
-        self.admin_token = _store(repo, self.admin_token, ADMIN_ID, tokens.Scope.ADMIN, now)
+        self.client_token = store_token(repo, self.client_token, CLIENT_ID, tokens.Scope.ALERTS, now)
+        self.admin_token = store_token(repo, self.admin_token, ADMIN_ID, tokens.Scope.ADMIN, now)
 
     # --- HTTP ------------------------------------------------------------------------------
     def _serve(self) -> None:
@@ -390,15 +391,3 @@ class _EndpointSession:
 
     def client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self._endpoint_url)
-
-
-def _store(repo: ClientsRepo, given: str | None, client_id: str, scope: tokens.Scope, now: str) -> str:
-    if given:
-        if tokens.client_id_of(given) != client_id:
-            raise ValueError(f"the token given for {client_id} must read clr_{client_id}_<43 characters>")
-        stored = tokens.StoredToken("tok-local", tokens.hash_token(given), frozenset({scope}), now)
-        repo.add_token(client_id, stored)
-        return given
-    issued = tokens.generate(client_id, [scope], now)
-    repo.add_token(client_id, issued.stored)
-    return issued.token

@@ -6,7 +6,9 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,15 +161,22 @@ def new_alert(**fields: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="package")
-def local(dev: Synth) -> Iterator[LocalClarion]:
-    """One local system for the suites; when they are done, no token or patient reference may be found in any
-    function log, published event, outbox entry or API answer."""
-    with LocalClarion(port=0, assembly=dev.assembly) as system:
+@contextmanager
+def watched(assembly: Path) -> Iterator[LocalClarion]:
+    """A local system of `assembly`; when the suite is done with it, no token or patient reference may be found in
+    any function log, published event, outbox entry or API answer."""
+    with LocalClarion(port=0, assembly=assembly) as system:
         assert system.client_token and system.admin_token
         WITNESS.tokens.update({system.client_token, system.admin_token})
         yield system
         assert WITNESS.leaks(system) == []
+
+
+@pytest.fixture(scope="package")
+def local(dev: Synth) -> Iterator[LocalClarion]:
+    """One local system of the dev assembly for the suites."""
+    with watched(dev.assembly) as system:
+        yield system
 
 
 @pytest.fixture

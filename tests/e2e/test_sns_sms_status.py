@@ -16,7 +16,7 @@ import pytest
 
 from clarion import names
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import WITNESS, Api
+from tests.e2e.conftest import Api, watched
 from tests.synth import synth_config
 
 BEN = "+447911123402"  # C-2: medium priority by SMS, then email (samples.py)
@@ -24,12 +24,8 @@ BEN = "+447911123402"  # C-2: medium priority by SMS, then email (samples.py)
 
 @pytest.fixture(scope="module")
 def one_way(synth_dir: Path) -> Iterator[LocalClarion]:
-    assembly = synth_config("dev-call-off", str(synth_dir)).assembly
-    with LocalClarion(port=0, assembly=assembly) as system:
-        assert system.client_token and system.admin_token
-        WITNESS.tokens.update({system.client_token, system.admin_token})
+    with watched(synth_config("dev-call-off", str(synth_dir)).assembly) as system:
         yield system
-        assert WITNESS.leaks(system) == []
 
 
 @pytest.fixture

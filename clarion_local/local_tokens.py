@@ -1,0 +1,20 @@
+"""The tokens the local system holds for its sample client and admin: given (`CLARION_CLIENT_TOKEN`,
+`CLARION_ADMIN_TOKEN`) or generated, stored hashed in the clients table as the token CLI stores them."""
+
+from __future__ import annotations
+
+from clarion.adapters.clients_repo import ClientsRepo
+from clarion.domain import tokens
+
+
+def store_token(repo: ClientsRepo, given: str | None, client_id: str, scope: tokens.Scope, now: str) -> str:
+    """Store `given` (checked to belong to `client_id`) or a newly generated token for `client_id`; the token."""
+    if given:
+        if tokens.client_id_of(given) != client_id:
+            raise ValueError(f"the token given for {client_id} must read clr_{client_id}_<43 characters>")
+        stored = tokens.StoredToken("tok-local", tokens.hash_token(given), frozenset({scope}), now)
+        repo.add_token(client_id, stored)
+        return given
+    issued = tokens.generate(client_id, [scope], now)
+    repo.add_token(client_id, issued.stored)
+    return issued.token
