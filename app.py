@@ -22,6 +22,8 @@ def build(app: cdk.App) -> tuple[DataStack, ServiceStack]:
     overrides = {k: v for k in context_keys if (v := app.node.try_get_context(k)) is not None}
     settings = load({"clarion": app.node.try_get_context("clarion"), "env": "dev"}, overrides)
     prefix = f"Clarion-{settings.env_name}"
+    # Cross-stack references are "strong" (cdk.json): Service imports Data's exports, so CloudFormation
+    # refuses to delete the stateful Data stack, or a value it exports, while Service uses it.
     data = DataStack(app, f"{prefix}-Data", settings=settings, description="Clarion: keys, tables, queues, topics")
     service = ServiceStack(app, f"{prefix}-Service", data=data, description="Clarion: functions, API, alarms")
     for stack in (data, service):
@@ -39,7 +41,8 @@ def cdk_json_context() -> dict[str, object]:
 
 
 def main() -> None:
-    app = cdk.App(context=cdk_json_context())
+    # No construct stack traces: in a Python app they all point into jsii's program.js.
+    app = cdk.App(context=cdk_json_context(), stack_traces=False)
     try:
         build(app)
     except ConfigError as error:
