@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambdas"))
@@ -43,7 +44,57 @@ def render() -> str:
         security_schemes={"clientToken": APIKey.model_validate({"name": "Authorization", "in": APIKeyIn.header})},
         security=[{"clientToken": []}],
     )
-    return json.dumps(json.loads(schema), indent=2, sort_keys=True) + "\n"
+    return json.dumps(_finish(json.loads(schema)), indent=2, sort_keys=True) + "\n"
+
+
+# What the gateway itself may answer on any operation, before or instead of the function.
+_GATEWAY_ERRORS = {
+    "429": "Throttled: retry after the time Retry-After gives",
+    "502": "The gateway could not read the function's answer; retry",
+    "504": "The function did not answer in time; retry",
+}
+
+
+def _finish(document: dict[str, Any]) -> dict[str, Any]:
+    """What the generator cannot say from the handlers: a 204 has no body; the gateway's own error answers."""
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            if "204" in responses:
+                responses["204"].pop("content", None)
+            for status, description in _GATEWAY_ERRORS.items():
+                responses.setdefault(status, {"description": description, **error})
+    _link(document)
+    return document
+
+
+# What a client can do next with what an answer names (OpenAPI links; schemathesis's stateful phase follows them).
+_LINKS = {  # (path, method, answers): (the linked paths, their parameter, its value)
+    ("/alerts", "post", "202"): ("/alerts/{message_id}", "message_id", "$response.body#/message_id"),
+    ("/notification", "post", "202"): ("/alerts/{message_id}", "message_id", "$response.body#/message_id"),
+    ("/contacts/{contact_id}", "put", "2xx"): ("/contacts/{contact_id}", "contact_id", "$request.path.contact_id"),
+    ("/escalation-policies/{policy_id}", "put", "2xx"): (
+        "/escalation-policies/{policy_id}",
+        "policy_id",
+        "$request.path.policy_id",
+    ),
+}
+
+
+def _link(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    for (path, method, _), (target, parameter, value) in _LINKS.items():
+        targets = [(t, ops) for t, ops in paths.items() if t == target or t.startswith(f"{target}/")]
+        links = {
+            operation["operationId"]: {"operationId": operation["operationId"], "parameters": {parameter: value}}
+            for _, ops in targets
+            for verb, operation in ops.items()
+            if verb != "put"
+        }
+        for answer, response in paths[path][method]["responses"].items():
+            if answer.startswith("2"):
+                response["links"] = links
 
 
 def main(argv: Sequence[str] | None = None) -> int:

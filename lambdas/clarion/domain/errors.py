@@ -49,3 +49,7 @@ class InUse(ClarionError):
 
 class UnknownPolicy(ClarionError):
     code = "unknown_policy"
+
+
+class InvalidPhone(ClarionError):
+    code = "invalid_phone"

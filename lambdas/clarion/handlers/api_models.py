@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from clarion.domain import escalation, validation
 from clarion.domain.models import DEFAULT_CHAINS, AlertStatus, Channel, Outcome, Priority
@@ -16,9 +16,39 @@ ContactId = Annotated[str, Field(min_length=1, max_length=64, pattern=validation
 PolicyId = Annotated[
     str, Field(min_length=1, max_length=64, pattern=validation.CONTACT_ID_PATTERN, examples=["ward-7b-critical"])
 ]
-Window = Annotated[int, Field(ge=escalation.MIN_WINDOW_S, le=escalation.MAX_WINDOW_S, examples=[300])]
-Chain = Annotated[list[Channel], Field(max_length=3), AfterValidator(validation.channel_chain)]
-Phone = Annotated[str, Field(max_length=16, examples=["+447911123456"]), AfterValidator(validation.e164_phone)]
+_Whole = BeforeValidator(validation.json_integer)
+Window = Annotated[int, Field(ge=escalation.MIN_WINDOW_S, le=escalation.MAX_WINDOW_S, examples=[300]), _Whole]
+Chain = Annotated[
+    list[Channel],
+    Field(min_length=1, max_length=3, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(validation.channel_chain),
+]
+Phone = Annotated[
+    str,
+    Field(
+        max_length=16,
+        examples=["+447911123456"],
+        json_schema_extra={"pattern": validation.PHONE_PATTERN},
+        description="E.164. A number no network assigns is refused with 422 invalid_phone.",
+    ),
+    AfterValidator(validation.e164_form),
+]
+Email = Annotated[
+    str,
+    Field(max_length=validation.MAX_EMAIL, json_schema_extra={"pattern": validation.EMAIL_PATTERN}),
+    AfterValidator(validation.email_address),
+]
+# Free text: the patterns are documented here and matched by `printable_text` (Python's `re`, not pydantic's).
+_TEXT: dict[str, Any] = {"pattern": validation.TEXT_PATTERN, "not": {"pattern": validation.BLANK_PATTERN}}
+_Printable = AfterValidator(validation.printable_text)
+PatientId = Annotated[
+    str, Field(min_length=1, max_length=validation.MAX_PATIENT_ID, json_schema_extra=_TEXT), _Printable
+]
+Description = Annotated[
+    str, Field(min_length=1, max_length=validation.MAX_DESCRIPTION, json_schema_extra=_TEXT), _Printable
+]
+Name = Annotated[str, Field(min_length=1, max_length=validation.MAX_NAME, json_schema_extra=_TEXT), _Printable]
+Reason = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_TEXT), _Printable]
 
 
 class _Strict(BaseModel):
@@ -32,13 +62,11 @@ class AlertRequest(_Strict):
     type: Annotated[str, Field(min_length=1, max_length=64, pattern=validation.TYPE_PATTERN)] = Field(
         examples=["blood_test_alert"]
     )
-    patient_id: Annotated[
-        str, Field(min_length=1, max_length=validation.MAX_PATIENT_ID), AfterValidator(validation.printable_text)
-    ] = Field(description="An anonymised reference. Validated, then discarded: never stored, logged or sent.")
+    patient_id: PatientId = Field(
+        description="An anonymised reference. Validated, then discarded: never stored, logged or sent."
+    )
     contact_id: ContactId
-    description: Annotated[
-        str, Field(min_length=1, max_length=validation.MAX_DESCRIPTION), AfterValidator(validation.printable_text)
-    ]
+    description: Description
     priority: Priority
     escalation_policy_id: PolicyId | None = Field(
         default=None, description="Who covers if nobody acknowledges; wins over the contact's own policy."
@@ -113,25 +141,23 @@ class AnswerBody(_Strict):
 
 class DeclineBody(_Strict):
     contact_id: ContactId
-    reason: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(validation.printable_text)] | None = (
-        Field(default=None, examples=["not my patient"])
-    )
+    reason: Reason | None = Field(default=None, examples=["not my patient"])
 
 
 class StageBody(_Strict):
     contact_ids: Annotated[
         list[ContactId],
-        Field(min_length=1, max_length=escalation.MAX_CONTACTS_PER_STAGE),
+        Field(min_length=1, max_length=escalation.MAX_CONTACTS_PER_STAGE, json_schema_extra={"uniqueItems": True}),
         AfterValidator(validation.distinct),
     ]
     ack_within_s: Window
 
 
 class PolicyBody(_Strict):
-    name: Annotated[str, Field(min_length=1, max_length=validation.MAX_NAME), AfterValidator(validation.printable_text)]
+    name: Name
     addressee_ack_within_s: Window | None = None
     stages: Annotated[list[StageBody], Field(min_length=1, max_length=escalation.MAX_STAGES)]
-    repeat: Annotated[int, Field(ge=0, le=escalation.MAX_REPEAT)] = 0
+    repeat: Annotated[int, Field(ge=0, le=escalation.MAX_REPEAT), _Whole] = 0
 
 
 class PolicyView(PolicyBody):
@@ -146,13 +172,22 @@ class Chains(_Strict):
     L: Chain = Field(default_factory=lambda: list(DEFAULT_CHAINS[Priority.LOW]))
 
 
+def _one_destination(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"type": "string"}}}
+
+
 class ContactBody(_Strict):
-    name: Annotated[str, Field(min_length=1, max_length=validation.MAX_NAME), AfterValidator(validation.printable_text)]
+    """At least one of phone_call, phone_sms and email."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [_one_destination(n) for n in ("phone_call", "phone_sms", "email")]},
+    )
+
+    name: Name
     phone_call: Phone | None = None
     phone_sms: Phone | None = None
-    email: Annotated[str, Field(max_length=validation.MAX_EMAIL), AfterValidator(validation.email_address)] | None = (
-        None
-    )
+    email: Email | None = None
     channels: Chains = Field(default_factory=Chains)
     escalation_policy_id: PolicyId | None = Field(default=None, description="Who covers for this clinician.")
 

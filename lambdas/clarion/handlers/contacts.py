@@ -14,14 +14,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from clarion.adapters import contacts, policies
 from clarion.domain.errors import InUse, NotFound, UnknownPolicy
 from clarion.domain.models import Contact, Priority
-from clarion.domain.validation import CONTACT_ID_PATTERN
+from clarion.domain.validation import CONTACT_ID_PATTERN, usable_phone
 from clarion.handlers import http_errors
 from clarion.handlers import policies as policy_routes
 from clarion.handlers.api_models import ContactBody, ContactView
 from clarion.shared.observability import logger, tracer
 
 router = APIGatewayRouter()
-# 422 is listed only to replace the validator's default entry; contacts routes answer 400 instead.
 _PUT_ERRORS = http_errors.documented(400, 401, 403, 413, 415, 422, 500, 503)
 _ERRORS = http_errors.documented(400, 401, 403, 404, 422, 500, 503)
 _DELETE_ERRORS = http_errors.documented(400, 401, 403, 404, 409, 422, 500, 503)
@@ -51,6 +50,9 @@ def _not_found(contact_id: str) -> NotFound:
     tags=["contacts"],
 )
 def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[ContactView]:
+    for field in ("phone_call", "phone_sms"):
+        if (number := getattr(body, field)) is not None:
+            usable_phone(number, field)
     policy_id = body.escalation_policy_id
     if policy_id is not None and policies.get_policy(policy_id) is None:
         raise UnknownPolicy(f"There is no escalation policy '{policy_id}'.", field="escalation_policy_id")
@@ -116,7 +118,7 @@ app.include_router(policy_routes.router)
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    too_large = http_errors.oversized(event)
-    if too_large is not None:
-        return too_large
-    return app.resolve(event, context)
+    refused = http_errors.refused_unread(event)
+    if refused is not None:
+        return refused
+    return app.resolve(http_errors.decoded_path(event), context)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -40,6 +41,7 @@ _DOMAIN_STATUS: dict[type[errors.ClarionError], int] = {
     errors.AckNotExpected: 409,
     errors.InUse: 409,
     errors.UnknownPolicy: 422,
+    errors.InvalidPhone: 422,
 }
 
 # Documented on every route (OpenAPI `responses`).
@@ -135,14 +137,43 @@ def oversized(event: dict[str, Any]) -> dict[str, Any] | None:
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
     if size <= MAX_BODY_BYTES:
         return None
+    return _proxy_error(413, "payload_too_large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+
+
+def _proxy_error(status: int, code: str, message: str) -> dict[str, Any]:
     return {
-        "statusCode": 413,
+        "statusCode": status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(
-            error_body("payload_too_large", f"The request body is larger than {MAX_BODY_BYTES} bytes.", None)
-        ),
+        "body": json.dumps(error_body(code, message, None)),
         "isBase64Encoded": False,
     }
+
+
+def refused_unread(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The 413 or 415 answer to a body too large or not sent as JSON, decided before anything parses it."""
+    too_large = oversized(event)
+    if too_large is not None:
+        return too_large
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if event.get("body") and media_type not in ("", "application/json"):
+        return _proxy_error(415, "unsupported_media_type", "The request body must be sent as application/json.")
+    return None
+
+
+# What the resolver's route patterns take in a path parameter unencoded (Powertools' _SAFE_URI).
+_PATH_SAFE = "-._~()'!*:@,;=+&$"
+
+
+def decoded_path(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its path decoded as far as the resolver can route it. API Gateway (REST) passes the path as
+    sent, and the resolver takes path parameters from it: `/alerts/lab%3A1` must reach the route as message id
+    `lab:1`, as pathParameters has it; what no id may hold stays encoded, so its pattern refuses it (400)."""
+    path = event.get("path")
+    if not isinstance(path, str) or "%" not in path:
+        return event
+    segments = (quote(unquote(segment), safe=_PATH_SAFE) for segment in path.split("/"))
+    return {**event, "path": "/".join(segments)}
 
 
 def documented(*statuses: int) -> dict[int, OpenAPIResponse]:

@@ -218,8 +218,8 @@ app.include_router(acks.router)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    too_large = http_errors.oversized(event)
-    if too_large is not None:
-        return too_large
+    refused = http_errors.refused_unread(event)
+    if refused is not None:
+        return refused
     _IDEMPOTENCY.register_lambda_context(context)
-    return app.resolve(event, context)
+    return app.resolve(http_errors.decoded_path(event), context)
