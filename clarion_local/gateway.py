@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from clarion_local.functions import FunctionPool, InvocationError
-from clarion_local.stack import Deployment, Route
+from clarion_local.stack import Deployment, MockAnswer, Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 API_ID = "local"
@@ -36,6 +36,7 @@ _STATUS = {
     "INTEGRATION_FAILURE": 504,
     "INTEGRATION_TIMEOUT": 504,
     "DEFAULT_5XX": 502,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
 }
 _MESSAGES = {
     "UNAUTHORIZED": "Unauthorized",
@@ -47,6 +48,7 @@ _MESSAGES = {
     "INTEGRATION_FAILURE": "Internal server error",
     "INTEGRATION_TIMEOUT": "Endpoint request timed out",
     "DEFAULT_5XX": "Internal server error",
+    "UNSUPPORTED_MEDIA_TYPE": "Unsupported Media Type",
 }
 
 
@@ -106,6 +108,10 @@ class Gateway:
         if match is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
         route, path_parameters = match
+        if route.mock is not None:
+            return _mock(route.mock, method, headers, request_id) or self.gateway_response(
+                "UNSUPPORTED_MEDIA_TYPE", request_id
+            )
         if len(body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", request_id)
         authorizer_context: dict[str, Any] = {}
@@ -126,10 +132,12 @@ class Gateway:
         return _integration_answer(result, request_id) or self.gateway_response("DEFAULT_5XX", request_id)
 
     def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        for route, regex in self._routes:
-            found = regex.fullmatch(path)
-            if found and route.method == method:
-                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+        """The route of `method` on `path`, else that path's ANY route (any method: see docs/local.md)."""
+        matches = [(route, found) for route, regex in self._routes if (found := regex.fullmatch(path))]
+        for wanted in (method, "ANY"):
+            for route, found in matches:
+                if route.method == wanted:
+                    return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
 
     def _method_arn(self, method: str, path: str) -> str:
@@ -238,6 +246,18 @@ def _allows(policy: dict[str, Any], method_arn: str) -> bool:
             return False
         allowed = allowed or statement.get("Effect") == "Allow"
     return allowed
+
+
+def _mock(mock: MockAnswer, method: str, headers: dict[str, str], request_id: str) -> Answer | None:
+    """A MOCK integration's answer; None (API Gateway's 415) for a body type it has no template for."""
+    content_type = _header(headers, "Content-Type").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json":
+        return None
+    body = mock.template.replace("$context.httpMethod", method).encode()
+    answer_headers = {**mock.headers, "x-amzn-RequestId": request_id}
+    if body:
+        answer_headers["Content-Type"] = "application/json"
+    return Answer(mock.status, answer_headers, body)
 
 
 def _integration_answer(result: Any, request_id: str) -> Answer | None:

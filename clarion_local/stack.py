@@ -46,12 +46,22 @@ class Function:
 
 
 @dataclass(frozen=True)
+class MockAnswer:
+    """A MOCK integration's one answer: its status, static headers and body template."""
+
+    status: int
+    headers: dict[str, str]
+    template: str
+
+
+@dataclass(frozen=True)
 class Route:
-    method: str
+    method: str  # or ANY
     path: str  # e.g. /alerts/{message_id}
-    function: str  # logical id of the integration's function
+    function: str  # logical id of the integration's function ("" for a MOCK)
     authorized: bool
     json_object_body: bool  # the request validator checks the body against a JSON-object model
+    mock: MockAnswer | None = None
 
 
 @dataclass(frozen=True)
@@ -305,19 +315,31 @@ def _routes(resources: dict[str, Any]) -> list[Route]:
             continue
         props = resource["Properties"]
         integration = props.get("Integration", {})
-        if integration.get("Type") != "AWS_PROXY":
+        if integration.get("Type") not in ("AWS_PROXY", "MOCK"):
             continue
-        function = _function_in(integration.get("Uri"))
+        mock = _mock_answer(integration) if integration["Type"] == "MOCK" else None
         routes.append(
             Route(
                 method=props["HttpMethod"],
                 path=path_of(props["ResourceId"]) or "/",
-                function=function,
+                function="" if mock else _function_in(integration.get("Uri")),
                 authorized=props.get("AuthorizationType", "NONE") != "NONE",
                 json_object_body=_validates_object(props, resources),
+                mock=mock,
             )
         )
     return routes
+
+
+def _mock_answer(integration: dict[str, Any]) -> MockAnswer:
+    """The answer a MOCK integration whose request template names one status gives (Clarion's only kind)."""
+    status = int(json.loads(integration["RequestTemplates"]["application/json"])["statusCode"])
+    (response,) = [r for r in integration["IntegrationResponses"] if int(r["StatusCode"]) == status]
+    headers = {
+        name.removeprefix("method.response.header."): str(value).strip("'")
+        for name, value in (response.get("ResponseParameters") or {}).items()
+    }
+    return MockAnswer(status, headers, (response.get("ResponseTemplates") or {}).get("application/json", ""))
 
 
 def _validates_object(method: dict[str, Any], resources: dict[str, Any]) -> bool:

@@ -4,7 +4,7 @@ Resource types the emulator does not implement (Amazon Connect, End User Messagi
 configuration sets, WAF, alarms, backup, queue and topic policies, topic subscriptions, log subscription filters,
 custom resources) are taken out of the template, and every `Ref`, `Fn::GetAtt` or
 `Fn::Sub` reference to them is replaced by a stand-in value of the same shape (an id, an ARN, a phone number).
-One emulator bug is worked around in the resources that stay: KMS key tags.
+Two emulator bugs are worked around in the resources that stay: KMS key tags, MOCK integrations.
 """
 
 from __future__ import annotations
@@ -70,7 +70,18 @@ def _kms_key_tags(properties: dict[str, Any]) -> None:
     properties["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties.get("Tags", [])]
 
 
-_FIXUPS: dict[str, Callable[[dict[str, Any]], None]] = {"AWS::KMS::Key": _kms_key_tags}
+def _mock_integration(properties: dict[str, Any]) -> None:
+    # moto's CloudFormation reads an integration's `IntegrationHttpMethod` and `Uri`, which a MOCK has not.
+    integration = properties.get("Integration", {})
+    if integration.get("Type") == "MOCK":
+        integration.setdefault("IntegrationHttpMethod", properties.get("HttpMethod", "ANY"))
+        integration.setdefault("Uri", "")
+
+
+_FIXUPS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "AWS::KMS::Key": _kms_key_tags,
+    "AWS::ApiGateway::Method": _mock_integration,
+}
 
 
 def adapt(template: dict[str, Any], stack: str, supported: Callable[[str], bool], region: str, account: str) -> Adapted:

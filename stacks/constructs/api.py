@@ -14,6 +14,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from stacks.compliance import acknowledge
+from stacks.constructs.method_not_allowed import refuse_other_methods
 
 STAGE = "v1"
 # The public acknowledgement link's routes: per-route throttling below the stage's (a clinician presses one button).
@@ -21,7 +22,9 @@ LINK_PATH = "/l/{token}"
 LINK_RATE_LIMIT = 10
 LINK_BURST_LIMIT = 20
 # Gateway-made errors in Clarion's error format, so clients see one shape whoever answers.
+# MISSING_AUTHENTICATION_TOKEN is what API Gateway answers for a path no route has: 404 here, not its 403.
 _GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str | None]] = {
+    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("not_found", "There is no such route."),
     apigw.ResponseType.UNAUTHORIZED: ("unauthorized", "A token is required in the Authorization header."),
     apigw.ResponseType.ACCESS_DENIED: ("forbidden", "This token may not use this route."),
     apigw.ResponseType.THROTTLED: ("throttled", "Too many requests; retry with backoff."),
@@ -99,6 +102,7 @@ class Api(Construct):
             self.api.add_gateway_response(
                 f"Gw{response_type.response_type}",
                 type=response_type,
+                status_code="404" if response_type.response_type == "MISSING_AUTHENTICATION_TOKEN" else None,
                 templates={"application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'},
             )
         authorizer = apigw.TokenAuthorizer(
@@ -159,6 +163,12 @@ class Api(Construct):
             )
             acknowledge(public, "AwsSolutions-APIG4", reason)
             acknowledge(public, "AwsSolutions-COG4", reason)
+
+        verbs: dict[str, list[str]] = {}
+        for method in self.api.methods:
+            verbs.setdefault(method.resource.path, []).append(method.http_method)
+        for resource_path, allowed in verbs.items():
+            refuse_other_methods(self.api.root.resource_for_path(resource_path), allowed)
 
         for method in authorized:
             acknowledge(

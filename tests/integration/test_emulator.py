@@ -129,7 +129,12 @@ def test_the_emulator_would_not_run_the_router_itself(clarion: Any) -> None:
 
 def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
     deployment = clarion.deployment
-    routes = {(r.method, r.path): deployment.functions[r.function].handler for r in deployment.routes}
+    routes = {(r.method, r.path): deployment.functions[r.function].handler for r in deployment.routes if not r.mock}
+    mocks = {(r.method, r.path): (r.mock.status, r.mock.headers["Allow"]) for r in deployment.routes if r.mock}
+    # The gateway's own answers for other methods: ANY 405 and OPTIONS 204, each with the route's Allow
+    assert mocks[("ANY", "/alerts/{message_id}")] == (405, "GET, OPTIONS")
+    assert mocks[("OPTIONS", "/escalation-policies/{policy_id}")] == (204, "PUT, GET, DELETE, OPTIONS")
+    assert len(mocks) == 16
     assert routes == {
         ("POST", "/alerts"): names.INTAKE_HANDLER,
         ("POST", "/notification"): names.INTAKE_HANDLER,
@@ -146,7 +151,7 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
         ("POST", "/l/{token}"): names.LINKS_HANDLER,
     }
     # Every route needs the authorizer but the acknowledgement link's, whose token is its own authorization.
-    assert {(r.method, r.path) for r in deployment.routes if not r.authorized} == {
+    assert {(r.method, r.path) for r in deployment.routes if not r.authorized and not r.mock} == {
         ("GET", "/l/{token}"),
         ("POST", "/l/{token}"),
     }
