@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,11 +32,12 @@ def fuzzed(dev: Synth) -> Iterator[LocalClarion]:
 
 
 def schemathesis(system: LocalClarion, client: str, admin: str, *options: str) -> tuple[int, str]:
+    """Run the CLI in a directory of its own (it keeps a cache beside it); (exit code, output)."""
     env = {**os.environ, "ST_CLIENT_TOKEN": client, "ST_ADMIN_TOKEN": admin}
     command = [str(ST), "--no-color", "--config-file", str(CONFIG), "run", f"{system.url}/openapi.json"]
     command += ["--checks", "all", "--seed", SEED, "--max-examples", EXAMPLES, *options]
     done = subprocess.run(  # noqa: S603 - our own command, no shell
-        command, env=env, capture_output=True, text=True, timeout=900, check=False
+        command, env=env, cwd=tempfile.mkdtemp(), capture_output=True, text=True, timeout=900, check=False
     )
     return done.returncode, done.stdout + done.stderr
 
