@@ -7,11 +7,24 @@ from clarion.adapters.clients_repo import ClientsRepo
 from clarion.domain import tokens
 
 
+def form(client_id: str) -> str:
+    """How a token of `client_id` reads, for a person."""
+    return f"clr_{client_id}_ followed by 43 characters of A-Z, a-z, 0-9, '-' and '_'"
+
+
+def belongs_to(given: str, client_id: str) -> bool:
+    """Whether `given` is a well-formed token of `client_id`."""
+    try:
+        return tokens.client_id_of(given) == client_id
+    except tokens.MalformedToken:
+        return False
+
+
 def store_token(repo: ClientsRepo, given: str | None, client_id: str, scope: tokens.Scope, now: str) -> str:
     """Store `given` (checked to belong to `client_id`) or a newly generated token for `client_id`; the token."""
     if given:
-        if tokens.client_id_of(given) != client_id:
-            raise ValueError(f"the token given for {client_id} must read clr_{client_id}_<43 characters>")
+        if not belongs_to(given, client_id):
+            raise ValueError(f"the token given for {client_id} must read {form(client_id)}")
         stored = tokens.StoredToken("tok-local", tokens.hash_token(given), frozenset({scope}), now)
         repo.add_token(client_id, stored)
         return given
