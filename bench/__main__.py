@@ -1,9 +1,9 @@
 """`make bench`: Clarion's speed on this machine, as ratios inside one run (these machines are shared and noisy).
 
-Prints a table and writes bench/results.json. Sizes come from the environment: BENCH_INTAKE (default 2000
-alerts), BENCH_BURST (default 10000 alerts), BENCH_CALLERS (default 16 concurrent callers), BENCH_LOOP (default 50
-alerts per closed-loop figure, `bench/loop.py`), BENCH_PHONES (default 30 alerts per figure from the phone,
-`bench/phones.py`).
+Prints a table and writes bench/results.json; exits 1 when a correctness check fails (`bench/verdict.py`), never
+for a timing. Sizes come from the environment: BENCH_INTAKE (default 2000 alerts), BENCH_BURST (default 10000
+alerts), BENCH_CALLERS (default 16 concurrent callers), BENCH_LOOP (default 50 alerts per closed-loop figure,
+`bench/loop.py`), BENCH_PHONES (default 30 alerts per figure from the phone, `bench/phones.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import loop, phones
+from bench import loop, phones, verdict
 from clarion_local.stack import zip_directory
 from clarion_local.system import LocalClarion, http_call, synthesize
 
@@ -31,6 +31,7 @@ OUT = ROOT / "bench" / "results.json"
 INTAKE = int(os.environ.get("BENCH_INTAKE", "2000"))
 BURST = int(os.environ.get("BENCH_BURST", "10000"))
 CALLERS = int(os.environ.get("BENCH_CALLERS", "16"))
+STALL_S = 300  # the burst's wait gives up once no alert has ended for this long
 HANDLERS = ["authorizer", "intake", "contacts", "router", "dialer", "escalator", "links"]
 
 # Why each AWS call an alert costs is needed (keyed as /_local/calls names them).
@@ -89,20 +90,22 @@ class Bench:
         _, payload = http_call(self.system.port, "DELETE" if reset else "GET", "/_local/calls", None, {})
         return Counter(json.loads(payload))
 
-    def wait_delivered(self, message_ids: list[str], timeout: float = 3600) -> float:
-        """Seconds until every alert has ended, read from the status events the router publishes."""
+    def wait_ended(self, message_ids: list[str], stall_s: float = STALL_S) -> tuple[float, dict[str, str]]:
+        """Seconds until every alert has ended, or none more has for `stall_s`, and how each that did ended
+        ("delivered" or "failed"), read from the status events the router publishes."""
         wanted = set(message_ids)
-        started = time.monotonic()
+        started = progressed = time.monotonic()
+        ended: dict[str, str] = {}
         while True:
-            ended = {
-                e["message"]["message_id"]
-                for e in self.system.events()
-                if e["message"].get("status") in ("delivered", "failed")
-            }
-            if wanted <= ended:
-                return time.monotonic() - started
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"{len(wanted - ended)} alerts not ended after {timeout} s")
+            before = len(ended)
+            for event in self.system.events():
+                message = event["message"]
+                if message.get("message_id") in wanted and message.get("status") in ("delivered", "failed"):
+                    ended[message["message_id"]] = message["status"]
+            now = time.monotonic()
+            progressed = now if len(ended) > before else progressed
+            if len(ended) == len(wanted) or now - progressed > stall_s:
+                return now - started, ended
             time.sleep(0.5)
 
 
@@ -184,7 +187,8 @@ def measure_calls(bench: Bench, system: LocalClarion) -> dict[str, Any]:
         bench.calls(reset=True)
         for poller in system.pollers:
             poller.running.set()
-        bench.wait_delivered([body["message_id"]], timeout=60)  # from the events: a GET would count its own calls
+        _, ended = bench.wait_ended([body["message_id"]], stall_s=60)  # the events: a GET would count its calls
+        assert ended, f"{body['message_id']} not ended after 60 s"
         time.sleep(0.5)
         return intake, bench.calls()
 
@@ -257,7 +261,8 @@ def measure_burst(bench: Bench, baseline: Baseline, system: LocalClarion) -> dic
         answers = list(pool.map(bench.post, bodies))
     accepted_s = time.monotonic() - started
     accepted = [b["message_id"] for b, (status, _) in zip(bodies, answers, strict=True) if status == 202]
-    delivered_s = accepted_s + bench.wait_delivered(accepted)
+    waited_s, ended = bench.wait_ended(accepted)
+    delivered_s = accepted_s + waited_s
     _, outbox = http_call(system.port, "GET", "/_local/outbox", None, {})
     sends = Counter(e["message_id"] for e in json.loads(outbox))
     lost = [m for m in accepted if sends[m] == 0]
@@ -277,6 +282,8 @@ def measure_burst(bench: Bench, baseline: Baseline, system: LocalClarion) -> dic
         "ratio_accept_to_baseline": (len(accepted) / accepted_s) / (BURST / baseline_s),
         "lost": len(lost),
         "duplicated": len(duplicated),
+        "failed": sum(1 for m in accepted if ended.get(m) == "failed"),
+        "not_ended": sum(1 for m in accepted if m not in ended),
     }
 
 
@@ -317,7 +324,8 @@ def report(results: dict[str, Any]) -> str:
         f"burst: {burst['alerts']} alerts from {burst['callers']} callers",
         f"  accepted {burst['accepted_per_s']:.0f}/s, delivered {burst['delivered_per_s']:.0f}/s; "
         f"baseline accepts {burst['baseline_accepts_per_s']:.0f}/s (ratio {burst['ratio_accept_to_baseline']:.2f})",
-        f"  accepted {burst['accepted']}, lost {burst['lost']}, duplicated {burst['duplicated']}",
+        f"  accepted {burst['accepted']}, lost {burst['lost']}, duplicated {burst['duplicated']}, "
+        f"failed {burst['failed']}, not ended {burst['not_ended']}",
         "",
         *loop.report(results["loop"]),
         "",
@@ -353,11 +361,13 @@ def main() -> int:
         say(f"burst: {BURST} alerts from {CALLERS} callers")
         results["burst"] = measure_burst(bench, baseline, system)
     results["seconds"] = time.monotonic() - started
+    results["correctness_failures"] = failed = verdict.failures(results)
     OUT.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print()
     print(report(results))
     print(f"\nwritten to {OUT.relative_to(ROOT)} in {results['seconds']:.0f} s")
-    return 0
+    print(verdict.final_line(failed))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
