@@ -1,4 +1,5 @@
-"""The local-only routes the local API serves beside the gateway: `/_local/*`, `/openapi.json` and `/docs`.
+"""The local-only routes the local API serves beside the gateway: `/_local/*`, `/openapi.json` and `/docs` (the
+API page, `clarion_local.api_page`).
 
 `/_local/health`, `/_local/outbox` (every provider send, with the alert and attempt it belongs to),
 `/_local/metrics` (totals of the functions' EMF metrics), `/_local/events` (what the alert-events topic
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clarion_local import api_page
 from clarion_local.gateway import Answer
 from clarion_local.providers import CHANNELS, FAULT_MODES
 from clarion_local.template import STAND_IN_SMS_PHONE
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from clarion_local.system import LocalClarion
 
 _OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-_API_PAGE = Path(__file__).parent / "api_page.html"
 
 
 class LocalRoutes:
@@ -81,9 +82,7 @@ class LocalRoutes:
             return self._sms_reply(body)
         if path == "/openapi.json" and method == "GET":
             return Answer(200, {"Content-Type": "application/json"}, _OPENAPI.read_bytes())
-        if path in ("/", "/docs") and method == "GET":
-            return Answer(200, {"Content-Type": "text/html; charset=utf-8"}, _API_PAGE.read_bytes())
-        return None
+        return api_page.answer(method, path)
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every provider send that went out, with the alert and attempt it belongs to (found once, then kept)."""
