@@ -52,7 +52,7 @@ lint: $(STAMP) ## ruff (lint and format check)
 
 typecheck: $(STAMP) ## mypy on lambdas/ (as the Lambda sees it) and on the CDK app
 	cd lambdas && ../$(BIN)/mypy --config-file ../pyproject.toml -p clarion
-	$(BIN)/mypy app.py stacks clarion_local bench
+	$(BIN)/mypy app.py stacks clarion_local bench tools
 
 test: lint typecheck $(STAMP) ## Run every offline test (unit, integration, infra) with coverage on lambdas/
 	$(BIN)/python -m pytest tests --cov --cov-report=term --durations=12

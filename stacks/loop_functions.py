@@ -1,5 +1,6 @@
-"""The closed loop's functions: the escalator (the timer queue's consumer), the public acknowledgement links, and
-the receipts function (the receipts queue's consumer). Built for the service stack, beside the router."""
+"""The closed loop's functions: the escalator (the timer queue's consumer), the public acknowledgement links, the
+receipts function (the receipts queue's consumer) and the dead-letters function (the alert dead-letter queue's).
+Built for the service stack, beside the router."""
 
 from __future__ import annotations
 
@@ -32,11 +33,13 @@ class LoopFunctions:
     escalator: lambda_.Function
     links: lambda_.Function
     receipts: lambda_.Function
+    dead_letters: lambda_.Function
     replies: lambda_.Function | None  # with two-way SMS only
 
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
-        return tuple(f for f in (self.escalator, self.links, self.receipts, self.replies) if f is not None)
+        functions = (self.escalator, self.links, self.receipts, self.dead_letters, self.replies)
+        return tuple(f for f in functions if f is not None)
 
 
 def max_concurrency(reserved: int) -> int:
@@ -121,7 +124,25 @@ def build(factory: FunctionFactory, data: DataStack, common: dict[str, str], wal
     allow(receipts, ["sqs:SendMessage"], [msg.alerts.queue_arn])
     allow(receipts, ["sqs:ChangeMessageVisibility"], [receipt_queue.queue_arn])
     _consume(receipts, receipt_queue, RECEIPTS_BATCH_SIZE, reserved)
-    return LoopFunctions(escalator, links, receipts, _replies(factory, data, walk))
+    return LoopFunctions(escalator, links, receipts, _dead_letters(factory, data, walk), _replies(factory, data, walk))
+
+
+def _dead_letters(factory: FunctionFactory, data: DataStack, walk: dict[str, str]) -> lambda_.Function:
+    """The alert dead-letter queue's consumer: ends each alert there failed and parks it for a redrive."""
+    tables, msg, timer_queue = data.storage, data.messaging, data.timers.queue
+    fn = factory.build(
+        "DeadLetters",
+        handler=names.DEAD_LETTERS_HANDLER,
+        description="Clarion: ends alerts the router gave up on as failed and parks them for a redrive",
+        service=names.SERVICE_DEAD_LETTERS,
+        environment={**walk, names.ENV_DELIVERY_RETENTION_DAYS: str(data.settings.delivery_log_retention_days)},
+        invoked_by="the SQS event source mapping of the alert dead-letter queue",
+    )
+    allow(fn, ["dynamodb:PutItem", "dynamodb:UpdateItem"], [tables.delivery_log.table_arn])
+    allow(fn, ["sns:Publish"], [msg.events.topic_arn])
+    allow(fn, ["sqs:SendMessage"], [timer_queue.queue_arn])
+    _consume(fn, msg.dead_letters, RECEIPTS_BATCH_SIZE, data.settings.reserved_concurrency)
+    return fn
 
 
 def _replies(factory: FunctionFactory, data: DataStack, walk: dict[str, str]) -> lambda_.Function | None:

@@ -13,6 +13,7 @@ RECEIPTS_HANDLER = "clarion.handlers.receipts.handler"
 REPLIES_HANDLER = "clarion.handlers.replies.handler"
 KEYPRESS_HANDLER = "clarion.handlers.keypress.handler"
 SMS_STATUS_HANDLER = "clarion.handlers.sms_status.handler"
+DEAD_LETTERS_HANDLER = "clarion.handlers.dead_letters.handler"
 
 # Environment variables the stacks set and the handlers read.
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
@@ -83,6 +84,8 @@ METRIC_RECEIPTS_UNMATCHED = "ReceiptsUnmatched"  # for no attempt Clarion knows
 SERVICE_REPLIES = "replies"
 SERVICE_KEYPRESS = "keypress"
 SERVICE_SMS_STATUS = "sms-status"
+SERVICE_DEAD_LETTERS = "dead-letters"
+METRIC_DEAD_LETTERED = "AlertsDeadLettered"  # queue messages the router gave up on (the dead-letter alarm)
 METRIC_REPLIES = "SmsReplies"  # dimension action: acknowledge, decline, ask_for_code, nothing, carrier, throttled
 
 # Private networking: Amazon Connect has no VPC endpoint, so the router (in the VPC) asks the

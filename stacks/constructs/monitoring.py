@@ -15,8 +15,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambdas.clarion import names
+from stacks.constructs import alarm_metrics as m
 
-FIVE_MINUTES = Duration.minutes(5)
+FIVE_MINUTES = m.FIVE_MINUTES
 
 
 @dataclass(frozen=True)
@@ -39,105 +40,6 @@ class Watched:
     runbook_url: str
 
 
-def _router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
-    return cw.Metric(
-        namespace=names.METRICS_NAMESPACE,
-        metric_name=name,
-        dimensions_map={"service": names.SERVICE_ROUTER},
-        statistic=statistic,
-        period=FIVE_MINUTES,
-    )
-
-
-def _waiting(dead_letters: sqs.IQueue) -> cw.Metric:
-    """Messages waiting in a dead-letter queue, checked every minute."""
-    return dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum")
-
-
-def _unroutable() -> cw.MathExpression:
-    """Alerts that reached nobody: the router counts those that need no acknowledgement, the escalator those
-    whose walk ended with nobody reached."""
-    escalator = cw.Metric(
-        namespace=names.METRICS_NAMESPACE,
-        metric_name=names.METRIC_UNROUTABLE,
-        dimensions_map={"service": names.SERVICE_ESCALATOR},
-        statistic="Sum",
-        period=FIVE_MINUTES,
-    )
-    return cw.MathExpression(
-        expression="router + escalator",
-        using_metrics={"router": _router_metric(names.METRIC_UNROUTABLE), "escalator": escalator},
-        period=FIVE_MINUTES,
-        label="Alerts that reached nobody",
-    )
-
-
-def _loop_metric(name: str, priority: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cw.Metric:
-    """A closed-loop metric (dimensions service `acks` and priority)."""
-    return cw.Metric(
-        namespace=names.METRICS_NAMESPACE,
-        metric_name=name,
-        dimensions_map={"service": names.SERVICE_ACKS, "priority": priority},
-        statistic=statistic,
-        period=period,
-    )
-
-
-def _receipt_metric(
-    name: str, channel: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES, service: str = ""
-) -> cw.Metric:
-    return cw.Metric(
-        namespace=names.METRICS_NAMESPACE,
-        metric_name=name,
-        dimensions_map={"service": service or names.SERVICE_RECEIPTS, "channel": channel},
-        statistic=statistic,
-        period=period,
-    )
-
-
-MIN_RECEIPTS_FOR_RATE = 5  # fewer receipts than this in 15 minutes say nothing about a carrier or SES
-# Who records a channel's verdicts: the receipts function, and for calls also the keypress function (answered calls)
-RECEIPT_SERVICES = {"call": (names.SERVICE_RECEIPTS, names.SERVICE_KEYPRESS)}
-
-
-def _delivery_rate(channel: str) -> cw.MathExpression:
-    """The share of `channel`'s receipts that said delivered over 15 minutes (100 when too few came to judge)."""
-    period = Duration.minutes(15)
-    services = RECEIPT_SERVICES.get(channel, (names.SERVICE_RECEIPTS,))
-    metrics: dict[str, cw.IMetric] = {}
-    for i, service in enumerate(services):
-        metrics[f"{channel}_delivered{i}"] = _receipt_metric(
-            names.METRIC_RECEIPTS_DELIVERED, channel, period=period, service=service
-        )
-        metrics[f"{channel}_failed{i}"] = _receipt_metric(
-            names.METRIC_RECEIPTS_FAILED, channel, period=period, service=service
-        )
-    d = " + ".join(f"FILL({k}, 0)" for k in metrics if "_delivered" in k)
-    f = " + ".join(f"FILL({k}, 0)" for k in metrics if "_failed" in k)
-    return cw.MathExpression(
-        expression=f"IF((({d}) + ({f})) >= {MIN_RECEIPTS_FOR_RATE}, 100 * ({d}) / (({d}) + ({f})), 100)",
-        using_metrics=metrics,
-        period=period,
-        label=f"{channel} delivery rate by receipts (%)",
-    )
-
-
-def _api_metric(name: str, dims: dict[str, str], statistic: str = "Sum") -> cw.Metric:
-    return cw.Metric(
-        namespace="AWS/ApiGateway", metric_name=name, dimensions_map=dims, statistic=statistic, period=FIVE_MINUTES
-    )
-
-
-def _percent(part: str, part_metric: cw.IMetric, whole: str, whole_metric: cw.IMetric, label: str) -> cw.MathExpression:
-    """100 * part / whole over five minutes, 0 when nothing happened."""
-    return cw.MathExpression(
-        expression=f"IF({whole} > 0, 100 * {part} / {whole}, 0)",
-        using_metrics={whole: whole_metric, part: part_metric},
-        period=FIVE_MINUTES,
-        label=label,
-    )
-
-
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, watched: Watched) -> None:
         super().__init__(scope, construct_id)
@@ -156,16 +58,16 @@ class Monitoring(Construct):
         )
         self._alarm(
             "DeadLetters",
-            _waiting(w.dead_letters),
+            m.dead_lettered(w.dead_letters),
             threshold=1,
-            what="Alerts reached the dead-letter queue and will not be retried",
+            what="Alerts reached the dead-letter queue: they are failed and parked until an operator redrives them",
             anchor="dead-letter-queue-not-empty",
         )
-        attempts = _router_metric(names.METRIC_DELIVERY_ATTEMPTS)
-        failures = _router_metric(names.METRIC_DELIVERY_FAILURES)
+        attempts = m.router_metric(names.METRIC_DELIVERY_ATTEMPTS)
+        failures = m.router_metric(names.METRIC_DELIVERY_FAILURES)
         self._alarm(
             "DeliveryFailureRate",
-            _percent("failures", failures, "attempts", attempts, "Delivery failure rate (%)"),
+            m.percent("failures", failures, "attempts", attempts, "Delivery failure rate (%)"),
             threshold=5,
             what="More than 5% of delivery attempts failed over 5 minutes",
             anchor="delivery-failure-rate",
@@ -173,7 +75,7 @@ class Monitoring(Construct):
         )
         self._alarm(
             "FallbackRate",
-            _percent("fallbacks", _router_metric(names.METRIC_FALLBACKS), "attempts", attempts, "Fallback rate (%)"),
+            m.percent("fallbacks", m.router_metric(names.METRIC_FALLBACKS), "attempts", attempts, "Fallback rate (%)"),
             threshold=10,
             what="More than 10% of delivery attempts fell back to the next channel over 5 minutes",
             anchor="fallback-rate",
@@ -181,7 +83,7 @@ class Monitoring(Construct):
         )
         self._alarm(
             "AlertsUnroutable",
-            _unroutable(),
+            m.unroutable(),
             threshold=1,
             what="An alert exhausted every channel and reached nobody",
             anchor="alerts-unroutable",
@@ -189,11 +91,11 @@ class Monitoring(Construct):
         )
         self._alarm(
             "Api5xxRate",
-            _percent(
+            m.percent(
                 "errors",
-                _api_metric("5XXError", api_dims),
+                m.api_metric("5XXError", api_dims),
                 "requests",
-                _api_metric("Count", api_dims),
+                m.api_metric("Count", api_dims),
                 "API 5xx rate (%)",
             ),
             threshold=1,
@@ -203,27 +105,29 @@ class Monitoring(Construct):
         )
         self._alarm(
             "ApiLatencyP99",
-            _api_metric("Latency", api_dims, "p99"),
+            m.api_metric("Latency", api_dims, "p99"),
             threshold=2000,
             what="API p99 latency above 2 s over 5 minutes",
             anchor="api-p99-latency",
             periods=2,
         )
-        self._alarm(
-            "LambdaThrottles",
-            cw.MathExpression(
-                expression=" + ".join(f"t{i}" for i in range(len(w.functions))),
-                using_metrics={
-                    f"t{i}": fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum")
-                    for i, fn in enumerate(w.functions)
-                },
-                period=FIVE_MINUTES,
-                label="Throttled invocations (all Clarion functions)",
-            ),
-            threshold=1,
-            what="Clarion functions were throttled",
-            anchor="lambda-throttles",
-        )
+        # An alarm's expression takes 10 metrics at most: LambdaThrottles, then LambdaThrottles2 for the rest.
+        for n, start in enumerate(range(0, len(w.functions), 10), start=1):
+            group = w.functions[start : start + 10]
+            self._alarm(
+                "LambdaThrottles" + (str(n) if n > 1 else ""),
+                cw.MathExpression(
+                    expression=" + ".join(f"t{i}" for i in range(len(group))),
+                    using_metrics={
+                        f"t{i}": fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum") for i, fn in enumerate(group)
+                    },
+                    period=FIVE_MINUTES,
+                    label="Throttled invocations (Clarion functions)",
+                ),
+                threshold=1,
+                what="Clarion functions were throttled",
+                anchor="lambda-throttles",
+            )
         self._alarm(
             "SmsSpendNearLimit",
             cw.Metric(
@@ -240,14 +144,14 @@ class Monitoring(Construct):
     def _loop_alarms(self, w: Watched) -> None:
         self._alarm(
             "TimerDeadLetters",
-            _waiting(w.timer_dead_letters),
+            m.waiting(w.timer_dead_letters),
             threshold=1,
             what="Escalation timers reached their dead-letter queue: some alerts may not escalate",
             anchor="timer-dead-letters",
         )
         self._alarm(
             "ReceiptDeadLetters",
-            _waiting(w.receipt_dead_letters),
+            m.waiting(w.receipt_dead_letters),
             threshold=1,
             what="Delivery receipts reached their dead-letter queue: some attempts wait for their receipt deadline",
             anchor="receipt-dead-letters",
@@ -255,7 +159,7 @@ class Monitoring(Construct):
         if w.reply_dead_letters is not None:
             self._alarm(
                 "ReplyDeadLetters",
-                _waiting(w.reply_dead_letters),
+                m.waiting(w.reply_dead_letters),
                 threshold=1,
                 what="SMS replies reached their dead-letter queue: some clinicians' answers were not recorded",
                 anchor="reply-dead-letters",
@@ -263,7 +167,7 @@ class Monitoring(Construct):
         for channel in w.receipt_channels:
             self._alarm(
                 f"DeliveryRate{channel.title()}",
-                _delivery_rate(channel),
+                m.delivery_rate(channel),
                 threshold=w.delivery_rate_alarm_pct,
                 what=f"Under {w.delivery_rate_alarm_pct:g}% of {channel} receipts said delivered over 15 minutes",
                 anchor="delivery-rate-low",
@@ -272,7 +176,7 @@ class Monitoring(Construct):
         for priority in w.ack_required:
             self._alarm(
                 f"Unacknowledged{priority}",
-                _loop_metric(names.METRIC_UNACKNOWLEDGED, priority),
+                m.loop_metric(names.METRIC_UNACKNOWLEDGED, priority),
                 threshold=1,
                 what=f"A priority {priority} alert ended unacknowledged: every escalation stage's window ran out",
                 anchor="alert-unacknowledged",
@@ -280,7 +184,7 @@ class Monitoring(Construct):
             target = w.ack_target_s[priority]
             self._alarm(
                 f"TimeToAckP90{priority}",
-                _loop_metric(names.METRIC_TIME_TO_ACK, priority, "p90", Duration.hours(1)),
+                m.loop_metric(names.METRIC_TIME_TO_ACK, priority, "p90", Duration.hours(1)),
                 threshold=target,
                 what=f"Priority {priority}: 90th percentile time to acknowledge over the {target} s target for an hour",
                 anchor="time-to-acknowledge-over-target",
@@ -318,7 +222,7 @@ class Monitoring(Construct):
         dashboard.add_widgets(
             cw.GraphWidget(
                 title="1. API: requests and errors",
-                left=[_api_metric(m, api_dims) for m in ("Count", "4XXError", "5XXError")],
+                left=[m.api_metric(name, api_dims) for name in ("Count", "4XXError", "5XXError")],
             ),
             cw.GraphWidget(
                 title="2. Accepted alerts and queue depth",
@@ -337,32 +241,32 @@ class Monitoring(Construct):
                 title="3. Delivery attempts, successes, failures",
                 left=[
                     attempts,
-                    _router_metric(names.METRIC_DELIVERY_SUCCESSES),
+                    m.router_metric(names.METRIC_DELIVERY_SUCCESSES),
                     failures,
-                    _router_metric(names.METRIC_FALLBACKS),
+                    m.router_metric(names.METRIC_FALLBACKS),
                 ],
             ),
             cw.GraphWidget(
                 title="4. Unroutable alerts and dead letters",
-                left=[_unroutable()],
+                left=[m.unroutable()],
                 right=[w.dead_letters.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES)],
             ),
             cw.GraphWidget(
                 title="5. Accept-to-delivered latency (ms)",
                 left=[
-                    _router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p50"),
-                    _router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p99"),
+                    m.router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p50"),
+                    m.router_metric(names.METRIC_ACCEPT_TO_DELIVERED, "p99"),
                 ],
             ),
             cw.GraphWidget(
                 title="6. Time to first delivery and to acknowledge (s, p90)",
-                left=[_loop_metric(names.METRIC_TIME_TO_FIRST_DELIVERY, p, "p90") for p in w.ack_required]
-                + [_loop_metric(names.METRIC_TIME_TO_ACK, p, "p90") for p in w.ack_required],
+                left=[m.loop_metric(names.METRIC_TIME_TO_FIRST_DELIVERY, p, "p90") for p in w.ack_required]
+                + [m.loop_metric(names.METRIC_TIME_TO_ACK, p, "p90") for p in w.ack_required],
             ),
             cw.GraphWidget(
                 title="7. Acknowledged within target, late, unacknowledged; escalations",
                 left=[
-                    _loop_metric(name, p)
+                    m.loop_metric(name, p)
                     for p in w.ack_required
                     for name in (
                         names.METRIC_ACK_WITHIN_TARGET,
@@ -375,8 +279,8 @@ class Monitoring(Construct):
             ),
             cw.GraphWidget(
                 title="8. Delivery rate by receipts (%) and time from send to delivery receipt (s, p90)",
-                left=[_delivery_rate(c) for c in w.receipt_channels],
-                right=[_receipt_metric(names.METRIC_SEND_TO_RECEIPT, c, "p90") for c in w.receipt_channels],
+                left=[m.delivery_rate(c) for c in w.receipt_channels],
+                right=[m.receipt_metric(names.METRIC_SEND_TO_RECEIPT, c, "p90") for c in w.receipt_channels],
             ),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24),
         )

@@ -51,9 +51,9 @@ MESSAGE_TEXT = re.compile(
     r"Reply \d{4} to acknowledge|Clarion: \d{4} (acknowledged|declined)|Clarion: taken by|Potassium 6\.9 mmol/L"
 )
 WITNESS = Witness()
-# An alert that reached nobody: counted by the router (no acknowledgement needed) or by the escalator (its walk
-# ended with nobody reached); the AlertsUnroutable alarm watches their sum.
-UNROUTABLE = ("router.AlertsUnroutable", "escalator.AlertsUnroutable")
+# An alert that reached nobody: counted by the router (no acknowledgement needed), by the escalator (its walk
+# ended with nobody reached) or by the dead-letters function; the AlertsUnroutable alarm watches their sum.
+UNROUTABLE = ("router.AlertsUnroutable", "escalator.AlertsUnroutable", "dead-letters.AlertsUnroutable")
 
 
 @dataclass

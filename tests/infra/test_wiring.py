@@ -74,8 +74,14 @@ def test_environment_variables_name_the_right_resources(dev: Synth):
 
 def test_router_escalator_and_receipts_consume_their_queues_with_partial_batch_responses(dev: Synth):
     mappings = {json.dumps(m["Properties"]["FunctionName"]): m["Properties"] for m in _mappings(dev)}
-    assert len(mappings) == 4
-    kind = {"Router": "router", "Escalator": "escalator", "Receipts": "receipts", "Replies": "replies"}
+    assert len(mappings) == 5
+    kind = {
+        "Router": "router",
+        "Escalator": "escalator",
+        "Receipts": "receipts",
+        "Replies": "replies",
+        "DeadLetters": "dead_letters",
+    }
     queues = {
         next(v for k, v in kind.items() if k in name): _imports(props["EventSourceArn"])
         for name, props in mappings.items()
@@ -84,6 +90,8 @@ def test_router_escalator_and_receipts_consume_their_queues_with_partial_batch_r
     assert "Timers" in queues["escalator"] and "TimerDeadLetters" not in queues["escalator"]
     assert "Receipts" in queues["receipts"] and "DeadLetters" not in queues["receipts"]
     assert "SmsReplies" in queues["replies"] and "DeadLetters" not in queues["replies"]
+    # the alert dead-letter queue is drained by the dead-letters function, which parks each alert for a redrive
+    assert "MessagingAlertDeadLetters" in queues["dead_letters"]
     for name, props in mappings.items():
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         # the router takes ten alerts at a time; the escalator one timer, so timers due together run side by side

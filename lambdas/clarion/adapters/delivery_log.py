@@ -64,6 +64,7 @@ class AlertRecord:
     escalation_policy_id: str | None = None
     description: str = ""
     ended_at: str | None = None
+    failure_reason: str | None = None
 
     @property
     def ended(self) -> bool:
@@ -75,7 +76,8 @@ def table() -> Any:
     return clients.dynamodb_table(required(settings().delivery_table, ENV_DELIVERY_TABLE))
 
 
-def _expires_at() -> int:
+def expires_at() -> int:
+    """The TTL of an item written now: the log's retention from now."""
     return int(time.time()) + settings().delivery_retention_days * 86400
 
 
@@ -99,7 +101,7 @@ def create_alert(alert: Alert, walk: dict[str, Any] | None = None) -> None:
         "accepted_at": alert.accepted_at,
         "updated_at": alert.accepted_at,
         "at": alert.accepted_at,
-        "expires_at": _expires_at(),
+        "expires_at": expires_at(),
         **(walk or {}),
     }
     try:
@@ -109,21 +111,24 @@ def create_alert(alert: Alert, walk: dict[str, Any] | None = None) -> None:
             raise
 
 
-def set_final_status(alert: Alert, status: AlertStatus, at: str) -> bool:
-    """Move an alert that needs no acknowledgement to `status` (delivered or failed). False when it had already
-    ended."""
+def set_final_status(alert: Alert, status: AlertStatus, at: str, reason: str | None = None) -> bool:
+    """Move an alert that needs no acknowledgement to `status` (delivered or failed, with the `reason`'s code when
+    Clarion itself gave up). False when it had already ended."""
+    values = {
+        ":s": status.value,
+        ":at": at,
+        ":delivered": AlertStatus.DELIVERED.value,
+        ":failed": AlertStatus.FAILED.value,
+    }
+    if reason is not None:
+        values[":reason"] = reason
     try:
         table().update_item(
             Key={"pk": alert.key, "sk": ALERT_SK},
-            UpdateExpression="SET #s = :s, updated_at = :at",
+            UpdateExpression="SET #s = :s, updated_at = :at" + (", failure_reason = :reason" if reason else ""),
             ConditionExpression="attribute_exists(pk) AND NOT #s IN (:delivered, :failed)",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":s": status.value,
-                ":at": at,
-                ":delivered": AlertStatus.DELIVERED.value,
-                ":failed": AlertStatus.FAILED.value,
-            },
+            ExpressionAttributeValues=values,
         )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -146,7 +151,7 @@ def _attempt_item(alert: Alert, attempt: Attempt) -> dict[str, Any]:
         "attempt": attempt.attempt,
         "outcome": attempt.outcome.value,
         "at": attempt.at,
-        "expires_at": _expires_at(),
+        "expires_at": expires_at(),
     }
     if attempt.provider_message_id:
         item["provider_message_id"] = attempt.provider_message_id
@@ -318,6 +323,7 @@ def record_from_items(items: list[dict[str, Any]]) -> AlertRecord | None:
         escalation_policy_id=head.get("escalation_policy_id"),
         description=head.get("description", ""),
         ended_at=head.get("ended_at"),
+        failure_reason=head.get("failure_reason"),
     )
 
 

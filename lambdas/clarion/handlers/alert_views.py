@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from clarion.adapters.delivery_log import AlertRecord
-from clarion.handlers.api_models import AckView, AlertView, AttemptView, DeclineView, StageView
+from clarion.handlers.api_models import AckView, AlertView, AttemptView, DeclineView, FailureView, StageView
 
 
 def _seconds(start: str, end: str) -> float:
@@ -68,4 +68,16 @@ def alert_view(record: AlertRecord) -> AlertView:
         time_to_first_delivery_s=_seconds(record.accepted_at, first) if first else None,
         escalation_policy_id=record.escalation_policy_id,
         ended_at=record.ended_at,
+        failure=_failure(record.failure_reason),
     )
+
+
+# Why Clarion itself gave up on an alert, in words a person at the sending system understands.
+_FAILURES = {
+    "dead_lettered": "Clarion could not finish routing this alert after repeated tries; its operators have been "
+    "alarmed and will send it again once the cause is fixed.",
+}
+
+
+def _failure(reason: str | None) -> FailureView | None:
+    return FailureView(code=reason, message=_FAILURES.get(reason, "Clarion gave up on this alert.")) if reason else None

@@ -120,6 +120,11 @@ class DeclineView(BaseModel):
     reason: str | None = None
 
 
+class FailureView(BaseModel):
+    code: str = Field(examples=["dead_lettered"])
+    message: str
+
+
 class AlertView(BaseModel):
     message_id: str
     status: AlertStatus
@@ -133,6 +138,9 @@ class AlertView(BaseModel):
     time_to_first_delivery_s: float | None = None
     escalation_policy_id: str | None = None
     ended_at: str | None = Field(default=None, description="When the walk ended (acknowledged or not).")
+    failure: FailureView | None = Field(
+        default=None, description="Why Clarion gave up, when it did (not a provider's refusal: see attempts)."
+    )
 
 
 class AnswerBody(_Strict):

@@ -1,0 +1,102 @@
+"""Alert-queue messages the router gave up on, parked in the delivery log until an operator redrives them.
+
+  pk = "dead-letters", sk = "<sqs message id>"   the message body as it was queued, the alert it names (if any)
+                                                 and when it was parked; it expires with the log
+
+The dead-letters function parks each message as it drains the dead-letter queue and ends the alert `failed`
+(`clarion.handlers.dead_letters`); `python -m tools.redrive` reopens the alert and queues the body again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from clarion.adapters import delivery_log
+from clarion.adapters.delivery_log import ALERT_SK, reach_key
+from clarion.domain.escalation import Reach
+from clarion.domain.models import Alert, AlertStatus
+
+PARTITION = "dead-letters"
+REASON = "dead_lettered"  # the alert item's failure_reason while its message is parked
+
+
+def park(sqs_message_id: str, body: str, at: str, alert: Alert | None) -> None:
+    """Keep `body` for a redrive. Parking the same message twice keeps one copy."""
+    item: dict[str, Any] = {
+        "pk": PARTITION,
+        "sk": sqs_message_id,
+        "sqs_message_id": sqs_message_id,
+        "body": body,
+        "parked_at": at,
+        "expires_at": delivery_log.expires_at(),
+    }
+    if alert is not None:
+        item.update(client_id=alert.client_id, message_id=alert.message_id, stage=alert.stage)
+    try:
+        delivery_log.table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+def parked() -> list[dict[str, Any]]:
+    """Every parked message, oldest first."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(PARTITION)}
+    while True:
+        page = delivery_log.table().query(**request)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return sorted(items, key=lambda i: str(i["parked_at"]))
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def unpark(item: dict[str, Any]) -> None:
+    delivery_log.table().delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+def _update_if(**request: Any) -> bool:
+    try:
+        delivery_log.table().update_item(**request)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def reopen(alert: Alert, at: str) -> bool:
+    """Undo what dead-lettering did, so the router takes the delivery up again from its log: an alert that needs no
+    acknowledgement goes back from `failed` (dead-lettered) to `accepted`; for one that does, the recipient's
+    reach goes back to pending while the walk is still at that stage. False when there is nothing to reopen (it was
+    reopened before, or the walk moved on or ended): then nothing must be queued."""
+    key = {"pk": alert.key, "sk": ALERT_SK}
+    if not alert.ack_required:
+        return _update_if(
+            Key=key,
+            UpdateExpression="SET #s = :accepted, updated_at = :at REMOVE failure_reason",
+            ConditionExpression="#s = :failed AND failure_reason = :reason",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":accepted": AlertStatus.ACCEPTED.value,
+                ":failed": AlertStatus.FAILED.value,
+                ":reason": REASON,
+                ":at": at,
+            },
+        )
+    return _update_if(
+        Key=key,
+        UpdateExpression="SET reach.#k = :pending, updated_at = :at",
+        ConditionExpression="#s = :accepted AND stage = :stage AND reach.#k = :failed AND attribute_not_exists(ack)",
+        ExpressionAttributeNames={"#s": "status", "#k": reach_key(alert.stage, alert.recipient)},
+        ExpressionAttributeValues={
+            ":accepted": AlertStatus.ACCEPTED.value,
+            ":stage": alert.stage,
+            ":failed": Reach.FAILED.value,
+            ":pending": Reach.PENDING.value,
+            ":at": at,
+        },
+    )

@@ -1,0 +1,137 @@
+"""The metrics and metric math the on-call alarms and the dashboard watch (`clarion.names` names the metrics the
+functions emit)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_sqs as sqs
+
+from lambdas.clarion import names
+
+FIVE_MINUTES = Duration.minutes(5)
+
+
+def router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
+    return cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": names.SERVICE_ROUTER},
+        statistic=statistic,
+        period=FIVE_MINUTES,
+    )
+
+
+def waiting(dead_letters: sqs.IQueue) -> cw.Metric:
+    """Messages waiting in a dead-letter queue, checked every minute."""
+    return dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum")
+
+
+def unroutable() -> cw.MathExpression:
+    """Alerts that reached nobody: the router counts those that need no acknowledgement, the escalator those
+    whose walk ended with nobody reached."""
+    escalator = cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=names.METRIC_UNROUTABLE,
+        dimensions_map={"service": names.SERVICE_ESCALATOR},
+        statistic="Sum",
+        period=FIVE_MINUTES,
+    )
+    dead = cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=names.METRIC_UNROUTABLE,
+        dimensions_map={"service": names.SERVICE_DEAD_LETTERS},
+        statistic="Sum",
+        period=FIVE_MINUTES,
+    )
+    return cw.MathExpression(
+        expression="FILL(router, 0) + FILL(escalator, 0) + FILL(dead, 0)",
+        using_metrics={"router": router_metric(names.METRIC_UNROUTABLE), "escalator": escalator, "dead": dead},
+        period=FIVE_MINUTES,
+        label="Alerts that reached nobody",
+    )
+
+
+def dead_lettered(dead_letters: sqs.IQueue) -> cw.MathExpression:
+    """Alert messages the dead-letters function parked over five minutes, plus any it could not take (still in the
+    queue: it drains the queue within seconds)."""
+    parked = cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=names.METRIC_DEAD_LETTERED,
+        dimensions_map={"service": names.SERVICE_DEAD_LETTERS},
+        statistic="Sum",
+        period=FIVE_MINUTES,
+    )
+    waiting = dead_letters.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum")
+    return cw.MathExpression(
+        expression="FILL(parked, 0) + FILL(waiting, 0)",
+        using_metrics={"parked": parked, "waiting": waiting},
+        period=FIVE_MINUTES,
+        label="Dead-lettered alerts",
+    )
+
+
+def loop_metric(name: str, priority: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cw.Metric:
+    """A closed-loop metric (dimensions service `acks` and priority)."""
+    return cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": names.SERVICE_ACKS, "priority": priority},
+        statistic=statistic,
+        period=period,
+    )
+
+
+def receipt_metric(
+    name: str, channel: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES, service: str = ""
+) -> cw.Metric:
+    return cw.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": service or names.SERVICE_RECEIPTS, "channel": channel},
+        statistic=statistic,
+        period=period,
+    )
+
+
+MIN_RECEIPTS_FOR_RATE = 5  # fewer receipts than this in 15 minutes say nothing about a carrier or SES
+# Who records a channel's verdicts: the receipts function, and for calls also the keypress function (answered calls)
+RECEIPT_SERVICES = {"call": (names.SERVICE_RECEIPTS, names.SERVICE_KEYPRESS)}
+
+
+def delivery_rate(channel: str) -> cw.MathExpression:
+    """The share of `channel`'s receipts that said delivered over 15 minutes (100 when too few came to judge)."""
+    period = Duration.minutes(15)
+    services = RECEIPT_SERVICES.get(channel, (names.SERVICE_RECEIPTS,))
+    metrics: dict[str, cw.IMetric] = {}
+    for i, service in enumerate(services):
+        metrics[f"{channel}_delivered{i}"] = receipt_metric(
+            names.METRIC_RECEIPTS_DELIVERED, channel, period=period, service=service
+        )
+        metrics[f"{channel}_failed{i}"] = receipt_metric(
+            names.METRIC_RECEIPTS_FAILED, channel, period=period, service=service
+        )
+    d = " + ".join(f"FILL({k}, 0)" for k in metrics if "_delivered" in k)
+    f = " + ".join(f"FILL({k}, 0)" for k in metrics if "_failed" in k)
+    return cw.MathExpression(
+        expression=f"IF((({d}) + ({f})) >= {MIN_RECEIPTS_FOR_RATE}, 100 * ({d}) / (({d}) + ({f})), 100)",
+        using_metrics=metrics,
+        period=period,
+        label=f"{channel} delivery rate by receipts (%)",
+    )
+
+
+def api_metric(name: str, dims: dict[str, str], statistic: str = "Sum") -> cw.Metric:
+    return cw.Metric(
+        namespace="AWS/ApiGateway", metric_name=name, dimensions_map=dims, statistic=statistic, period=FIVE_MINUTES
+    )
+
+
+def percent(part: str, part_metric: cw.IMetric, whole: str, whole_metric: cw.IMetric, label: str) -> cw.MathExpression:
+    """100 * part / whole over five minutes, 0 when nothing happened."""
+    return cw.MathExpression(
+        expression=f"IF({whole} > 0, 100 * {part} / {whole}, 0)",
+        using_metrics={whole: whole_metric, part: part_metric},
+        period=FIVE_MINUTES,
+        label=label,
+    )
