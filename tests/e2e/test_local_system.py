@@ -171,8 +171,8 @@ def test_a_body_that_is_not_a_json_object_is_refused_by_the_gateway(api: Api) ->
 def test_unknown_alert_is_404_and_unknown_route_is_in_the_error_format(api: Api) -> None:
     assert api.call("GET", "/alerts/never-sent", token=api.client_token)[0] == 404
     status, answer = api.call("GET", "/nowhere", token=api.client_token)
-    assert status == 403
-    assert answer["error"]["code"] == "bad_request"
+    assert status == 404
+    assert answer["error"]["code"] == "not_found"
 
 
 def test_no_answer_or_outbox_entry_carries_the_patient_reference(api: Api) -> None:
