@@ -135,3 +135,14 @@ def test_a_third_active_token_is_refused() -> None:
     # Then the second is allowed and a third refused with a clear message
     with pytest.raises(TooManyTokens, match="revoke one"):
         tokens.ensure_room_for_another(two)
+
+
+def test_a_trailing_newline_makes_no_client_id_and_no_token() -> None:
+    # Given a client id and a token that would match their patterns but for a trailing newline ("$" lets it by)
+    issued = tokens.generate("lab", [tokens.Scope.ALERTS], "2026-12-02T00:00:00Z")
+    # When they are checked
+    # Then neither is taken: patterns are matched whole
+    assert tokens.is_client_id("lab") and not tokens.is_client_id("lab\n")
+    assert tokens.token_from_header(issued.token) == issued.token
+    with pytest.raises(tokens.MalformedToken):
+        tokens.client_id_of(issued.token + "\n")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
 
+from clarion.domain import masking
 from clarion.domain.models import Alert, Priority
 
 
@@ -40,7 +41,6 @@ _WHAT = {
 SMS_MAX_CHARS = 160  # one GSM-7 segment
 SMS_WITH_LINK_MAX_CHARS = 306  # two concatenated GSM-7 segments (153 each): the link never shortened
 DESCRIPTION_MAX_CHARS = 500
-_IDENTIFIER = re.compile(r"\d[\d ]{4,}\d")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -54,15 +54,9 @@ def template_kind(alert_type: str) -> TemplateKind:
 
 
 def clean_description(description: str) -> str:
-    """The description as it may go out: one line, bounded, identifier-like digit runs masked."""
+    """The description as it may go out: one line, bounded, identifiers and dates of birth withheld."""
     text = " ".join(_CONTROL.sub(" ", description).split())
-    text = _IDENTIFIER.sub(_mask, text)
-    return text[:DESCRIPTION_MAX_CHARS].rstrip(" .")
-
-
-def _mask(match: re.Match[str]) -> str:
-    digits = sum(ch.isdigit() for ch in match.group(0))
-    return "[number withheld]" if digits >= 6 else match.group(0)
+    return masking.mask(text)[:DESCRIPTION_MAX_CHARS].rstrip(" .")
 
 
 def _answer_tail(link: str | None, code: str | None) -> str:

@@ -64,7 +64,7 @@ class IssuedToken:
 
 
 def is_client_id(value: str) -> bool:
-    return bool(_CLIENT_ID_RE.match(value))
+    return bool(_CLIENT_ID_RE.fullmatch(value))
 
 
 def hash_token(token: str) -> str:
@@ -90,13 +90,13 @@ def generate(client_id: str, scopes: Iterable[Scope], created_at: str) -> Issued
 def token_from_header(header: str | None) -> str:
     """The token in `Authorization: <token>` or `Authorization: Bearer <token>`."""
     token = _BEARER_RE.sub("", (header or "").strip(), count=1).strip()
-    if not _TOKEN_RE.match(token):
+    if not _TOKEN_RE.fullmatch(token):
         raise MalformedToken("the Authorization header does not hold a Clarion token")
     return token
 
 
 def client_id_of(token: str) -> str:
-    match = _TOKEN_RE.match(token)
+    match = _TOKEN_RE.fullmatch(token)
     if match is None:
         raise MalformedToken("not a Clarion token")
     return match.group("client_id")
