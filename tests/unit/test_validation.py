@@ -127,6 +127,31 @@ def test_patient_id_with_a_control_or_invisible_format_character_is_refused(befo
     assert all(patient_id not in e["msg"] for e in caught.value.errors())
 
 
+@pytest.mark.parametrize(
+    ("number", "field", "reason"),
+    [
+        ("+449098790000", "phone_call", "premium-rate"),  # UK 09: premium rate
+        ("+19005550123", "phone_sms", "premium-rate"),  # US 900
+        ("+448443909000", "phone_call", "premium-rate or shared-cost"),  # UK 0844
+        ("+442079460000", "phone_sms", "can take an SMS"),  # a London landline
+        ("+448001111111", "phone_sms", "can take an SMS"),  # UK freephone
+    ],
+)
+def test_premium_and_shared_cost_numbers_and_for_sms_numbers_that_take_none_are_refused(
+    number: str, field: str, reason: str
+) -> None:
+    # Given a real number that would cost the hospital a premium, or cannot take an SMS
+    # When it is checked for the field
+    # Then it is refused with InvalidPhone (422), naming the field
+    with pytest.raises(errors.InvalidPhone, match=reason) as caught:
+        validation.usable_phone(number, field)
+    assert caught.value.field == field
+
+
+def test_a_landline_is_fine_for_calls() -> None:
+    assert validation.usable_phone("+442079460000", "phone_call") == "+442079460000"
+
+
 @pytest.mark.parametrize("number", ["+447911123456", "+14155552671", "+33612345678"])
 def test_valid_e164_numbers_are_accepted(number: str) -> None:
     # Given a valid number in E.164 form
