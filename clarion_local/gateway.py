@@ -147,8 +147,8 @@ class Gateway:
         authorizer = self.deployment.authorizer
         assert authorizer is not None
         token = _header(headers, authorizer.header)
-        if not token:
-            return self.gateway_response("UNAUTHORIZED", request_id)
+        if not token or (authorizer.validation and not re.fullmatch(authorizer.validation, token)):
+            return self.gateway_response("UNAUTHORIZED", request_id)  # the authorizer is not invoked
         method_arn = self._method_arn(method, path)
         with self._lock:
             decision = self._cache.get(token)

@@ -78,6 +78,7 @@ class Authorizer:
     function: str  # logical id
     header: str  # the request header that carries the token
     ttl_seconds: int  # how long API Gateway caches a decision per token
+    validation: str | None = None  # the identity validation expression: a token it does not match is 401 unasked
 
 
 @dataclass
@@ -255,6 +256,7 @@ def _describe(
                     function=_function_in(props["AuthorizerUri"]),
                     header=props["IdentitySource"].rsplit(".", 1)[1],
                     ttl_seconds=int(props.get("AuthorizerResultTtlInSeconds", 300)),
+                    validation=props.get("IdentityValidationExpression"),
                 )
             if resource["Type"] != "AWS::Lambda::EventSourceMapping":
                 continue

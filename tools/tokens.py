@@ -4,7 +4,7 @@
     python -m tools.tokens list [--table NAME | --stack NAME]
     python -m tools.tokens revoke --client lab-system --token-id tok-1a2b3c4d [--table NAME | --stack NAME]
 
-The table is `--table`, else the service stack's `ClientsTable` output (`--stack`), else $CLIENTS_TABLE.
+The table is `--table`, else the data stack's `ClientsTable` output (`--stack`), else $CLIENTS_TABLE.
 A token is printed once, on create; only its SHA-256 is stored. A client may hold two active tokens:
 to rotate, create the second, switch the client to it, then revoke the old one.
 """
@@ -27,7 +27,7 @@ from clarion.domain import tokens
 from clarion.domain.errors import ClarionError
 from clarion.names import ENV_CLIENTS_TABLE
 
-STACK_OUTPUT = "ClientsTable"  # CfnOutput of the service stack
+STACK_OUTPUT = "ClientsTable"  # CfnOutput of the data stack
 
 
 class UsageError(Exception):
@@ -86,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
     where = argparse.ArgumentParser(add_help=False)
     group = where.add_mutually_exclusive_group()
     group.add_argument("--table", help="clients table name")
-    group.add_argument("--stack", help=f"service stack whose {STACK_OUTPUT} output names the clients table")
+    group.add_argument("--stack", help=f"data stack whose {STACK_OUTPUT} output names the clients table")
     commands = top.add_subparsers(dest="command", required=True)
     make = commands.add_parser("create", parents=[where], help="create a token (printed once)")
     make.add_argument("--client", required=True, help="client system id, e.g. lab-system")

@@ -92,3 +92,8 @@ METRIC_REPLIES = "SmsReplies"  # dimension action: acknowledge, decline, ask_for
 # dialer function (outside it) to start calls.
 DIALER_HANDLER = "clarion.handlers.dialer.handler"
 ENV_DIALER_FUNCTION = "DIALER_FUNCTION"
+
+# What an Authorization header holding a Clarion token looks like (`clarion.domain.tokens`): API Gateway refuses
+# anything else with 401 before invoking the authorizer, so a flood of junk costs no invocation.
+_TOKEN_FORM = r"clr_[a-z0-9][a-z0-9-]{0,62}_[A-Za-z0-9_-]{43}"  # noqa: S105 - a pattern, no secret
+TOKEN_HEADER_PATTERN = rf"^{_TOKEN_FORM}$|^[Bb][Ee][Aa][Rr][Ee][Rr] +{_TOKEN_FORM}$"

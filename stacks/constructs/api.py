@@ -13,8 +13,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from lambdas.clarion import names
 from stacks.compliance import acknowledge
 from stacks.constructs.method_not_allowed import refuse_other_methods
+from stacks.constructs.waf import web_acl
 
 STAGE = "v1"
 # The public acknowledgement link's routes: per-route throttling below the stage's (a clinician presses one button).
@@ -110,6 +112,7 @@ class Api(Construct):
             "Authorizer",
             handler=authorizer_fn,
             identity_source=apigw.IdentitySource.header("Authorization"),
+            validation_regex=names.TOKEN_HEADER_PATTERN,
             results_cache_ttl=Duration.minutes(5),
         )
         validator = self.api.add_request_validator(
@@ -194,7 +197,7 @@ class Api(Construct):
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
             "API Gateway's account-level logging role; AWS maintains this policy for exactly that purpose.",
         )
-        self.web_acl = _web_acl(self, waf_rate_limit)
+        self.web_acl = web_acl(self, waf_rate_limit)
         waf_logs = logs.LogGroup(
             self,
             "WafLogs",
@@ -226,46 +229,3 @@ class Api(Construct):
         wafv2.CfnWebACLAssociation(
             self, "WafAssociation", resource_arn=self.api.deployment_stage.stage_arn, web_acl_arn=self.web_acl.attr_arn
         )
-
-
-def _managed_rule(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
-    return wafv2.CfnWebACL.RuleProperty(
-        name=name,
-        priority=priority,
-        statement=wafv2.CfnWebACL.StatementProperty(
-            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(vendor_name="AWS", name=name)
-        ),
-        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-        visibility_config=_visibility(name),
-    )
-
-
-def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=f"Clarion{name}", sampled_requests_enabled=False
-    )
-
-
-def _web_acl(scope: Construct, rate_limit: int) -> wafv2.CfnWebACL:
-    return wafv2.CfnWebACL(
-        scope,
-        "WebAcl",
-        scope="REGIONAL",
-        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-        visibility_config=_visibility("WebAcl"),
-        rules=[
-            _managed_rule("AWSManagedRulesCommonRuleSet", 1),
-            _managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 2),
-            wafv2.CfnWebACL.RuleProperty(
-                name="RatePerIp",
-                priority=3,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        limit=rate_limit, aggregate_key_type="IP"
-                    )
-                ),
-                visibility_config=_visibility("RatePerIp"),
-            ),
-        ],
-    )

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = ROOT / "lambdas"
 DEPS_LAYER_DIR = ROOT / ".build" / "deps-layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+# With SDK tracing on, the Tracer would record each handler's answer and error in X-Ray (contact names, phone
+# numbers, emails), outside Clarion's key and retention: record neither.
+_NO_CAPTURE = {"POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false", "POWERTOOLS_TRACER_CAPTURE_ERROR": "false"}
 POWERTOOLS_LAYER = (
     "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
 )
@@ -160,6 +163,7 @@ class FunctionFactory(Construct):
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 "POWERTOOLS_TRACE_DISABLED": "false" if d.sdk_tracing else "true",
+                **(_NO_CAPTURE if d.sdk_tracing else {}),
                 **environment,
             },
             vpc=d.vpc if place_in_vpc else None,

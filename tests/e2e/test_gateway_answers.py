@@ -120,3 +120,16 @@ def test_a_body_sent_as_another_media_type_is_415_not_500(api: Api) -> None:
         )
         # Then it is refused as the wrong media type
         assert status == 415 and answer["error"]["code"] == "unsupported_media_type", content_type
+
+
+@pytest.mark.parametrize("header", ["x" * 2000, "Basic dXNlcjpwYXNz", "Bearer not-a-token", "clr_lab-system_short"])
+def test_a_header_holding_no_token_is_401_without_invoking_the_authorizer(local: LocalClarion, header: str) -> None:
+    # Given the authorizer's log so far
+    assert local.log_dir is not None
+    log = local.log_dir / "authorizer.log"
+    before = log.read_text() if log.exists() else ""
+    # When a request carries an Authorization header that is no Clarion token's form
+    status, _, body = raw(local, "GET", "/alerts/x-1", headers={"Authorization": header})
+    # Then the gateway answers 401 in Clarion's format, and the authorizer was not invoked
+    assert status == 401 and json.loads(body)["error"]["code"] == "unauthorized"
+    assert (log.read_text() if log.exists() else "") == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lambdas.clarion import names
 from tests.synth import Synth
 
 
@@ -183,6 +184,8 @@ def test_every_route_needs_the_lambda_authorizer_but_the_signed_link(dev: Synth)
     assert authorizer["Properties"]["Type"] == "TOKEN"
     assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
     assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 300
+    # A header holding no Clarion token is refused by API Gateway itself (401), the authorizer never invoked
+    assert authorizer["Properties"]["IdentityValidationExpression"] == names.TOKEN_HEADER_PATTERN
 
 
 def test_stage_logs_errors_without_data_trace_and_traces_and_throttles(dev: Synth, prod: Synth):
@@ -209,6 +212,18 @@ def test_waf_protects_the_stage_with_managed_rules_and_a_rate_limit(dev: Synth):
     rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
     assert "AWSManagedRulesCommonRuleSet" in rules
     assert rules["RatePerIp"]["Statement"]["RateBasedStatement"]["Limit"] == 1000
+    # Over the rate: 429 with Retry-After in Clarion's error format, not a 403 that clients read as "do not retry"
+    answer = rules["RatePerIp"]["Action"]["Block"]["CustomResponse"]
+    assert answer["ResponseCode"] == 429
+    assert answer["ResponseHeaders"] == [{"Name": "Retry-After", "Value": "60"}]
+    body = acl["Properties"]["CustomResponseBodies"][answer["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "APPLICATION_JSON" and json.loads(body["Content"])["error"]["code"] == "throttled"
+    # No User-Agent, or a body over 8 KB, is counted, not blocked: Clarion answers bodies over 16 KiB with its 413
+    common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    assert {o["Name"]: o["ActionToUse"] for o in common["RuleActionOverrides"]} == {
+        "NoUserAgent_HEADER": {"Count": {}},
+        "SizeRestrictions_BODY": {"Count": {}},
+    }
     assert dev.resources("AWS::WAFv2::WebACLAssociation")
     (logging,) = dev.resources("AWS::WAFv2::LoggingConfiguration").values()
     # Neither tokens nor acknowledgement links (their token is in the path) reach the WAF's logs

@@ -40,8 +40,12 @@ def test_the_x_ray_sdk_is_left_out_of_the_handlers_unless_sdk_tracing_is_set(dev
     # dev keeps the default (false); the prod-existing configuration sets sdk_tracing=true
     for synth, disabled in ((dev, "true"), (prod_existing, "false")):
         for props in _functions(synth).values():
-            assert props["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == disabled
+            variables = props["Environment"]["Variables"]
+            assert variables["POWERTOOLS_TRACE_DISABLED"] == disabled
             assert props["TracingConfig"] == {"Mode": "Active"}  # Lambda's own tracing either way
+            if disabled == "false":  # the Tracer records no answer or error: they carry contacts' details
+                assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+                assert variables["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
 
 
 def test_each_function_has_its_own_role(dev: Synth):

@@ -146,3 +146,33 @@ def test_a_trailing_newline_makes_no_client_id_and_no_token() -> None:
     assert tokens.token_from_header(issued.token) == issued.token
     with pytest.raises(tokens.MalformedToken):
         tokens.client_id_of(issued.token + "\n")
+
+
+@given(
+    st.from_regex(r"[a-z0-9][a-z0-9-]{0,62}", fullmatch=True), st.sampled_from(["", "Bearer ", "bearer ", "BEARER  "])
+)
+def test_the_gateways_identity_expression_lets_every_issued_token_through(client_id: str, prefix: str) -> None:
+    import re
+
+    from clarion import names
+
+    # Given a token as issued, sent bare or after a Bearer prefix
+    issued = tokens.generate(client_id, [Scope.ALERTS], "2026-12-02T00:00:00Z")
+    header = prefix + issued.token
+    # When API Gateway checks the header against the authorizer's identity validation expression
+    # Then it passes (so only junk is refused unasked), and the authorizer reads the same token from it
+    assert re.fullmatch(names.TOKEN_HEADER_PATTERN, header)
+    assert tokens.token_from_header(header) == issued.token
+
+
+@pytest.mark.parametrize(
+    "header", ["", "Basic dXNlcjpwYXNz", "clr_lab_short", "Bearer", "x" * 2000, "clr_Lab_" + "A" * 43]
+)
+def test_the_gateways_identity_expression_refuses_what_no_token_is(header: str) -> None:
+    import re
+
+    from clarion import names
+
+    assert not re.fullmatch(names.TOKEN_HEADER_PATTERN, header)
+    with pytest.raises(MalformedToken):
+        tokens.token_from_header(header)
