@@ -58,7 +58,12 @@ _ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
     "email": {
         "throttle": (400, "Throttling", "Maximum sending rate exceeded."),
         "outage": (503, "ServiceUnavailable", "Service is unavailable"),
-        "reject": (400, "MessageRejected", "Email address is not verified."),
+        # As SES in its sandbox answers: the refused address is in the message.
+        "reject": (
+            400,
+            "MessageRejected",
+            "Email address is not verified. The following identities failed the check in region US-EAST-1: {to}",
+        ),
     },
 }
 
@@ -189,7 +194,7 @@ class ProviderBridge:
                 return None  # a topic publish, not an SMS
             fault = self.take_fault(channel)
             if fault is not None:
-                status, code, message = _ERRORS[channel][fault.mode]
+                status, code, message = error_for(channel, fault.mode, _to(params))
                 self.note_failure(channel, fault.mode, code)
                 body = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
                 return _Http(status), body
@@ -279,9 +284,16 @@ class ProviderBridge:
             self.outbox.append(entry)
 
 
-def error_for(channel: str, mode: str) -> tuple[int, str, str]:
-    """(HTTP status, error code, message) the real provider answers for `mode`."""
-    return _ERRORS[channel][mode]
+def error_for(channel: str, mode: str, to: str = "") -> tuple[int, str, str]:
+    """(HTTP status, error code, message) the real provider answers for `mode` (to the destination `to`)."""
+    status, code, message = _ERRORS[channel][mode]
+    return status, code, message.replace("{to}", to)
+
+
+def _to(params: dict[str, Any]) -> str:
+    """The destination a provider names in its refusal: the first To address of an email."""
+    addresses = (params.get("Destination") or {}).get("ToAddresses") or [""]
+    return str(addresses[0])
 
 
 def _int(value: Any) -> int | None:

@@ -166,7 +166,8 @@ class ProviderProxy:
     ) -> tuple[int, list[Any], bytes]:
         fault = self.bridge.take_fault(channel)
         if fault is not None:
-            status, code, message = error_for(channel, fault.mode)
+            to = (form.get("Destination.ToAddresses.member.1") or [""])[0]
+            status, code, message = error_for(channel, fault.mode, to)
             self.bridge.note_failure(channel, fault.mode, code)
             kind = "Receiver" if status >= 500 else "Sender"
             xml = (

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from clarion.adapters.delivery_log import AlertRecord
+from clarion.domain.models import Outcome
+from clarion.domain.routing import NO_DESTINATION
 from clarion.handlers.api_models import AckView, AlertView, AttemptView, DeclineView, FailureView, StageView
 
 
@@ -48,7 +50,8 @@ def alert_view(record: AlertRecord) -> AlertView:
                 outcome=a.outcome,
                 at=a.at,
                 provider_message_id=a.provider_message_id,
-                error=a.error,
+                error=_error_code(a.error),
+                error_message=_error_message(a.outcome, a.error),
                 contact_id=a.contact_id,
                 stage=a.stage,
                 receipt=a.receipt,
@@ -70,6 +73,22 @@ def alert_view(record: AlertRecord) -> AlertView:
         ended_at=record.ended_at,
         failure=_failure(record.failure_reason),
     )
+
+
+def _error_code(stored: str | None) -> str | None:
+    """The provider's error code alone: the log keeps its message too, which may name the recipient (SES's
+    sandbox refusal names the address) and so never goes to an API client."""
+    return stored.split(":", 1)[0].strip() if stored else None
+
+
+def _error_message(outcome: Outcome, stored: str | None) -> str | None:
+    if not stored:
+        return None
+    if _error_code(stored) == NO_DESTINATION:
+        return "The contact has no address for this channel."
+    if outcome is Outcome.RETRYABLE:
+        return "The provider could not take the message then; Clarion retries, then tries the next channel."
+    return "The provider refused the message; Clarion does not retry it on this channel."
 
 
 # Why Clarion itself gave up on an alert, in words a person at the sending system understands.

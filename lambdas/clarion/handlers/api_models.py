@@ -85,7 +85,10 @@ class AttemptView(BaseModel):
     outcome: Outcome
     at: str
     provider_message_id: str | None = None
-    error: str | None = None
+    error: str | None = Field(default=None, description="The provider's error code (e.g. Throttling), never its text.")
+    error_message: str | None = Field(
+        default=None, description="What that error meant for the alert, in Clarion's words."
+    )
     contact_id: str | None = Field(default=None, description="Who this attempt tried to reach.")
     stage: int = 0
     receipt: str | None = Field(
