@@ -132,7 +132,8 @@ Clarion is running at {url}  (Ctrl-C stops it)
   curl -sS "$API/contacts/C-1" -H "Authorization: $ADMIN_TOKEN"
   curl -sS "$API/escalation-policies/ward-7b" -H "Authorization: $ADMIN_TOKEN"
   curl -sS "$API/_local/outbox"     # each SMS and email of an alert that needs an ack carries a link to this server
-  curl -sS -X POST "$API/_local/faults" -d '{{"channel":"sms","mode":"outage","count":3}}'
+  curl -sS -X POST "$API/_local/faults" -H 'Content-Type: application/json' \\
+    -d '{{"channel":"sms","mode":"outage","count":3}}'
 
   API page (token filled in): {url}/docs#token={system.client_token}
   OpenAPI: {url}/openapi.json   function logs: {system.log_dir}

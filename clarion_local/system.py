@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
-from clarion_local import samples, stack
+from clarion_local import guard, samples, stack
 from clarion_local.functions import FunctionPool
 from clarion_local.gateway import Gateway
 from clarion_local.local_routes import LocalRoutes
@@ -297,9 +297,11 @@ class LocalClarion:
         self._stoppers.append(stop)
 
     def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, bytes]:
-        """One request to the local API: a local-only route, else the gateway."""
+        """One request to the local API: refused (`guard`), a local-only route, else the gateway."""
         parts = urlsplit(path)
-        answer = self.local_routes.answer(method, parts.path, body)
+        answer = guard.refused(method, parts.path, headers, body, self.port) or self.local_routes.answer(
+            method, parts.path, body
+        )
         if answer is None:
             query = parse_qs(parts.query, keep_blank_values=True)
             answer = self.gateway.handle(method, parts.path, query, headers, body)
