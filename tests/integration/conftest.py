@@ -141,6 +141,7 @@ def clarion(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[Cla
     bridge.reset()
     for service in ("connect", "sns", "ses", "pinpoint-sms-voice-v2"):
         bridge.attach(clients.client(service))  # the handlers' clients live as long as the deployment
+        bridge.attach(clients.send_client(service))  # and the ones that make the sends
     dlq_url = deployed.deployment.output("DeadLetterQueueUrl")
     yield Clarion(bridge, deployed.env, deployed.events_queue_url, dlq_url, deployed.deployment)
     settings.settings.cache_clear()

@@ -58,7 +58,7 @@ def through_dialer(clarion: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[li
         answer = dialer_handler.handler(event, _Context())
         return _Http(), {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
 
-    events = clients.client("lambda").meta.events
+    events = clients.send_client("lambda").meta.events
     events.register("before-parameter-build.lambda.Invoke", stash)
     events.register("before-call.lambda.Invoke", invoke)
     yield invocations
@@ -119,7 +119,7 @@ def test_a_crashed_dialer_is_a_retryable_failure(clarion, monkeypatch):
     def crashed(**_: Any) -> Any:
         return _Http(), {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(b"{}")}
 
-    events = clients.client("lambda").meta.events
+    events = clients.send_client("lambda").meta.events
     events.register("before-call.lambda.Invoke", crashed)
 
     # When a call is sent

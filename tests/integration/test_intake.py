@@ -320,6 +320,7 @@ def test_client_reads_its_own_alert_with_its_attempts(api: Any) -> None:
             "at": "2026-01-01T00:00:01Z",
             "provider_message_id": "c-1",
             "error": None,
+            "error_message": None,
             "contact_id": "C-1",
             "stage": 0,
             "receipt": None,

@@ -23,7 +23,7 @@ def _error(code: str, message: str, status: int) -> ClientError:
 
 
 def start_call(function_name: str, request: dict[str, Any]) -> str:
-    response = clients.client("lambda").invoke(
+    response = clients.send_client("lambda").invoke(
         FunctionName=function_name, InvocationType="RequestResponse", Payload=json.dumps({"request": request})
     )
     if response.get("FunctionError"):
@@ -40,7 +40,7 @@ def start_call(function_name: str, request: dict[str, Any]) -> str:
 def answer_for(request: dict[str, Any]) -> dict[str, Any]:
     """The dialer's side: start the call and describe the outcome as plain JSON."""
     try:
-        response = clients.client("connect").start_outbound_voice_contact(**request)
+        response = clients.send_client("connect").start_outbound_voice_contact(**request)
     except ClientError as error:
         return {
             "error": {

@@ -30,5 +30,5 @@ class CallAdapter:
         )
         if config.dialer_function:
             return dialer.start_call(config.dialer_function, request)
-        response = clients.client("connect").start_outbound_voice_contact(**request)
+        response = clients.send_client("connect").start_outbound_voice_contact(**request)
         return str(response["ContactId"])

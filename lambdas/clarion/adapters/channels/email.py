@@ -45,5 +45,5 @@ class EmailAdapter:
         }
         if config.ses_configuration_set:
             request["ConfigurationSetName"] = config.ses_configuration_set
-        response = clients.client("ses").send_templated_email(**request)
+        response = clients.send_client("ses").send_templated_email(**request)
         return str(response["MessageId"])

@@ -29,7 +29,8 @@ def two_way() -> bool:
 def _send(destination: str, text: str, receipts: bool) -> str:
     config = settings()
     if not config.sms_origination:
-        response = clients.client("sns").publish(PhoneNumber=destination, Message=text, MessageAttributes=_attributes())
+        sns = clients.send_client("sns")
+        response = sns.publish(PhoneNumber=destination, Message=text, MessageAttributes=_attributes())
         return str(response["MessageId"])
     request: dict[str, Any] = {
         "DestinationPhoneNumber": destination,
@@ -41,7 +42,7 @@ def _send(destination: str, text: str, receipts: bool) -> str:
         request["MaxPrice"] = config.sms_max_price
     if receipts and config.sms_configuration_set:
         request["ConfigurationSetName"] = config.sms_configuration_set  # its event destination: the receipts
-    response = clients.client("pinpoint-sms-voice-v2").send_text_message(**request)
+    response = clients.send_client("pinpoint-sms-voice-v2").send_text_message(**request)
     return str(response["MessageId"])
 
 
