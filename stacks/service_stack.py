@@ -306,6 +306,7 @@ class ServiceStack(Stack):
     def _outputs(self, data: DataStack) -> None:
         outputs = {
             "ApiUrl": self.api.api.url,
+            "RestApiId": self.api.api.rest_api_id,  # tools.tokens flushes its authorizer cache on a revoke
             "SesConfigurationSet": self.email.configuration_set.configuration_set_name,
             "EmailTemplates": Stack.of(self).to_json_string(self.email.template_names),
             "DashboardName": self.monitoring.dashboard.dashboard_name,

@@ -3,16 +3,20 @@
     python -m tools.tokens create --client lab-system --scope alerts [--scope admin] [--table NAME | --stack NAME]
     python -m tools.tokens list [--table NAME | --stack NAME]
     python -m tools.tokens revoke --client lab-system --token-id tok-1a2b3c4d [--table NAME | --stack NAME]
+                                  [--api-id ID]
 
 The table is `--table`, else the data stack's `ClientsTable` output (`--stack`), else $CLIENTS_TABLE.
 A token is printed once, on create; only its SHA-256 is stored. A client may hold two active tokens:
-to rotate, create the second, switch the client to it, then revoke the old one.
+to rotate, create the second, switch the client to it, then revoke the old one. A revoke also flushes the API
+stage's authorizer cache (`--api-id`, else the `RestApiId` output of the data stack's service stack), so API Gateway
+stops accepting the token at once rather than up to 5 minutes later.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -75,10 +79,29 @@ def list_tokens(repo: ClientsRepo) -> str:
     return "\n".join(rows)
 
 
-def revoke(repo: ClientsRepo, client: str, token_id: str) -> str:
+API_STAGE = "v1"  # stacks.constructs.api.STAGE
+
+
+def revoke(repo: ClientsRepo, client: str, token_id: str, api_id: str | None) -> str:
     if not repo.revoke_token(client, token_id):
         raise UsageError(f"{client} has no active token {token_id}; see `python -m tools.tokens list`")
-    return f"Revoked token {token_id} of {client}. API Gateway may keep accepting it for up to its cache TTL."
+    done = f"Revoked token {token_id} of {client}."
+    if api_id is None:
+        return f"{done} API Gateway may accept it for up to its cache TTL (5 minutes): pass --api-id to flush it."
+    boto3.client("apigateway").flush_stage_authorizers_cache(restApiId=api_id, stageName=API_STAGE)
+    return f"{done} The API's authorizer cache is flushed: it is refused from now on."
+
+
+def api_id_of(args: argparse.Namespace) -> str | None:
+    """The REST API whose authorizer cache a revoke flushes: --api-id, else the data stack's service stack's."""
+    if args.api_id or not args.stack:
+        return str(args.api_id) if args.api_id else None
+    service = re.sub(r"-Data$", "-Service", str(args.stack))
+    described = boto3.client("cloudformation").describe_stacks(StackName=service)["Stacks"][0]
+    for output in described.get("Outputs", []):
+        if output["OutputKey"] == "RestApiId":
+            return str(output["OutputValue"])
+    raise UsageError(f"stack {service} has no RestApiId output; pass --api-id")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -97,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
     drop = commands.add_parser("revoke", parents=[where], help="revoke a token")
     drop.add_argument("--client", required=True)
     drop.add_argument("--token-id", required=True)
+    drop.add_argument("--api-id", help="REST API whose authorizer cache to flush (default: from --stack)")
     return top
 
 
@@ -109,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "list":
             print(list_tokens(repo))
         else:
-            print(revoke(repo, args.client, args.token_id))
+            print(revoke(repo, args.client, args.token_id, api_id_of(args)))
     except (UsageError, ClarionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

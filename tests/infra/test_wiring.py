@@ -298,3 +298,9 @@ def test_code_asset_holds_only_the_lambda_code(dev: Synth, synth_dir):
         files = [str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file()]
         assert all(f.startswith("clarion/") or f == "__init__.py" for f in files), files
         assert not any("__pycache__" in f or f.startswith("tests") for f in files)
+
+
+def test_the_service_stack_names_its_rest_api_for_the_token_revoke(dev: Synth):
+    # tools.tokens revoke flushes this API's authorizer cache, found by this output
+    outputs = dev.templates["Clarion-dev-Service"]["Outputs"]
+    assert outputs["RestApiId"]["Value"] == {"Ref": "ApiCD79AAA0"}

@@ -138,3 +138,27 @@ def test_no_table_anywhere_is_an_error(clarion: Any, capsys: Any, monkeypatch: p
     # Then the operator is told how to name the table
     assert code == 2
     assert "--table or --stack" in err
+
+
+def test_a_revoke_flushes_the_stages_authorizer_cache(
+    clarion: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.stub import Stubber
+
+    # Given a token, and API Gateway (stubbed: the emulator has no authorizer cache to flush)
+    _, out, _ = run(capsys, "create", "--client", "lab-system", "--scope", "alerts")
+    token_id = next(t.token_id for t in ClientsRepo(clarion.env["CLIENTS_TABLE"]).tokens_of("lab-system"))
+    apigateway = boto3.client("apigateway")
+    stub = Stubber(apigateway)
+    stub.add_response("flush_stage_authorizers_cache", {}, {"restApiId": "a1b2c3", "stageName": "v1"})
+    real_client = boto3.client
+    monkeypatch.setattr(
+        cli.boto3, "client", lambda name, **kw: apigateway if name == "apigateway" else real_client(name, **kw)
+    )
+    # When the operator revokes it, naming the API
+    with stub:
+        code, out, _ = run(capsys, "revoke", "--client", "lab-system", "--token-id", token_id, "--api-id", "a1b2c3")
+    # Then the stage's authorizer cache was flushed, once, and the operator is told the token is refused at once
+    assert code == 0
+    stub.assert_no_pending_responses()
+    assert "authorizer cache is flushed" in out
