@@ -280,12 +280,10 @@ class ServiceStack(Stack):
         fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
     def _grant_sms(self, fn: lambda_.Function) -> None:
-        # SMS to a phone number has no resource ARN; NotResource on every topic ARN limits this
-        # statement to direct SMS, so it cannot publish to any topic.
+        # SMS to a phone number has no resource ARN; NotResource on every topic ARN of every account limits this
+        # statement to direct SMS, so it cannot publish to any topic (the events topic is granted on its own).
         fn.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["sns:Publish"], not_resources=[f"arn:{Aws.PARTITION}:sns:*:{Aws.ACCOUNT_ID}:*"]
-            )
+            iam.PolicyStatement(actions=["sns:Publish"], not_resources=[f"arn:{Aws.PARTITION}:sns:*:*:*"])
         )
 
     def _grant_email(self, fn: lambda_.Function, sender: str) -> None:

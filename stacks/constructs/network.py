@@ -90,6 +90,7 @@ class Network(Construct):
                 private_dns_enabled=True,
                 open=False,
             )
+            _limit_to_this_account(self.endpoints[name], sms=name == "Sns")
         dynamodb = self.vpc.add_gateway_endpoint(
             "DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets=[subnets]
         )
@@ -106,3 +107,27 @@ class Network(Construct):
     @property
     def sns_endpoint_id(self) -> str:
         return self.endpoints["Sns"].vpc_endpoint_id
+
+
+def _limit_to_this_account(endpoint: ec2.InterfaceVpcEndpoint, sms: bool) -> None:
+    """Through this endpoint only this account's principals reach only this account's resources: nothing read
+    here can be sent to another account's queue, topic or key. An SMS to a phone number has no resource (so no
+    resource account): SNS's endpoint also lets this account publish to anything that is not a topic."""
+    account = endpoint.stack.account
+    endpoint.add_to_policy(
+        iam.PolicyStatement(
+            principals=[iam.AnyPrincipal()],
+            actions=["*"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:PrincipalAccount": account, "aws:ResourceAccount": account}},
+        )
+    )
+    if sms:
+        endpoint.add_to_policy(
+            iam.PolicyStatement(
+                principals=[iam.AnyPrincipal()],
+                actions=["sns:Publish"],
+                not_resources=[f"arn:{endpoint.stack.partition}:sns:*:*:*"],
+                conditions={"StringEquals": {"aws:PrincipalAccount": account}},
+            )
+        )

@@ -325,3 +325,57 @@ def test_an_existing_sms_pool_is_named_exactly_and_reached_through_its_vpc_endpo
     # And the functions in isolated subnets reach End User Messaging through an interface endpoint
     endpoints = [e["Properties"] for e in prod_existing.resources("AWS::EC2::VPCEndpoint").values()]
     assert any("pinpoint-sms-voice-v2" in json.dumps(e["ServiceName"]) for e in endpoints)
+
+
+def _sns_publish_statements(s: Synth) -> list[dict[str, Any]]:
+    found = []
+    for policy in s.resources("AWS::IAM::ManagedPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "sns:Publish" in actions and statement["Effect"] == "Allow":
+                found.append(statement)
+    return found
+
+
+def test_no_function_may_publish_to_another_accounts_topic(any_config: Synth):
+    # Given every grant of sns:Publish
+    statements = _sns_publish_statements(any_config)
+    assert statements
+    for statement in statements:
+        # Then each names Clarion's own topics, or is the direct-SMS grant, which excludes every topic of every
+        # account (an SMS to a phone number has no resource ARN)
+        if "NotResource" in statement:
+            assert statement["NotResource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sns:*:*:*"]]}
+        else:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert all("Fn::ImportValue" in json.dumps(r) or "Ref" in json.dumps(r) for r in resources), statement
+
+
+def test_the_vpc_endpoints_reach_only_this_accounts_resources_for_this_accounts_principals(prod: Synth):
+    # Given the interface endpoints of a deployment with private networking
+    endpoints = [e["Properties"] for e in prod.resources("AWS::EC2::VPCEndpoint").values()]
+    interfaces = [e for e in endpoints if e.get("VpcEndpointType") == "Interface"]
+    assert len(interfaces) >= 5
+    this_account = {"Ref": "AWS::AccountId"}
+    for endpoint in interfaces:
+        statements = endpoint["PolicyDocument"]["Statement"]
+        general = [s for s in statements if s["Action"] == "*"]
+        # Then each allows this account's principals on this account's resources, and nothing else
+        assert general == [
+            {
+                "Action": "*",
+                "Condition": {
+                    "StringEquals": {"aws:PrincipalAccount": this_account, "aws:ResourceAccount": this_account}
+                },
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Resource": "*",
+            }
+        ]
+        others = [s for s in statements if s["Action"] != "*"]
+        if "sns" in json.dumps(endpoint["ServiceName"]):  # plus SMS to phone numbers: anything that is no topic
+            (sms,) = others
+            assert sms["Action"] == "sns:Publish" and sms["NotResource"]
+            assert sms["Condition"] == {"StringEquals": {"aws:PrincipalAccount": this_account}}
+        else:
+            assert others == []
