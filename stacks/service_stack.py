@@ -104,9 +104,12 @@ class ServiceStack(Stack):
             environment={
                 names.ENV_CONTACTS_TABLE: tables.contacts.table_name,
                 names.ENV_POLICIES_TABLE: tables.policies.table_name,
+                names.ENV_AUDIT_TABLE: tables.audit.table_name,
             },
             with_deps=True,
         )
+        # Each change is written with its audit entry in one transaction; the history is read back by Query.
+        self._allow(self.contacts, ["dynamodb:PutItem", "dynamodb:Query"], [tables.audit.table_arn])
         self._allow(
             self.contacts, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], [tables.contacts.table_arn]
         )

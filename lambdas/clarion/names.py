@@ -17,6 +17,7 @@ DEAD_LETTERS_HANDLER = "clarion.handlers.dead_letters.handler"
 
 # Environment variables the stacks set and the handlers read.
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
+ENV_AUDIT_TABLE = "AUDIT_TABLE"  # who changed which contact or policy, when, and what it held before
 ENV_CLIENTS_TABLE = "CLIENTS_TABLE"
 ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
 ENV_DELIVERY_TABLE = "DELIVERY_TABLE"

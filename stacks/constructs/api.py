@@ -147,6 +147,7 @@ class Api(Construct):
             item.add_method("PUT", contacts, **with_body, request_parameters=path)
             item.add_method("GET", contacts, **common, request_parameters=path)
             item.add_method("DELETE", contacts, **common, request_parameters=path)
+            item.add_resource("history").add_method("GET", contacts, **common, request_parameters=path)
 
         authorized = list(self.api.methods)
         link = self.api.root.add_resource("l").add_resource("{token}")

@@ -1,4 +1,5 @@
-"""DynamoDB tables: contacts, escalation policies, clients (token hashes), idempotency and the delivery log."""
+"""DynamoDB tables: contacts, escalation policies, clients (token hashes), idempotency, the delivery log and the
+audit trail of contact and policy changes."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ class Storage(Construct):
             sort_key=ddb.Attribute(name="at", type=S),
             projection_type=ddb.ProjectionType.ALL,
         )
-        self.tables = [self.contacts, self.policies, self.clients, self.idempotency, self.delivery_log]
+        # Who changed a contact or a policy, when, and what it held before: kept as long as the table (no TTL).
+        self.audit = self._table("Audit", ddb.Attribute(name="subject", type=S), sort=ddb.Attribute(name="sk", type=S))
+        self.tables = [self.contacts, self.policies, self.clients, self.idempotency, self.delivery_log, self.audit]
 
         vault = backup.BackupVault(
             self,

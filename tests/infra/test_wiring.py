@@ -304,3 +304,15 @@ def test_the_service_stack_names_its_rest_api_for_the_token_revoke(dev: Synth):
     # tools.tokens revoke flushes this API's authorizer cache, found by this output
     outputs = dev.templates["Clarion-dev-Service"]["Outputs"]
     assert outputs["RestApiId"]["Value"] == {"Ref": "ApiCD79AAA0"}
+
+
+def test_the_audit_trail_has_its_own_table_kept_without_expiry_and_written_by_the_contacts_function(dev: Synth):
+    (audit,) = [t for k, t in dev.resources("AWS::DynamoDB::Table").items() if k.startswith("StorageAudit")]
+    assert "TimeToLiveSpecification" not in audit["Properties"]
+    assert audit["Properties"]["SSESpecification"]["SSEEnabled"] is True
+    contacts = next(
+        p["Properties"]
+        for p in dev.resources("AWS::Lambda::Function").values()
+        if p["Properties"].get("Handler") == names.CONTACTS_HANDLER
+    )
+    assert "StorageAudit" in json.dumps(contacts["Environment"]["Variables"][names.ENV_AUDIT_TABLE])

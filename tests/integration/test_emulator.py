@@ -134,7 +134,7 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
     # The gateway's own answers for other methods: ANY 405 and OPTIONS 204, each with the route's Allow
     assert mocks[("ANY", "/alerts/{message_id}")] == (405, "GET, OPTIONS")
     assert mocks[("OPTIONS", "/escalation-policies/{policy_id}")] == (204, "PUT, GET, DELETE, OPTIONS")
-    assert len(mocks) == 16
+    assert len(mocks) == 20
     assert routes == {
         ("POST", "/alerts"): names.INTAKE_HANDLER,
         ("POST", "/notification"): names.INTAKE_HANDLER,
@@ -147,6 +147,8 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
         ("PUT", "/escalation-policies/{policy_id}"): names.CONTACTS_HANDLER,
         ("GET", "/escalation-policies/{policy_id}"): names.CONTACTS_HANDLER,
         ("DELETE", "/escalation-policies/{policy_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/contacts/{contact_id}/history"): names.CONTACTS_HANDLER,
+        ("GET", "/escalation-policies/{policy_id}/history"): names.CONTACTS_HANDLER,
         ("GET", "/l/{token}"): names.LINKS_HANDLER,
         ("POST", "/l/{token}"): names.LINKS_HANDLER,
     }

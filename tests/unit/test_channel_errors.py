@@ -82,6 +82,7 @@ def env(monkeypatch: pytest.MonkeyPatch):
 def provider(env, monkeypatch: pytest.MonkeyPatch) -> FakeClient:
     fake = FakeClient()
     monkeypatch.setattr(clients, "client", lambda service: fake)
+    monkeypatch.setattr(clients, "send_client", lambda service: fake)
     return fake
 
 

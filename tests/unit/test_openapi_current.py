@@ -34,6 +34,8 @@ def test_document_covers_every_route_with_our_error_format() -> None:
         ("PUT", "/escalation-policies/{policy_id}"),
         ("GET", "/escalation-policies/{policy_id}"),
         ("DELETE", "/escalation-policies/{policy_id}"),
+        ("GET", "/contacts/{contact_id}/history"),
+        ("GET", "/escalation-policies/{policy_id}/history"),
     }
     for ops in document["paths"].values():
         for op in ops.values():

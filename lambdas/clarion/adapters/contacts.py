@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from clarion.adapters import audit
 from clarion.domain.models import Channel, Contact, Priority
 from clarion.names import ENV_CONTACTS_TABLE
 from clarion.shared import clients
 from clarion.shared.settings import required, settings
 
 
+def _name() -> str:
+    return required(settings().contacts_table, ENV_CONTACTS_TABLE)
+
+
 def _table() -> Any:
-    return clients.dynamodb_table(required(settings().contacts_table, ENV_CONTACTS_TABLE))
+    return clients.dynamodb_table(_name())
 
 
 def to_item(contact: Contact) -> dict[str, Any]:
@@ -56,6 +61,17 @@ def delete_contact(contact_id: str) -> bool:
     """Delete the contact. Returns False when there was none."""
     resp = _table().delete_item(Key={"contact_id": contact_id}, ReturnValues="ALL_OLD")
     return "Attributes" in resp
+
+
+def put_audited(contact: Contact, updated_at: str, entry: audit.Entry) -> None:
+    """Write the contact and its audit entry together."""
+    audit.write(entry, _name(), {"Put": {"Item": {**to_item(contact), "updated_at": updated_at}}})
+
+
+def delete_audited(contact_id: str, entry: audit.Entry) -> bool:
+    """Delete the contact and record it together. False when there was none (and nothing is recorded)."""
+    condition = {"Key": {"contact_id": contact_id}, "ConditionExpression": "attribute_exists(contact_id)"}
+    return audit.write(entry, _name(), {"Delete": condition})
 
 
 BY_POLICY_INDEX = "by-policy"

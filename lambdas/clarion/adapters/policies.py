@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from clarion.adapters import audit
 from clarion.domain.escalation import Policy, Stage
 from clarion.names import ENV_POLICIES_TABLE
 from clarion.shared import clients
 from clarion.shared.settings import required, settings
 
 
+def _name() -> str:
+    return required(settings().policies_table, ENV_POLICIES_TABLE)
+
+
 def _table() -> Any:
-    return clients.dynamodb_table(required(settings().policies_table, ENV_POLICIES_TABLE))
+    return clients.dynamodb_table(_name())
 
 
 def to_item(policy: Policy) -> dict[str, Any]:
@@ -53,6 +58,17 @@ def put_policy(policy: Policy, updated_at: str) -> None:
 def delete_policy(policy_id: str) -> bool:
     """Delete the policy. Returns False when there was none."""
     return "Attributes" in _table().delete_item(Key={"policy_id": policy_id}, ReturnValues="ALL_OLD")
+
+
+def put_audited(policy: Policy, updated_at: str, entry: audit.Entry) -> None:
+    """Write the policy and its audit entry together."""
+    audit.write(entry, _name(), {"Put": {"Item": {**to_item(policy), "updated_at": updated_at}}})
+
+
+def delete_audited(policy_id: str, entry: audit.Entry) -> bool:
+    """Delete the policy and record it together. False when there was none (and nothing is recorded)."""
+    condition = {"Key": {"policy_id": policy_id}, "ConditionExpression": "attribute_exists(policy_id)"}
+    return audit.write(entry, _name(), {"Delete": condition})
 
 
 def naming(contact_id: str) -> list[str]:

@@ -227,3 +227,15 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class ChangeView(BaseModel):
+    at: str
+    client_id: str = Field(description="The client whose admin token made the change.")
+    action: Literal["created", "replaced", "deleted"]
+    before: dict[str, Any] | None = Field(description="What it held before (destinations included); null if new.")
+    after: dict[str, Any] | None = Field(description="What it held after; null once deleted.")
+
+
+class HistoryView(BaseModel):
+    changes: list[ChangeView] = Field(description="Oldest first.")

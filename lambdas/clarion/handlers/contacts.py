@@ -11,13 +11,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clarion.adapters import contacts, policies
+from clarion.adapters import audit, contacts, policies
 from clarion.domain.errors import InUse, NotFound, UnknownPolicy
 from clarion.domain.models import Contact, Priority
 from clarion.domain.validation import CONTACT_ID_PATTERN, usable_phone
-from clarion.handlers import http_errors
+from clarion.handlers import history, http_errors
 from clarion.handlers import policies as policy_routes
-from clarion.handlers.api_models import ContactBody, ContactView
+from clarion.handlers.api_models import ContactBody, ContactView, HistoryView
 from clarion.shared.observability import logger, tracer
 
 router = APIGatewayRouter()
@@ -56,7 +56,8 @@ def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[Contac
     policy_id = body.escalation_policy_id
     if policy_id is not None and policies.get_policy(policy_id) is None:
         raise UnknownPolicy(f"There is no escalation policy '{policy_id}'.", field="escalation_policy_id")
-    existed = contacts.get_contact(contact_id) is not None
+    previous = contacts.get_contact(contact_id)
+    existed = previous is not None
     contact = Contact(
         contact_id=contact_id,
         name=body.name,
@@ -70,7 +71,12 @@ def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[Contac
             Priority.LOW: tuple(body.channels.L),
         },
     )
-    contacts.put_contact(contact, datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    before = contacts.to_item(previous) if previous else None
+    entry = audit.Entry(
+        f"contact#{contact_id}", history.admin_client_id(router), now, before, contacts.to_item(contact)
+    )
+    contacts.put_audited(contact, now, entry)
     logger.info("contact stored", extra={"contact_id": contact_id, "new_contact": not existed})
     return Response(
         status_code=200 if existed else 201, content_type=content_types.APPLICATION_JSON, body=_view(contact)
@@ -103,10 +109,28 @@ def delete_contact(contact_id: ContactIdPath) -> Response[None]:
         raise InUse(
             f"Contact '{contact_id}' is named by escalation policies {', '.join(named_by)}.", field="contact_id"
         )
-    if not contacts.delete_contact(contact_id):
+    previous = contacts.get_contact(contact_id)
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    client_id = history.admin_client_id(router)
+    entry = audit.Entry(f"contact#{contact_id}", client_id, now, contacts.to_item(previous) if previous else None, None)
+    if previous is None or not contacts.delete_audited(contact_id, entry):
         raise _not_found(contact_id)
     logger.info("contact deleted", extra={"contact_id": contact_id})
     return Response(status_code=204)
+
+
+@router.get(
+    "/contacts/<contact_id>/history",
+    summary="Read who changed a contact, when, and what it held before",
+    description="Every create, replace and delete, oldest first; kept after the contact is deleted.",
+    responses={200: {"description": "The changes"}, **_ERRORS},
+    tags=["contacts"],
+)
+def contact_history(contact_id: ContactIdPath) -> HistoryView:
+    entries = audit.history(f"contact#{contact_id}")
+    if not entries:
+        raise _not_found(contact_id)
+    return history.view(entries)
 
 
 app = APIGatewayRestResolver(enable_validation=True)

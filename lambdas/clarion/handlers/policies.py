@@ -12,12 +12,12 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from clarion.adapters import contacts, policies
+from clarion.adapters import audit, contacts, policies
 from clarion.domain.errors import InUse, NotFound, UnknownContact
 from clarion.domain.escalation import Policy, Stage
 from clarion.domain.validation import CONTACT_ID_PATTERN
-from clarion.handlers import http_errors
-from clarion.handlers.api_models import PolicyBody, PolicyView, StageBody
+from clarion.handlers import history, http_errors
+from clarion.handlers.api_models import HistoryView, PolicyBody, PolicyView, StageBody
 from clarion.shared.observability import logger
 
 router = APIGatewayRouter()
@@ -55,7 +55,8 @@ def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView
         for contact_id in stage.contact_ids:
             if contacts.get_contact(contact_id) is None:
                 raise UnknownContact(f"There is no contact '{contact_id}'.", field=f"stages.{n}.contact_ids")
-    existed = policies.get_policy(policy_id) is not None
+    previous = policies.get_policy(policy_id)
+    existed = previous is not None
     policy = Policy(
         policy_id=policy_id,
         name=body.name,
@@ -63,7 +64,10 @@ def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView
         repeat=body.repeat,
         addressee_ack_within_s=body.addressee_ack_within_s,
     )
-    policies.put_policy(policy, datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    before = policies.to_item(previous) if previous else None
+    entry = audit.Entry(f"policy#{policy_id}", history.admin_client_id(router), now, before, policies.to_item(policy))
+    policies.put_audited(policy, now, entry)
     logger.info("escalation policy stored", extra={"policy_id": policy_id, "new_policy": not existed})
     return Response(
         status_code=200 if existed else 201, content_type=content_types.APPLICATION_JSON, body=_view(policy)
@@ -94,7 +98,25 @@ def delete_policy(policy_id: PolicyIdPath) -> Response[None]:
     users = contacts.covered_by(policy_id)
     if users:
         raise InUse(f"Escalation policy '{policy_id}' is named by contacts {', '.join(users)}.", field="policy_id")
-    if not policies.delete_policy(policy_id):
+    previous = policies.get_policy(policy_id)
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    before = policies.to_item(previous) if previous else None
+    entry = audit.Entry(f"policy#{policy_id}", history.admin_client_id(router), now, before, None)
+    if previous is None or not policies.delete_audited(policy_id, entry):
         raise _not_found(policy_id)
     logger.info("escalation policy deleted", extra={"policy_id": policy_id})
     return Response(status_code=204)
+
+
+@router.get(
+    "/escalation-policies/<policy_id>/history",
+    summary="Read who changed an escalation policy, when, and what it held before",
+    description="Every create, replace and delete, oldest first; kept after the policy is deleted.",
+    responses={200: {"description": "The changes"}, **_ERRORS},
+    tags=["escalation policies"],
+)
+def policy_history(policy_id: PolicyIdPath) -> HistoryView:
+    entries = audit.history(f"policy#{policy_id}")
+    if not entries:
+        raise _not_found(policy_id)
+    return history.view(entries)
