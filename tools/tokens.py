@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
 
@@ -38,8 +39,15 @@ class UsageError(Exception):
     """A mistake the operator can fix; printed without a traceback."""
 
 
+def _describe(stack: str) -> dict[str, Any]:
+    try:
+        return dict(boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0])
+    except Exception as error:  # botocore's errors name the stack; the operator needs only that
+        raise UsageError(f"cannot read stack {stack} ({type(error).__name__})") from None
+
+
 def table_from_stack(stack: str) -> str:
-    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    described = _describe(stack)
     for output in described.get("Outputs", []):
         if output["OutputKey"] == STACK_OUTPUT:
             return str(output["OutputValue"])
@@ -97,7 +105,7 @@ def api_id_of(args: argparse.Namespace) -> str | None:
     if args.api_id or not args.stack:
         return str(args.api_id) if args.api_id else None
     service = re.sub(r"-Data$", "-Service", str(args.stack))
-    described = boto3.client("cloudformation").describe_stacks(StackName=service)["Stacks"][0]
+    described = _describe(service)
     for output in described.get("Outputs", []):
         if output["OutputKey"] == "RestApiId":
             return str(output["OutputValue"])

@@ -162,3 +162,16 @@ def test_a_revoke_flushes_the_stages_authorizer_cache(
     assert code == 0
     stub.assert_no_pending_responses()
     assert "authorizer cache is flushed" in out
+
+
+def test_a_stack_that_cannot_be_read_is_one_sentence_and_nothing_is_revoked(clarion: Any, capsys: Any) -> None:
+    # Given a token, and a stack name that does not exist
+    run(capsys, "create", "--client", "lab-system", "--scope", "alerts")
+    repo = ClientsRepo(clarion.env["CLIENTS_TABLE"])
+    token_id = next(t.token_id for t in repo.tokens_of("lab-system"))
+    # When the operator revokes naming that stack
+    args = ["revoke", "--client", "lab-system", "--token-id", token_id, "--stack", "Clarion-nowhere-Data"]
+    code, _, err = run(capsys, *args)
+    # Then one sentence says why, with exit 2, and the token is still active (nothing half done)
+    assert code == 2 and "cannot read stack Clarion-nowhere-Data" in err and "Traceback" not in err
+    assert [t.token_id for t in repo.tokens_of("lab-system")] == [token_id]

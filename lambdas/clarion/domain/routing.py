@@ -134,7 +134,7 @@ class RetryPolicy:
     max_attempts_per_channel: int = 3
     base_delay: float = 0.2  # seconds
     max_delay: float = 5.0  # seconds
-    send_budget: float = 15.0  # seconds one provider call may take (SDK timeouts and its own retry)
+    send_budget: float = 15.0  # seconds one provider call may take (connect and read timeouts, the dialer's call)
     safety_margin: float = 1.0  # seconds kept to record the result and answer the batch
     receipts: frozenset[Channel] = frozenset()  # channels whose `sent` waits for a delivery receipt
 
