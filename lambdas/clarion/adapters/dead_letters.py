@@ -58,16 +58,6 @@ def unpark(item: dict[str, Any]) -> None:
     delivery_log.table().delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
 
 
-def _update_if(**request: Any) -> bool:
-    try:
-        delivery_log.table().update_item(**request)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 def reopen(alert: Alert, at: str) -> bool:
     """Undo what dead-lettering did, so the router takes the delivery up again from its log: an alert that needs no
     acknowledgement goes back from `failed` (dead-lettered) to `accepted`; for one that does, the recipient's
@@ -75,7 +65,7 @@ def reopen(alert: Alert, at: str) -> bool:
     reopened before, or the walk moved on or ended): then nothing must be queued."""
     key = {"pk": alert.key, "sk": ALERT_SK}
     if not alert.ack_required:
-        return _update_if(
+        return delivery_log.update_if(
             Key=key,
             UpdateExpression="SET #s = :accepted, updated_at = :at REMOVE failure_reason",
             ConditionExpression="#s = :failed AND failure_reason = :reason",
@@ -87,7 +77,7 @@ def reopen(alert: Alert, at: str) -> bool:
                 ":at": at,
             },
         )
-    return _update_if(
+    return delivery_log.update_if(
         Key=key,
         UpdateExpression="SET reach.#k = :pending, updated_at = :at",
         ConditionExpression="#s = :accepted AND stage = :stage AND reach.#k = :failed AND attribute_not_exists(ack)",

@@ -137,6 +137,17 @@ def set_final_status(alert: Alert, status: AlertStatus, at: str, reason: str | N
     return True
 
 
+def update_if(**request: Any) -> bool:
+    """One conditional UpdateItem on the table: False when its condition did not hold."""
+    try:
+        table().update_item(**request)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def attempt_sk(stage: int, recipient: str, attempt: int) -> str:
     return f"{ATTEMPT_PREFIX}{stage:02d}#{recipient}#{attempt:04d}"
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from clarion.adapters import delivery_log
 from clarion.adapters.delivery_log import ALERT_SK, AlertRecord, alert_key, path_item, reach_key
 from clarion.domain.escalation import Reach, Stage
@@ -46,15 +44,7 @@ def walk_item(
     return item
 
 
-def _update_if(**request: Any) -> bool:
-    """One conditional UpdateItem on an alert's item: False when its condition did not hold."""
-    try:
-        delivery_log.table().update_item(**request)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+_update_if = delivery_log.update_if
 
 
 def _key(client_id: str, message_id: str) -> dict[str, str]:
