@@ -31,7 +31,9 @@ def refused(method: str, path: str, headers: dict[str, str], body: bytes, port: 
     if host and host not in hosts:
         return _refusal(403, "forbidden_host", f"This server answers only as 127.0.0.1:{port} or localhost:{port}.")
     origin = _header(headers, "Origin").lower()
-    if origin and origin not in {f"http://{h}" for h in hosts}:
+    # "null": a page that sends no referrer (the acknowledgement link's) posting its own form; never for /_local
+    opaque = origin == "null" and not path.startswith("/_local/")
+    if origin and not opaque and origin not in {f"http://{h}" for h in hosts}:
         return _refusal(403, "forbidden_origin", "This server answers no page of another origin.")
     media_type = _header(headers, "Content-Type").split(";")[0].strip().lower()
     if path.startswith("/_local/") and method == "POST" and body and media_type not in ("", "application/json"):

@@ -71,12 +71,13 @@ def test_the_same_message_id_with_another_body_is_a_conflict(api: Api) -> None:
 
 
 def test_sms_throttling_is_retried_on_the_same_channel(api: Api) -> None:
-    # Given SNS throttles the next two sends (the SDK retries once inside the router's first attempt)
+    # Given SNS throttles the next two sends (the SDK does not retry a send: each is one of the router's attempts)
     api.fault("sms", "throttle", count=2)
     _, _, body = api.post_alert(priority="M")
     view = api.wait(body["message_id"])
-    # Then the router's second SMS attempt delivers
+    # Then the router's third SMS attempt delivers
     assert [(a["channel"], a["outcome"]) for a in view["attempts"]] == [
+        ("sms", "retryable_failure"),
         ("sms", "retryable_failure"),
         ("sms", "delivered"),
     ]

@@ -74,7 +74,14 @@ def test_ben_replies_with_the_code_and_is_told_it_is_acknowledged(api: Api, phon
 def test_a_wrong_code_is_answered_without_naming_the_alert_and_the_right_one_then_counts(
     api: Api, phones: Phones
 ) -> None:
-    status, body = phones.post(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones")
+    # Ben has 120 s: his second stage must not text him again while the wrong code is being answered
+    body = {
+        "name": "e2e phones, long window",
+        "addressee_ack_within_s": 120,
+        "stages": [{"contact_ids": ["C-2"], "ack_within_s": WINDOW}],
+    }
+    assert api.call("PUT", "/escalation-policies/e2e-phones-long", body, api.admin_token)[0] in (200, 201)
+    status, body = phones.post(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones-long")
     assert status == 202
     sms = phones.expect(BEN, "sms", "Reply ")
     wrong = "1234" if sms.code != "1234" else "5678"
