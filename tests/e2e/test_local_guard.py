@@ -61,3 +61,11 @@ def test_this_servers_own_pages_and_plain_clients_are_answered(api: Api, local: 
     assert raw(local, "GET", "/_local/health", own)[0] == 200
     assert raw(local, "GET", "/_local/health", {"Host": f"localhost:{local.port}"})[0] == 200
     assert api.call("GET", "/_local/health")[0] == 200
+
+
+def test_an_opaque_origin_may_post_a_link_page_but_never_a_local_route(local: LocalClarion) -> None:
+    # Given the "null" Origin a browser sends for a form of a page that sends no referrer (the link page)
+    null = {"Origin": "null", "Content-Type": "application/json"}
+    # Then a local-only route refuses it, and the API hears it (here: no token, so the gateway's 401)
+    assert raw(local, "POST", "/_local/faults", null, b'{"channel":"sms","mode":"outage"}')[0] == 403
+    assert raw(local, "GET", "/alerts/x-1", null)[0] == 401
