@@ -12,14 +12,19 @@ from lambdas.clarion import names
 FIVE_MINUTES = Duration.minutes(5)
 
 
-def router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
+def service_metric(name: str, service: str, statistic: str = "Sum") -> cw.Metric:
+    """A function's own metric over five minutes (dimension service)."""
     return cw.Metric(
         namespace=names.METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": names.SERVICE_ROUTER},
+        dimensions_map={"service": service},
         statistic=statistic,
         period=FIVE_MINUTES,
     )
+
+
+def router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
+    return service_metric(name, names.SERVICE_ROUTER, statistic)
 
 
 def waiting(dead_letters: sqs.IQueue) -> cw.Metric:
@@ -30,20 +35,8 @@ def waiting(dead_letters: sqs.IQueue) -> cw.Metric:
 def unroutable() -> cw.MathExpression:
     """Alerts that reached nobody: the router counts those that need no acknowledgement, the escalator those
     whose walk ended with nobody reached."""
-    escalator = cw.Metric(
-        namespace=names.METRICS_NAMESPACE,
-        metric_name=names.METRIC_UNROUTABLE,
-        dimensions_map={"service": names.SERVICE_ESCALATOR},
-        statistic="Sum",
-        period=FIVE_MINUTES,
-    )
-    dead = cw.Metric(
-        namespace=names.METRICS_NAMESPACE,
-        metric_name=names.METRIC_UNROUTABLE,
-        dimensions_map={"service": names.SERVICE_DEAD_LETTERS},
-        statistic="Sum",
-        period=FIVE_MINUTES,
-    )
+    escalator = service_metric(names.METRIC_UNROUTABLE, names.SERVICE_ESCALATOR)
+    dead = service_metric(names.METRIC_UNROUTABLE, names.SERVICE_DEAD_LETTERS)
     return cw.MathExpression(
         expression="FILL(router, 0) + FILL(escalator, 0) + FILL(dead, 0)",
         using_metrics={"router": router_metric(names.METRIC_UNROUTABLE), "escalator": escalator, "dead": dead},
@@ -55,13 +48,7 @@ def unroutable() -> cw.MathExpression:
 def dead_lettered(dead_letters: sqs.IQueue) -> cw.MathExpression:
     """Alert messages the dead-letters function parked over five minutes, plus any it could not take (still in the
     queue: it drains the queue within seconds)."""
-    parked = cw.Metric(
-        namespace=names.METRICS_NAMESPACE,
-        metric_name=names.METRIC_DEAD_LETTERED,
-        dimensions_map={"service": names.SERVICE_DEAD_LETTERS},
-        statistic="Sum",
-        period=FIVE_MINUTES,
-    )
+    parked = service_metric(names.METRIC_DEAD_LETTERED, names.SERVICE_DEAD_LETTERS)
     waiting = dead_letters.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum")
     return cw.MathExpression(
         expression="FILL(parked, 0) + FILL(waiting, 0)",
