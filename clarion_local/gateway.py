@@ -1,7 +1,8 @@
 """API Gateway, as the template defines it: routes, the TOKEN authorizer and its cache, the request validator's
 JSON-object model, the gateway responses, and Lambda proxy integration.
 
-What it leaves out, and says so in `docs/local.md`: the stage's throttling, the WAF, access logs, the `/v1` stage
+It holds each client to its usage plan (`clarion_local.usage`): its own rate and burst, 429 beyond them. What it
+leaves out, and says so in `docs/local.md`: the stage's own throttling, the WAF, access logs, the `/v1` stage
 prefix (the local API is served at the root).
 """
 
@@ -20,6 +21,7 @@ from urllib.parse import unquote
 
 from clarion_local.functions import FunctionPool, InvocationError
 from clarion_local.stack import Deployment, MockAnswer, Route
+from clarion_local.usage import LocalUsage
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 API_ID = "local"
@@ -37,6 +39,8 @@ _STATUS = {
     "INTEGRATION_TIMEOUT": 504,
     "DEFAULT_5XX": 502,
     "UNSUPPORTED_MEDIA_TYPE": 415,
+    "INVALID_API_KEY": 403,
+    "THROTTLED": 429,
 }
 _MESSAGES = {
     "UNAUTHORIZED": "Unauthorized",
@@ -49,6 +53,8 @@ _MESSAGES = {
     "INTEGRATION_TIMEOUT": "Endpoint request timed out",
     "DEFAULT_5XX": "Internal server error",
     "UNSUPPORTED_MEDIA_TYPE": "Unsupported Media Type",
+    "INVALID_API_KEY": "Forbidden",
+    "THROTTLED": "Too Many Requests",
 }
 
 
@@ -65,6 +71,7 @@ class _Decision:
     policy: dict[str, Any]
     principal: str
     context: dict[str, Any]
+    usage_key: str | None
 
 
 class Gateway:
@@ -75,8 +82,10 @@ class Gateway:
         responses: dict[str, dict[str, Any]],
         region: str,
         account: str,
+        usage: LocalUsage | None = None,
     ) -> None:
         self.deployment = deployment
+        self.usage = usage
         self.pools = pools
         self.responses = responses
         self.region = region
@@ -97,7 +106,13 @@ class Gateway:
         else:
             body = template.replace("$context.error.messageString", json.dumps(message))
             body = body.replace("$context.requestId", request_id)
-        return Answer(status, {"Content-Type": "application/json", "x-amzn-RequestId": request_id}, body.encode())
+        headers = {
+            name.removeprefix("gatewayresponse.header."): str(value).strip("'")
+            for name, value in (spec.get("ResponseParameters") or {}).items()
+            if name.startswith("gatewayresponse.header.")
+        }
+        headers.update({"Content-Type": "application/json", "x-amzn-RequestId": request_id})
+        return Answer(status, headers, body.encode())
 
     # --- a request ----------------------------------------------------------------------------
     def handle(
@@ -120,6 +135,10 @@ class Gateway:
             if isinstance(decision, Answer):
                 return decision
             authorizer_context = {**decision.context, "principalId": decision.principal}
+            if route.api_key_required and self.usage is not None:
+                refused = self.usage.admit(decision.usage_key)
+                if refused:
+                    return self.gateway_response(refused, request_id)
         if route.json_object_body and not _is_json_object(body, headers):
             return self.gateway_response("BAD_REQUEST_BODY", request_id)
         event = self._proxy_event(route, method, raw_path, query, headers, body, path_parameters, request_id)
@@ -167,6 +186,7 @@ class Gateway:
                 policy=result["policyDocument"],
                 principal=str(result.get("principalId", "")),
                 context=dict(result.get("context") or {}),
+                usage_key=result.get("usageIdentifierKey"),
             )
             if authorizer.ttl_seconds > 0:
                 with self._lock:

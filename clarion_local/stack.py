@@ -62,6 +62,7 @@ class Route:
     authorized: bool
     json_object_body: bool  # the request validator checks the body against a JSON-object model
     mock: MockAnswer | None = None
+    api_key_required: bool = False  # held to the usage plan of the authorizer's usage identifier
 
 
 @dataclass(frozen=True)
@@ -328,6 +329,7 @@ def _routes(resources: dict[str, Any]) -> list[Route]:
                 authorized=props.get("AuthorizationType", "NONE") != "NONE",
                 json_object_body=_validates_object(props, resources),
                 mock=mock,
+                api_key_required=bool(props.get("ApiKeyRequired", False)),
             )
         )
     return routes

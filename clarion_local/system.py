@@ -36,6 +36,7 @@ from clarion_local.providers import ProviderBridge
 from clarion_local.proxy import ProviderProxy
 from clarion_local.receipts import LocalReceipts
 from clarion_local.serving import serve
+from clarion_local.usage import LocalUsage
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambdas"))
@@ -43,7 +44,7 @@ sys.path.insert(0, str(ROOT / "lambdas"))
 from clarion import names  # noqa: E402
 from clarion.adapters.clients_repo import ClientsRepo  # noqa: E402
 from clarion.domain import tokens  # noqa: E402
-from clarion_local.local_tokens import store_token  # noqa: E402  (imports clarion, from lambdas/)
+from clarion_local.local_tokens import give_own_key, store_token  # noqa: E402  (imports clarion, from lambdas/)
 
 REGION = "us-east-1"
 ACCOUNT_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -140,7 +141,10 @@ class LocalClarion:
             self.bridge.receipts.region, self.bridge.receipts.account = REGION, self._account()
             for group, function in self.deployment.log_subscriptions.items():
                 self.bridge.receipts.log_subscribers[group] = self.pools[function].invoke
-        self.gateway = Gateway(self.deployment, self.pools, self.deployment.gateway_responses, REGION, self._account())
+        self.usage = LocalUsage.from_removed(self.deployment.removed)
+        self.gateway = Gateway(
+            self.deployment, self.pools, self.deployment.gateway_responses, REGION, self._account(), self.usage
+        )
         self._start_pollers()
         self._issue_tokens()
         self._serve()
@@ -286,10 +290,18 @@ class LocalClarion:
         return issued.token, issued.stored.token_id
 
     def _issue_tokens(self) -> None:
+        """The sample client and admin, each with its own key in the fastest tier: the test suites' bursts fit."""
+        fastest = max(self.usage.plans.values(), key=lambda plan: plan.rate).plan_id
+        tier = next(t for t, p in json.loads(self.deployment.output("UsagePlans")).items() if p == fastest)
+        self.client_token = self.add_client(CLIENT_ID, tokens.Scope.ALERTS, tier, self.client_token)
+        self.admin_token = self.add_client(ADMIN_ID, tokens.Scope.ADMIN, tier, self.admin_token)
+
+    def add_client(self, client_id: str, scope: tokens.Scope, tier: str, given: str | None = None) -> str:
+        """A client with a token (`given`, else a new one) and its own key in `tier`'s usage plan; its token."""
         repo = self.clients_repo()
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        self.client_token = store_token(repo, self.client_token, CLIENT_ID, tokens.Scope.ALERTS, now)
-        self.admin_token = store_token(repo, self.admin_token, ADMIN_ID, tokens.Scope.ADMIN, now)
+        token = store_token(repo, given, client_id, scope, datetime.now(UTC).isoformat(timespec="seconds"))
+        give_own_key(repo, self.usage, json.loads(self.deployment.output("UsagePlans")), client_id, tier)
+        return token
 
     # --- HTTP ------------------------------------------------------------------------------
     def _serve(self) -> None:

@@ -50,6 +50,7 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
 _PRICE = re.compile(r"^\d{1,3}(\.\d{1,5})?$")
 _CONNECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_TIER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _SMS_ORIGINATION = re.compile(
     r"^(request|(phone|pool)-[0-9a-f]{32}|arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool)/(phone|pool)-[0-9a-f]{32})$"
@@ -62,6 +63,14 @@ SNS_SMS_DELIVERY_STATUS = ("manage", "existing", "off")
 
 class ConfigError(ValueError):
     """A setting is missing, unknown or malformed."""
+
+
+@dataclass(frozen=True)
+class UsageTier:
+    """A usage plan: every client in it has its own bucket of `burst_limit` requests, refilled at `rate_limit`/s."""
+
+    rate_limit: float
+    burst_limit: int
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,8 @@ class Settings:
     sms_number_country: str
     sms_number_type: str
     sns_sms_delivery_status: str  # one of SNS_SMS_DELIVERY_STATUS; read only when SMS stays on SNS
+    usage_tiers: dict[str, UsageTier]  # name -> each client's own rate and burst in that tier (a usage plan)
+    usage_tier_default: str  # the tier of a client given none
 
     def ack_policy(self) -> dict[str, dict[str, int]]:
         """What the functions read (ACK_POLICY): per priority needing an acknowledgement, window and target."""
@@ -260,7 +271,12 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
         sns_sms_delivery_status=_one_of(
             "sns_sms_delivery_status", raw.get("sns_sms_delivery_status"), SNS_SMS_DELIVERY_STATUS
         ),
+        usage_tiers=_usage_tiers("usage_tiers", raw.get("usage_tiers")),
+        usage_tier_default=_matching(
+            "usage_tier_default", raw.get("usage_tier_default"), _TIER_NAME, "a tier name from usage_tiers"
+        ),
     )
+    _check_usage_tiers(settings)
     for key in ("ack_window_s", "ack_target_s"):
         missing = [p for p in settings.ack_required if p not in getattr(settings, key)]
         if missing:
@@ -302,6 +318,42 @@ def _seconds_by_channel(key: str, value: Any) -> dict[str, int]:
     if not isinstance(value, dict) or any(c not in CHANNELS for c in value):
         raise ConfigError(f"Setting '{key}' must map channels ({', '.join(CHANNELS)}) to seconds; got {value!r}.")
     return {c: _as_int(f"{key}.{c}", v, 0, 900) for c, v in value.items()}
+
+
+def _usage_tiers(key: str, value: Any) -> dict[str, UsageTier]:
+    value = _json(key, value)
+    if not isinstance(value, dict) or not value or any(not _TIER_NAME.match(str(t)) for t in value):
+        raise ConfigError(
+            f"Setting '{key}' must map tier names (a-z, 0-9, '-', up to 32) to {{rate_limit, burst_limit}}; "
+            f"got {value!r}."
+        )
+    tiers: dict[str, UsageTier] = {}
+    for name, limits in value.items():
+        if not isinstance(limits, dict) or set(limits) != {"rate_limit", "burst_limit"}:
+            raise ConfigError(
+                f'Setting \'{key}.{name}\' must be {{"rate_limit": N, "burst_limit": N}}; got {limits!r}.'
+            )
+        tiers[name] = UsageTier(
+            rate_limit=_as_float(f"{key}.{name}.rate_limit", limits["rate_limit"], 1, 10000),
+            burst_limit=_as_int(f"{key}.{name}.burst_limit", limits["burst_limit"], 1, 5000),
+        )
+    return tiers
+
+
+def _check_usage_tiers(settings: Settings) -> None:
+    """A tier above the stage's own limits would never bind: refuse it rather than let it mislead."""
+    if settings.usage_tier_default not in settings.usage_tiers:
+        raise ConfigError(
+            f"Setting 'usage_tier_default' must be one of the usage_tiers ({', '.join(settings.usage_tiers)}); "
+            f"got {settings.usage_tier_default!r}."
+        )
+    for name, tier in settings.usage_tiers.items():
+        if tier.rate_limit > settings.api_rate_limit or tier.burst_limit > settings.api_burst_limit:
+            raise ConfigError(
+                f"Setting 'usage_tiers.{name}' must stay within the stage's api_rate_limit "
+                f"({settings.api_rate_limit:g}) and api_burst_limit ({settings.api_burst_limit}); "
+                f"got {tier.rate_limit:g}/{tier.burst_limit}."
+            )
 
 
 def _one_of_int(key: str, value: Any, allowed: tuple[int, ...]) -> int:

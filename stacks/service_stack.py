@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk import Annotations, Aws, CfnOutput, Duration, Stack
@@ -249,7 +250,10 @@ class ServiceStack(Stack):
             rate_limit=s.api_rate_limit,
             burst_limit=s.api_burst_limit,
             waf_rate_limit=s.waf_rate_limit_per_5min,
+            usage_tiers={name: (t.rate_limit, t.burst_limit) for name, t in s.usage_tiers.items()},
         )
+        self.authorizer.add_environment(names.ENV_USAGE_KEYS, json.dumps(self.api.usage_plans.shared_keys))
+        self.authorizer.add_environment(names.ENV_USAGE_TIER_DEFAULT, s.usage_tier_default)
         self.router.add_environment(names.ENV_LINK_BASE_URL, self.api.api.url)
         functions = [
             f for f in (self.authorizer, self.intake, self.contacts, self.router, *loop.all, *extra, self.dialer) if f
@@ -276,7 +280,7 @@ class ServiceStack(Stack):
                 runbook_url=s.runbook_url,
             ),
         )
-        self._outputs(data)
+        self._outputs(data, s.usage_tier_default)
 
     @staticmethod
     def _allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> None:
@@ -304,10 +308,12 @@ class ServiceStack(Stack):
             )
         )
 
-    def _outputs(self, data: DataStack) -> None:
+    def _outputs(self, data: DataStack, default_tier: str) -> None:
         outputs = {
             "ApiUrl": self.api.api.url,
             "RestApiId": self.api.api.rest_api_id,  # tools.tokens flushes its authorizer cache on a revoke
+            "UsagePlans": Stack.of(self).to_json_string(self.api.usage_plans.plan_ids),  # tools.tokens: tier -> plan
+            "UsageTierDefault": default_tier,
             "SesConfigurationSet": self.email.configuration_set.configuration_set_name,
             "EmailTemplates": Stack.of(self).to_json_string(self.email.template_names),
             "DashboardName": self.monitoring.dashboard.dashboard_name,

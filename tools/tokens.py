@@ -1,6 +1,8 @@
 """Create, list and revoke client tokens.
 
-    python -m tools.tokens create --client lab-system --scope alerts [--scope admin] [--table NAME | --stack NAME]
+    python -m tools.tokens create --client lab-system --scope alerts [--scope admin] [--tier NAME]
+                                  [--table NAME | --stack NAME]
+    python -m tools.tokens tier --client lab-system --tier bulk --stack NAME
     python -m tools.tokens list [--table NAME | --stack NAME]
     python -m tools.tokens revoke --client lab-system --token-id tok-1a2b3c4d [--table NAME | --stack NAME]
                                   [--api-id ID]
@@ -10,15 +12,21 @@ A token is printed once, on create; only its SHA-256 is stored. A client may hol
 to rotate, create the second, switch the client to it, then revoke the old one. A revoke also flushes the API
 stage's authorizer cache (`--api-id`, else the `RestApiId` output of the data stack's service stack), so API Gateway
 stops accepting the token at once rather than up to 5 minutes later.
+
+Each client has its own rate and burst: its tier's usage plan (`usage_tiers` in cdk.json). With `--stack`, create
+gives a new client its own API key in its tier's plan (`--tier`, else the deployment's default tier), and `tier`
+moves a client to another tier; with `--table` only, a client shares its tier's key with the other clients that
+have none, until `tier --stack` gives it its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +39,7 @@ from clarion.adapters.clients_repo import ClientsRepo
 from clarion.domain import tokens
 from clarion.domain.errors import ClarionError
 from clarion.names import ENV_CLIENTS_TABLE
+from tools import usage_keys
 
 STACK_OUTPUT = "ClientsTable"  # CfnOutput of the data stack
 
@@ -77,11 +86,34 @@ def create(repo: ClientsRepo, client: str, scopes: Sequence[str]) -> str:
     )
 
 
+def placing(repo: ClientsRepo, args: argparse.Namespace) -> Callable[[], str] | None:
+    """What puts the client in its tier, checked before anything is written: with --stack its own key in the
+    tier's plan (a client that has one keeps it unless --tier names another); with --table only the tier alone."""
+    usage = repo.record_of(args.client).usage
+    if not args.stack:
+        if not args.tier:
+            return None
+        kept = usage_keys.Usage(args.tier, usage.key_id, usage.key)
+        return lambda: (
+            repo.set_usage(args.client, kept)
+            or f"{args.client} shares tier {args.tier}'s key until `tier --stack` gives it its own."
+        )
+    if usage.key and not args.tier:
+        return None
+    plans = json.loads(service_output(args.stack, usage_keys.OUTPUT))
+    tier = args.tier or usage.tier or service_output(args.stack, "UsageTierDefault")
+    usage_keys.plan_of(plans, tier)
+    return lambda: usage_keys.register(boto3.client("apigateway"), repo, args.client, tier, plans)
+
+
 def list_tokens(repo: ClientsRepo) -> str:
-    rows = ["client\ttoken_id\tcreated_at\tscopes"]
-    for client, active in repo.list_clients().items():
-        for token in active:
-            rows.append(f"{client}\t{token.token_id}\t{token.created_at}\t{' '.join(sorted(token.scopes))}")
+    rows = ["client\ttoken_id\tcreated_at\tscopes\ttier\tusage_key"]
+    for client, record in repo.list_records().items():
+        tier = record.usage.tier or "(default)"
+        key = record.usage.key_id or "shared"
+        for token in record.tokens:
+            scopes = " ".join(sorted(token.scopes))
+            rows.append(f"{client}\t{token.token_id}\t{token.created_at}\t{scopes}\t{tier}\t{key}")
     if len(rows) == 1:
         return "No active tokens."
     return "\n".join(rows)
@@ -100,16 +132,32 @@ def revoke(repo: ClientsRepo, client: str, token_id: str, api_id: str | None) ->
     return f"{done} The API's authorizer cache is flushed: it is refused from now on."
 
 
+def service_output(stack: str, key: str) -> str:
+    """Output `key` of the service stack beside the data stack `stack`."""
+    service = re.sub(r"-Data$", "-Service", stack)
+    for output in _describe(service).get("Outputs", []):
+        if output["OutputKey"] == key:
+            return str(output["OutputValue"])
+    raise UsageError(f"stack {service} has no {key} output" + ("; pass --api-id" if key == "RestApiId" else ""))
+
+
 def api_id_of(args: argparse.Namespace) -> str | None:
     """The REST API whose authorizer cache a revoke flushes: --api-id, else the data stack's service stack's."""
     if args.api_id or not args.stack:
         return str(args.api_id) if args.api_id else None
-    service = re.sub(r"-Data$", "-Service", str(args.stack))
-    described = _describe(service)
-    for output in described.get("Outputs", []):
-        if output["OutputKey"] == "RestApiId":
-            return str(output["OutputValue"])
-    raise UsageError(f"stack {service} has no RestApiId output; pass --api-id")
+    return service_output(str(args.stack), "RestApiId")
+
+
+def tier(repo: ClientsRepo, args: argparse.Namespace) -> str:
+    if not args.stack:
+        raise UsageError("tier needs --stack: the usage plans are the service stack's")
+    place = placing(repo, args)
+    done = place() if place else ""
+    api_id = api_id_of(args)
+    if api_id:  # the cached decisions name the old key for up to 5 minutes
+        boto3.client("apigateway").flush_stage_authorizers_cache(restApiId=api_id, stageName=API_STAGE)
+        done += " The API's authorizer cache is flushed: the tier holds from now on."
+    return done
 
 
 def parser() -> argparse.ArgumentParser:
@@ -124,6 +172,11 @@ def parser() -> argparse.ArgumentParser:
     make.add_argument(
         "--scope", required=True, action="append", choices=[s.value for s in tokens.Scope], help="repeatable"
     )
+    make.add_argument("--tier", help="usage tier (cdk.json usage_tiers); default: the deployment's default")
+    move = commands.add_parser("tier", parents=[where], help="give a client its own key in a tier's usage plan")
+    move.add_argument("--client", required=True)
+    move.add_argument("--tier", required=True, help="usage tier (cdk.json usage_tiers)")
+    move.add_argument("--api-id", help="REST API whose authorizer cache to flush (default: from --stack)")
     commands.add_parser("list", parents=[where], help="list active tokens (ids, creation time, scopes)")
     drop = commands.add_parser("revoke", parents=[where], help="revoke a token")
     drop.add_argument("--client", required=True)
@@ -137,12 +190,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         repo = ClientsRepo(resolve_table(args))
         if args.command == "create":
+            place = placing(repo, args) if tokens.is_client_id(args.client) else None
             print(create(repo, args.client, sorted(set(args.scope))))
+            if place:
+                print(place())
+        elif args.command == "tier":
+            print(tier(repo, args))
         elif args.command == "list":
             print(list_tokens(repo))
         else:
             print(revoke(repo, args.client, args.token_id, api_id_of(args)))
-    except (UsageError, ClarionError) as error:
+    except (UsageError, usage_keys.UsageKeyError, ClarionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

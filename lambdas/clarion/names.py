@@ -19,6 +19,10 @@ DEAD_LETTERS_HANDLER = "clarion.handlers.dead_letters.handler"
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
 ENV_AUDIT_TABLE = "AUDIT_TABLE"  # who changed which contact or policy, when, and what it held before
 ENV_CLIENTS_TABLE = "CLIENTS_TABLE"
+# Usage plans: JSON object tier -> the tier's shared API key (for clients with no key of their own), and the tier
+# of a client given none. The authorizer returns the client's key as its usage identifier.
+ENV_USAGE_KEYS = "USAGE_KEYS"
+ENV_USAGE_TIER_DEFAULT = "USAGE_TIER_DEFAULT"
 ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
 ENV_DELIVERY_TABLE = "DELIVERY_TABLE"
 ENV_ALERT_QUEUE_URL = "ALERT_QUEUE_URL"

@@ -16,6 +16,7 @@ from constructs import Construct
 from lambdas.clarion import names
 from stacks.compliance import acknowledge
 from stacks.constructs.method_not_allowed import refuse_other_methods
+from stacks.constructs.usage_plans import UsagePlans
 from stacks.constructs.waf import web_acl
 
 STAGE = "v1"
@@ -23,6 +24,7 @@ STAGE = "v1"
 LINK_PATH = "/l/{token}"
 LINK_RATE_LIMIT = 10
 LINK_BURST_LIMIT = 20
+THROTTLED_RETRY_AFTER_S = 1  # rates are per second: a throttled client's bucket has room again within one
 # Gateway-made errors in Clarion's error format, so clients see one shape whoever answers.
 # MISSING_AUTHENTICATION_TOKEN is what API Gateway answers for a path no route has: 404 here, not its 403.
 _GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str | None]] = {
@@ -30,6 +32,8 @@ _GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str | None]] = {
     apigw.ResponseType.UNAUTHORIZED: ("unauthorized", "A token is required in the Authorization header."),
     apigw.ResponseType.ACCESS_DENIED: ("forbidden", "This token may not use this route."),
     apigw.ResponseType.THROTTLED: ("throttled", "Too many requests; retry with backoff."),
+    # The authorizer named a usage identifier in no usage plan (a client's key removed by hand).
+    apigw.ResponseType.INVALID_API_KEY: ("forbidden", "This client is in no usage plan; ask the operator for a tier."),
     apigw.ResponseType.BAD_REQUEST_BODY: ("invalid_body", "The request body must be a JSON object."),
     apigw.ResponseType.REQUEST_TOO_LARGE: ("body_too_large", "The request body is too large."),
     apigw.ResponseType.WAF_FILTERED: ("blocked", "The request was blocked by the web application firewall."),
@@ -54,6 +58,7 @@ class Api(Construct):
         rate_limit: float,
         burst_limit: int,
         waf_rate_limit: int,
+        usage_tiers: dict[str, tuple[float, int]],
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -69,6 +74,8 @@ class Api(Construct):
             description="Clarion clinical alert API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,
+            # Each client's usage identifier comes from the authorizer (usage_plans.py), never from a header.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE,
@@ -105,6 +112,10 @@ class Api(Construct):
                 f"Gw{response_type.response_type}",
                 type=response_type,
                 status_code="404" if response_type.response_type == "MISSING_AUTHENTICATION_TOKEN" else None,
+                # A client over its plan's rate (or the stage's) may try again within the second.
+                response_headers={"Retry-After": f"'{THROTTLED_RETRY_AFTER_S}'"}
+                if response_type.response_type == "THROTTLED"
+                else None,
                 templates={"application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'},
             )
         authorizer = apigw.TokenAuthorizer(
@@ -128,6 +139,7 @@ class Api(Construct):
             "authorizer": authorizer,
             "authorization_type": apigw.AuthorizationType.CUSTOM,
             "request_validator": validator,
+            "api_key_required": True,  # the authorizer's usage identifier, held to its usage plan
         }
         with_body: dict[str, Any] = {**common, "request_models": {"application/json": json_object}}
         intake = apigw.LambdaIntegration(intake_fn)
@@ -198,6 +210,7 @@ class Api(Construct):
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
             "API Gateway's account-level logging role; AWS maintains this policy for exactly that purpose.",
         )
+        self.usage_plans = UsagePlans(self, "Usage", api=self.api, tiers=usage_tiers)
         self.web_acl = web_acl(self, waf_rate_limit)
         waf_logs = logs.LogGroup(
             self,

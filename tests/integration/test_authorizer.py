@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,3 +100,56 @@ def test_a_concurrent_change_to_the_same_client_is_refused_not_lost(
         issue(repo, "lab-system", Scope.ALERTS)
     monkeypatch.undo()
     assert len(repo.tokens_of("lab-system")) == 1
+
+
+def answer_for(header: str) -> dict[str, Any]:
+    return authorizer.handler(
+        {"type": "TOKEN", "authorizationToken": header, "methodArn": f"{BASE}/POST/alerts"}, FakeContext()
+    )
+
+
+def test_the_answer_names_the_clients_own_usage_key_else_its_tiers_shared_one(repo: ClientsRepo, clarion: Any) -> None:
+    from clarion.adapters.clients_repo import Usage
+
+    shared = json.loads(clarion.env["USAGE_KEYS"])
+    default = clarion.env["USAGE_TIER_DEFAULT"]
+    # Given a client with its own key in bulk, one placed in bulk without a key, and one never placed
+    own, placed, unplaced = (issue(repo, c, Scope.ALERTS) for c in ("ehr", "lab", "pharmacy"))
+    repo.set_usage("ehr", Usage("bulk", "k1", "ehr-own-key-0123456789"))
+    repo.set_usage("lab", Usage("bulk", None, None))
+    # When each calls
+    # Then API Gateway is told the own key, bulk's shared key, and the default tier's shared key
+    assert answer_for(own.token)["usageIdentifierKey"] == "ehr-own-key-0123456789"
+    assert answer_for(placed.token)["usageIdentifierKey"] == shared["bulk"]
+    assert answer_for(unplaced.token)["usageIdentifierKey"] == shared[default] != shared["bulk"]
+    # And the token's hash still had to match: another token of ehr's is denied with no usage key
+    denied = answer_for(tokens.generate("ehr", [Scope.ALERTS], "2026-01-01T00:00:00Z").token)
+    assert "usageIdentifierKey" not in denied and denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+def test_a_client_whose_tier_is_no_longer_configured_keeps_working_in_the_default_tier(
+    repo: ClientsRepo, clarion: Any
+) -> None:
+    from clarion.adapters.clients_repo import Usage
+
+    # Given a client with its own key in a tier since taken out of cdk.json (its plan, and the key's place, gone)
+    issued = issue(repo, "ehr", Scope.ALERTS)
+    repo.set_usage("ehr", Usage("gold", "k1", "ehr-own-key-0123456789"))
+    # When it calls
+    # Then it is allowed under the default tier's shared key, not the key that is in no plan
+    answer = answer_for(issued.token)
+    assert answer["usageIdentifierKey"] == json.loads(clarion.env["USAGE_KEYS"])[clarion.env["USAGE_TIER_DEFAULT"]]
+    assert f"{BASE}/POST/alerts" in answer["policyDocument"]["Statement"][0]["Resource"]
+
+
+def test_a_token_write_keeps_the_clients_usage(repo: ClientsRepo) -> None:
+    from clarion.adapters.clients_repo import Usage
+
+    # Given a client with its own key
+    first = issue(repo, "ehr", Scope.ALERTS)
+    repo.set_usage("ehr", Usage("bulk", "k1", "ehr-own-key-0123456789"))
+    # When a second token is added and the first revoked (rotation)
+    issue(repo, "ehr", Scope.ALERTS)
+    repo.revoke_token("ehr", first.stored.token_id)
+    # Then the client is still in bulk with its own key
+    assert repo.record_of("ehr").usage == Usage("bulk", "k1", "ehr-own-key-0123456789")

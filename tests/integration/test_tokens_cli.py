@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -50,7 +51,7 @@ def test_list_shows_ids_times_and_scopes_but_no_secret(clarion: Any, capsys: Any
     # Then each token appears with its id, time and scopes, and neither token nor hash is shown
     assert code == 0
     lines = listing.strip().splitlines()
-    assert lines[0] == "client\ttoken_id\tcreated_at\tscopes"
+    assert lines[0] == "client\ttoken_id\tcreated_at\tscopes\ttier\tusage_key"
     assert [line.split("\t")[0] for line in lines[1:]] == ["lab-system", "ops"]
     assert lines[2].split("\t")[3] == "admin alerts"
     assert re.match(r"tok-[0-9a-f]{8}$", lines[1].split("\t")[1])
@@ -175,3 +176,116 @@ def test_a_stack_that_cannot_be_read_is_one_sentence_and_nothing_is_revoked(clar
     # Then one sentence says why, with exit 2, and the token is still active (nothing half done)
     assert code == 2 and "cannot read stack Clarion-nowhere-Data" in err and "Traceback" not in err
     assert [t.token_id for t in repo.tokens_of("lab-system")] == [token_id]
+
+
+@pytest.fixture
+def usage(clarion: Any) -> Iterator[dict[str, str]]:
+    """Two usage plans in the emulator's API Gateway, and a data/service stack pair (`Clarion-test-*`) whose outputs
+    name them and the clients table, as a deployment's do; tier -> plan id. All of it removed afterwards."""
+    apigateway, cfn = boto3.client("apigateway"), boto3.client("cloudformation")
+    for key in apigateway.get_api_keys()["items"]:  # made by other tests' creates against the dev stacks
+        apigateway.delete_api_key(apiKey=key["id"])
+    plans = {tier: apigateway.create_usage_plan(name=f"test-{tier}")["id"] for tier in ("standard", "bulk")}
+    outputs = {
+        "Clarion-test-Data": {"ClientsTable": clarion.env["CLIENTS_TABLE"]},
+        "Clarion-test-Service": {
+            "UsagePlans": json.dumps(plans),
+            "UsageTierDefault": "standard",
+            "RestApiId": "a1b2c3",
+        },
+    }
+    for name, values in outputs.items():
+        template = {
+            "Resources": {"Handle": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {key: {"Value": value} for key, value in values.items()},
+        }
+        cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    yield plans
+    for name in outputs:
+        cfn.delete_stack(StackName=name)
+    for plan in plans.values():
+        for key in keys_in(plan):
+            apigateway.delete_usage_plan_key(usagePlanId=plan, keyId=key)
+        apigateway.delete_usage_plan(usagePlanId=plan)
+    for key in apigateway.get_api_keys()["items"]:
+        apigateway.delete_api_key(apiKey=key["id"])
+
+
+def keys_in(plan: str) -> list[str]:
+    return [k["id"] for k in boto3.client("apigateway").get_usage_plan_keys(usagePlanId=plan)["items"]]
+
+
+def test_create_with_the_stack_gives_a_new_client_its_own_key_in_the_default_tier(
+    clarion: Any, capsys: Any, usage: dict[str, str]
+) -> None:
+    # Given a deployment with standard (the default) and bulk usage plans
+    plans = usage
+    # When an operator creates a token for a new client, naming the stack
+    code, out, _ = run(capsys, "create", "--client", "ehr", "--scope", "alerts", "--stack", "Clarion-test-Data")
+    # Then the client has its own API key, in the standard plan only, and the authorizer will name its value
+    assert code == 0, out
+    placed = ClientsRepo(clarion.env["CLIENTS_TABLE"]).record_of("ehr").usage
+    assert placed.tier == "standard" and placed.key_id and placed.key
+    assert keys_in(plans["standard"]) == [placed.key_id] and keys_in(plans["bulk"]) == []
+    assert boto3.client("apigateway").get_api_key(apiKey=placed.key_id, includeValue=True)["value"] == placed.key
+    assert f"ehr is in tier standard with its own key {placed.key_id}." in out
+    # And a second token for it keeps the same key
+    run(capsys, "create", "--client", "ehr", "--scope", "alerts", "--stack", "Clarion-test-Data")
+    assert ClientsRepo(clarion.env["CLIENTS_TABLE"]).record_of("ehr").usage == placed
+    assert len(boto3.client("apigateway").get_api_keys()["items"]) == 1
+
+
+def test_tier_moves_the_clients_key_to_the_other_plan(
+    clarion: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, usage: dict[str, str]
+) -> None:
+    # Given a client with its own key in standard
+    plans = usage
+    run(capsys, "create", "--client", "ehr", "--scope", "alerts", "--stack", "Clarion-test-Data")
+    key_id = ClientsRepo(clarion.env["CLIENTS_TABLE"]).record_of("ehr").usage.key_id
+    # (the emulator has no authorizer cache to flush: its flush is recorded instead)
+    apigateway, flushed = boto3.client("apigateway"), []
+    apigateway.flush_stage_authorizers_cache = lambda **kw: flushed.append(kw)
+    real_client = boto3.client
+    monkeypatch.setattr(
+        cli.boto3, "client", lambda name, **kw: apigateway if name == "apigateway" else real_client(name, **kw)
+    )
+    # When the operator moves it to bulk
+    _, out, _ = run(capsys, "tier", "--client", "ehr", "--tier", "bulk", "--stack", "Clarion-test-Data")
+    # Then the same key is in bulk and no longer in standard, and the client is recorded in bulk
+    assert keys_in(plans["bulk"]) == [key_id] and keys_in(plans["standard"]) == []
+    assert ClientsRepo(clarion.env["CLIENTS_TABLE"]).record_of("ehr").usage.tier == "bulk"
+    assert f"ehr is in tier bulk with its own key {key_id}." in out
+    # And the API's authorizer cache was flushed, so the cached answers naming the key's old plan end at once
+    assert flushed == [{"restApiId": "a1b2c3", "stageName": "v1"}] and "the tier holds from now on" in out
+    # And moving it again to where it is changes nothing
+    _, out, _ = run(capsys, "tier", "--client", "ehr", "--tier", "bulk", "--stack", "Clarion-test-Data")
+    assert "already in tier bulk" in out and keys_in(plans["bulk"]) == [key_id]
+
+
+def test_an_unknown_tier_is_one_sentence_and_no_token_is_made(clarion: Any, capsys: Any, usage: dict[str, str]) -> None:
+    # Given a deployment with standard and bulk
+    # When a token is created in a tier that is not there
+    code, _, err = run(
+        capsys, "create", "--client", "ehr", "--scope", "alerts", "--tier", "gold", "--stack", "Clarion-test-Data"
+    )
+    # Then the operator is told the tiers there are, and nothing was stored or created
+    assert code == 2 and "there is no tier 'gold'; the deployed tiers are bulk, standard" in err
+    assert ClientsRepo(clarion.env["CLIENTS_TABLE"]).tokens_of("ehr") == []
+    assert boto3.client("apigateway").get_api_keys()["items"] == []
+
+
+def test_with_the_table_only_a_tier_is_recorded_and_the_client_shares_its_key(clarion: Any, capsys: Any) -> None:
+    # Given only the table
+    table = clarion.env["CLIENTS_TABLE"]
+    # When a token is created in bulk
+    code, out, _ = run(capsys, "create", "--client", "ehr", "--scope", "alerts", "--tier", "bulk", "--table", table)
+    # Then the client is in bulk with no key of its own, and the operator is told how to give it one
+    assert code == 0
+    assert ClientsRepo(table).record_of("ehr").usage.tier == "bulk"
+    assert ClientsRepo(table).record_of("ehr").usage.key is None
+    assert "shares tier bulk's key until `tier --stack` gives it its own" in out
+    # And the listing says so
+    assert run(capsys, "list", "--table", table)[1].splitlines()[1].split("\t")[4:] == ["bulk", "shared"]
+    # And `tier` without the stack is refused in one sentence
+    code, _, err = run(capsys, "tier", "--client", "ehr", "--tier", "standard", "--table", table)
+    assert code == 2 and "tier needs --stack" in err

@@ -80,3 +80,37 @@ def test_two_way_sms_takes_a_requested_number_or_an_existing_identity() -> None:
     assert settings(sms_origination=pool).sms_origination == pool
     arn = "arn:aws:sms-voice:eu-west-2:123456789012:phone-number/phone-" + "ab" * 16
     assert settings(sms_origination=arn).sms_two_way
+
+
+def test_usage_tiers_give_each_tier_its_rate_and_burst_and_a_default() -> None:
+    s = settings()
+    assert {name: (t.rate_limit, t.burst_limit) for name, t in s.usage_tiers.items()} == {
+        "standard": (20, 40),
+        "bulk": (50, 100),
+    }
+    assert s.usage_tier_default == "standard"
+    assert settings(env="prod").usage_tiers["bulk"].burst_limit == 400
+
+
+@pytest.mark.parametrize(
+    ("overrides", "sentence"),
+    [
+        ({"usage_tiers": "{}"}, "Setting 'usage_tiers' must map tier names"),
+        ({"usage_tiers": '{"Bulk!": {"rate_limit": 1, "burst_limit": 1}}'}, "Setting 'usage_tiers' must map"),
+        ({"usage_tiers": '{"standard": {"rate_limit": 1}}'}, "Setting 'usage_tiers.standard' must be"),
+        ({"usage_tiers": '{"standard": {"rate_limit": 0, "burst_limit": 1}}'}, "usage_tiers.standard.rate_limit"),
+        ({"usage_tier_default": "gold"}, "Setting 'usage_tier_default' must be one of the usage_tiers"),
+        (
+            {"usage_tiers": '{"standard": {"rate_limit": 60, "burst_limit": 10}}'},
+            "Setting 'usage_tiers.standard' must stay within the stage's api_rate_limit (50)",
+        ),
+        (
+            {"usage_tiers": '{"standard": {"rate_limit": 10, "burst_limit": 101}}'},
+            "and api_burst_limit (100); got 10/101.",
+        ),
+    ],
+)
+def test_a_wrong_usage_tier_fails_synth_with_a_sentence(overrides: dict[str, str], sentence: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings(**overrides)
+    assert sentence in str(raised.value)
