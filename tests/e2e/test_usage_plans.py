@@ -1,0 +1,86 @@
+"""Each client's own rate and burst, over the local API: a client over its tier's plan is answered 429 with
+Retry-After, and nobody else is slowed by it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from clarion.adapters.clients_repo import Usage
+from clarion.domain.tokens import Scope
+from clarion_local.system import LocalClarion
+from tests.e2e.conftest import WITNESS
+
+STANDARD_RATE, STANDARD_BURST = 20, 40  # cdk.json's dev tier `standard`
+
+
+def get(port: int, token: str, path: str = "/alerts/usage-probe") -> tuple[int, str | None, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Authorization": token})
+        response = conn.getresponse()
+        return response.status, response.getheader("Retry-After"), response.read()
+    finally:
+        conn.close()
+
+
+def test_a_client_over_its_tiers_burst_gets_429_with_retry_after_and_the_others_do_not(local: LocalClarion) -> None:
+    # Given a new client with its own key in the standard tier (20/s, burst 40)
+    token = local.add_client("usage-burst", Scope.ALERTS, "standard")
+    WITNESS.tokens.add(token)
+    plan = local.usage.plans[json.loads(local.deployment.output("UsagePlans"))["standard"]]
+    assert (plan.rate, plan.burst) == (STANDARD_RATE, STANDARD_BURST)
+    # When it sends 300 requests from 48 callers at once
+    started = time.monotonic()
+    with ThreadPoolExecutor(48) as pool:
+        answers = list(pool.map(lambda _: get(local.port, token), range(300)))
+        # (and meanwhile the sample client asks too)
+        sample = get(local.port, local.client_token or "")
+    elapsed = time.monotonic() - started
+    passed = [a for a in answers if a[0] != 429]
+    throttled = [a for a in answers if a[0] == 429]
+    # Then its whole burst passed, and no more than its rate refilled meanwhile
+    assert {a[0] for a in passed} == {404}  # the probe alert does not exist: answered by the handler
+    assert STANDARD_BURST <= len(passed) <= STANDARD_BURST + STANDARD_RATE * elapsed + 1, (len(passed), elapsed)
+    # And the rest were told to retry after a second, in Clarion's error format
+    assert throttled
+    assert {a[1] for a in throttled} == {"1"}
+    assert {json.loads(a[2])["error"]["code"] for a in throttled} == {"throttled"}
+    # And the sample client, with its own key, was not slowed by it
+    assert sample[0] == 404
+    # And a second later the client may send again
+    time.sleep(1.1)
+    assert get(local.port, token)[0] == 404
+
+
+def test_clients_without_their_own_key_share_their_tiers_key(local: LocalClarion) -> None:
+    # Given two clients in the default tier with no key of their own (made with the token tool's --table only)
+    first, _ = local.issue_token("usage-shared-a", Scope.ALERTS)
+    second, _ = local.issue_token("usage-shared-b", Scope.ALERTS)
+    WITNESS.tokens.update({first, second})
+    assert get(local.port, first)[0] == get(local.port, second)[0] == 404  # (their authorizer answers cached)
+    time.sleep(0.2)
+    # When both send at once, 150 requests each
+    started = time.monotonic()
+    with ThreadPoolExecutor(48) as pool:
+        answers = list(pool.map(lambda i: (i % 2, get(local.port, (first, second)[i % 2])[0]), range(300)))
+    elapsed = time.monotonic() - started
+    # Then both were throttled, and together they passed no more than one client's budget
+    passed = [who for who, status in answers if status != 429]
+    assert {who for who, status in answers if status == 429} == {0, 1}
+    assert len(passed) <= STANDARD_BURST + STANDARD_RATE * elapsed + 1, (len(passed), elapsed)
+
+
+def test_a_usage_key_in_no_plan_is_clarions_403(local: LocalClarion) -> None:
+    # Given a client whose own key is in no usage plan (removed from API Gateway by hand)
+    token, _ = local.issue_token("usage-ghost", Scope.ALERTS)
+    WITNESS.tokens.add(token)
+    local.clients_repo().set_usage("usage-ghost", Usage("standard", "gone", "clarion0000000000000000000000000000"))
+    # When it calls
+    status, _, body = get(local.port, token)
+    # Then API Gateway's answer is 403 in Clarion's format, naming what to ask for
+    assert status == 403
+    error = json.loads(body)["error"]
+    assert error["code"] == "forbidden" and "usage plan" in error["message"]
