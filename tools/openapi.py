@@ -49,9 +49,15 @@ def render() -> str:
 
 # What the gateway itself may answer on any operation, before or instead of the function.
 _GATEWAY_ERRORS = {
-    "429": "Throttled: retry after the time Retry-After gives",
+    "429": "Throttled (over the client's own rate or burst, the stage's, or the WAF's): retry after Retry-After",
     "502": "The gateway could not read the function's answer; retry",
     "504": "The function did not answer in time; retry",
+}
+
+
+_RETRY_AFTER = {
+    "description": "Seconds to wait: 1 over a client's or the stage's rate, 60 over the WAF's",
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 
@@ -65,6 +71,7 @@ def _finish(document: dict[str, Any]) -> dict[str, Any]:
                 responses["204"].pop("content", None)
             for status, description in _GATEWAY_ERRORS.items():
                 responses.setdefault(status, {"description": description, **error})
+            responses["429"].setdefault("headers", {"Retry-After": _RETRY_AFTER})
     _link(document)
     return document
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from clarion.adapters.clients_repo import ClientRecord, Usage
 from clarion.domain import tokens
 from clarion.domain.tokens import Scope, StoredToken
 from clarion.handlers import authorizer
@@ -19,8 +20,8 @@ class MemoryRepo:
     def __init__(self) -> None:
         self.tokens: dict[str, list[StoredToken]] = {}
 
-    def tokens_of(self, client_id: str) -> list[StoredToken]:
-        return self.tokens.get(client_id, [])
+    def record_of(self, client_id: str) -> ClientRecord:
+        return ClientRecord(self.tokens.get(client_id, []), Usage(None, None, None))
 
 
 @pytest.fixture
