@@ -1,7 +1,8 @@
 """Provider bridge: records every message a provider would send and injects provider faults.
 
 It hooks the botocore event system of the handlers' own clients:
-- Amazon Connect `StartOutboundVoiceContact` is not emulated, so the bridge answers it and records the call;
+- Amazon Connect `StartOutboundVoiceContact` is not emulated, so the bridge answers it and records the call with
+  what its flow says: the words the keypress function returns for the call's handle (`receipts.flow_words`);
 - SNS `Publish` to a phone number and SES `SendTemplatedEmail` go to the emulator and are recorded after success;
 - a fault armed for a channel makes its next calls fail the way the real provider fails
   (`throttle`: a throttling error, `outage`: a 5xx, `reject`: a permanent 4xx);
@@ -17,9 +18,12 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from clarion_local.receipts import UNAVAILABLE, flow_words
 
 if TYPE_CHECKING:
     from clarion_local.receipts import LocalReceipts
@@ -116,6 +120,9 @@ class ProviderBridge:
     _attached: list[Any] = field(default_factory=list)
     _calls_started: set[str] = field(default_factory=set)  # ClientTokens Connect has seen
     receipts: LocalReceipts | None = None  # set once the receipts topic exists; None: providers send no receipts
+    # The keypress function as the contact flow invokes it, where there are no local receipts (in-process tests);
+    # with them, theirs.
+    keypress: Callable[[dict[str, Any]], Any] | None = None
 
     # --- faults -----------------------------------------------------------------------
     def add_fault(self, channel: str, mode: str, count: int | None = None, seconds: float | None = None) -> Fault:
@@ -241,29 +248,35 @@ class ProviderBridge:
             repeated = token in self._calls_started
             self._calls_started.add(token)
         if not repeated:
-            self.record("call", params, contact_id)
-            self.send_receipt("call", contact_id, params)
+            # The flow asks for its words before this answers: nothing but the handle can find them yet.
+            words = self.flow_words(contact_id, params)
+            self.record("call", params, contact_id, heard=words or UNAVAILABLE)
+            self.send_receipt("call", contact_id, params, unheard=words is None)
         return contact_id
 
-    def send_receipt(self, channel: str, provider_id: str, params: dict[str, Any]) -> None:
+    def flow_words(self, contact_id: str, params: dict[str, Any]) -> str | None:
+        """What the call's flow says, fetched from the keypress function by the call's attributes; None: nothing."""
+        keypress = self.keypress or (self.receipts.keypress if self.receipts else None)
+        instance_arn = (self.receipts.instance_arn if self.receipts else None) or ""
+        return flow_words(keypress, contact_id, instance_arn, dict(params.get("Attributes") or {}))
+
+    def send_receipt(self, channel: str, provider_id: str, params: dict[str, Any], unheard: bool = False) -> None:
         if self.receipts is None:
             return
         fault = self.take_fault(channel, tuple(RECEIPT_FAULTS))
         if fault is not None:
             self.note_failure(channel, fault.mode, fault.mode)
-        self.receipts.emit(channel, provider_id, params, fault.mode if fault else None)
+        self.receipts.emit(channel, provider_id, params, fault.mode if fault else None, unheard=unheard)
 
-    def record(self, channel: str, params: dict[str, Any], provider_id: str | None) -> None:
+    def record(self, channel: str, params: dict[str, Any], provider_id: str | None, heard: str | None = None) -> None:
+        """One send in the outbox; a call's text is what its flow said (`heard`), never its attributes."""
         entry: dict[str, Any] = {"channel": channel, "at": datetime.now(UTC).isoformat(), "provider_id": provider_id}
         if channel == "call":
-            attributes = params.get("Attributes", {})
             entry.update(
                 destination=params.get("DestinationPhoneNumber"),
-                message_id=attributes.get("message_id"),
-                attempt=_int(attributes.get("attempt")),
-                text=attributes.get("message"),
+                text=heard,
                 client_token=params.get("ClientToken"),
-                attributes=attributes,
+                attributes=params.get("Attributes", {}),
             )
         elif channel == "sms":
             attributes = {k: v.get("StringValue") for k, v in params.get("MessageAttributes", {}).items()}

@@ -1,7 +1,9 @@
 """The local providers' delivery receipts, sent the way the real ones are.
 
 - SES: the configuration set's event (Delivery, or a permanent Bounce) published to the receipts topic;
-- Amazon Connect: an answered call waits for the clinician's keypress (`answer`, as `POST /_local/voice/<id>/answer`
+- Amazon Connect: as the call starts, the contact flow asks the keypress function for its words by the call's handle
+  (`flow_words`: what the phone hears; without them, the flow's `UNAVAILABLE` sentence, and the call ends with no
+  keypress). An answered call waits for the clinician's keypress (`answer`, as `POST /_local/voice/<id>/answer`
   plays it); the contact flow's report goes to the keypress function, then the DISCONNECTED contact event goes on
   EventBridge's default bus, whose rule sends it to the receipts queue. A call nobody answers with a key within
   `call_wait_s` ends as the flow ends it: no keypress. An `unanswered` call rings out (TELECOM_UNANSWERED);
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import base64
 import gzip
+import html
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +32,9 @@ from typing import Any
 
 RECEIPT_DELAY_S = 0.1
 CALL_WAIT_S = 3.0  # how long a local phone that was called waits for a keypress before it hangs up
+# What the contact flow says when it cannot fetch the words (its `say-unavailable` block), before reporting no key.
+UNAVAILABLE = "This is Clarion. An alert for you could not be read out. Please check Clarion now. Goodbye."
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _iso(moment: datetime) -> str:
@@ -116,8 +123,15 @@ def flow_answer(digits: str) -> str:
     return "none"
 
 
-def flow_event(contact_id: str, instance_arn: str, digit: str) -> dict[str, Any]:
-    """What the contact flow's InvokeLambdaFunction block sends the keypress function."""
+def flow_event(
+    contact_id: str,
+    instance_arn: str,
+    digit: str,
+    attributes: dict[str, str] | None = None,
+    parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the contact flow's InvokeLambdaFunction block sends the keypress function: the digit reported (or the
+    block's other `parameters`), and the contact's attributes."""
     return {
         "Name": "ContactFlowEvent",
         "Details": {
@@ -127,10 +141,33 @@ def flow_event(contact_id: str, instance_arn: str, digit: str) -> dict[str, Any]
                 "Channel": "VOICE",
                 "InitiationMethod": "API",
                 "InstanceARN": instance_arn,
+                "Attributes": dict(attributes or {}),
             },
-            "Parameters": {"digit": digit},
+            "Parameters": dict(parameters) if parameters is not None else {"digit": digit},
         },
     }
+
+
+def spoken(ssml: str) -> str:
+    """What text-to-speech says for `ssml`: its text, without the markup."""
+    return html.unescape(_TAG.sub("", ssml))
+
+
+def flow_words(
+    keypress: Callable[[dict[str, Any]], Any] | None, contact_id: str, instance_arn: str, attributes: dict[str, str]
+) -> str | None:
+    """The flow's first steps: ask the keypress function for the words by the call's handle (`$.Attributes.call`)
+    and check its answer. What the phone hears, or None where the flow takes its error branch."""
+    if keypress is None:
+        return None
+    words = {"action": "words", "call": str(attributes.get("call", ""))}
+    try:
+        answer = keypress(flow_event(contact_id, instance_arn, "", attributes, parameters=words))
+    except Exception:  # any failure of the invocation takes the block's error branch, as on Connect
+        return None
+    if not isinstance(answer, dict) or answer.get("result") != "words" or not answer.get("ssml"):
+        return None
+    return spoken(str(answer["ssml"]))
 
 
 def call_detail(contact_id: str, instance_arn: str, answered: bool) -> dict[str, Any]:
@@ -167,15 +204,19 @@ class LocalReceipts:
     ringing: set[str] = field(default_factory=set)  # calls answered and waiting for a keypress
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def emit(self, channel: str, provider_id: str, params: dict[str, Any], fault: str | None) -> None:
-        """The receipt for a send that succeeded; `fault` is the receipt fault armed for it, if any."""
+    def emit(
+        self, channel: str, provider_id: str, params: dict[str, Any], fault: str | None, unheard: bool = False
+    ) -> None:
+        """The receipt for a send that succeeded; `fault` is the receipt fault armed for it, if any. `unheard`: a call
+        whose flow had no words to say, which reports no key at once."""
         if fault == "no_receipt":
             self._note(channel, provider_id, "none")
             return
         if channel == "call" and fault is None:
             with self._lock:  # the phone rings as the call starts: it can be answered at once
                 self.ringing.add(provider_id)
-            hang_up = threading.Timer(self.call_wait_s, self.answer, args=(provider_id, ""))
+            wait = self.delay_s if unheard else self.call_wait_s
+            hang_up = threading.Timer(wait, self.answer, args=(provider_id, ""))
             hang_up.daemon = True
             hang_up.start()
             return

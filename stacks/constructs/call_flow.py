@@ -1,9 +1,11 @@
 """The outbound-call contact flow, and what lets it report the clinician's keypress: the keypress function
 associated with the Connect instance (an integration association) and invocable by that instance only.
 
-The flow speaks the alert and asks for 1 (acknowledge), 2 (hear it again, once) or 3 (not my patient); whatever the
-answer, or none, it invokes the keypress function, which finds the alert by the contact's own id. The flow is in
-the service stack, beside the function whose ARN it names.
+The flow first asks the keypress function what to say, by the call's only attribute (an opaque handle), with flow
+logging off so the words reach no Connect log; it speaks them and asks for 1 (acknowledge), 2 (hear it again, once)
+or 3 (not my patient). Whatever the answer, or none, it invokes the function again, which finds the alert by the
+contact's own id. Without words it says to check Clarion and reports no answer. The flow is in the service stack,
+beside the function whose ARN it names.
 """
 
 from __future__ import annotations

@@ -98,6 +98,9 @@ def test_ada_is_called_presses_1_and_nobody_else_hears_of_it(api: Api, phones: P
     status, body = phones.post(priority="H", escalation_policy_id="e2e-phones")
     assert status == 202
     call = phones.expect(ADA, "call", "Press 1 to acknowledge")
+    # Ada hears the alert, which the flow fetched by the call's only attribute: an opaque handle
+    assert "Potassium 6.9 mmol/L" in call.text and list(call.entry["attributes"]) == ["call"]
+    assert "Potassium" not in str(call.entry["attributes"])
     assert phones.key(call, "1") == {"result": "acknowledged"}
     phones.nothing_unexpected()
     view = api.view(body["message_id"])

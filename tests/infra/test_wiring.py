@@ -211,6 +211,15 @@ def test_alarm_thresholds(dev: Synth):
             assert dims == {"service": names.SERVICE_RECEIPTS, "channel": "email"}
 
 
+def reported(actions: dict[str, Any], identifier: str) -> str:
+    """Where a branch leads once flow logging is back on: the action after the logging block, if it is one."""
+    action = actions[identifier]
+    if action["Type"] == "UpdateFlowLoggingBehavior":
+        assert action["Parameters"] == {"FlowLoggingBehavior": "Enabled"}
+        return str(action["Transitions"]["NextAction"])
+    return identifier
+
+
 def test_create_mode_builds_instance_number_queue_and_flow(dev: Synth):
     assert len(dev.resources("AWS::Connect::Instance")) == 1
     assert len(dev.resources("AWS::Connect::PhoneNumber")) == 1
@@ -220,21 +229,52 @@ def test_create_mode_builds_instance_number_queue_and_flow(dev: Synth):
     text, values = flow["Properties"]["Content"]["Fn::Sub"]
     content = json.loads(text)
     actions = {a["Identifier"]: a for a in content["Actions"]}
-    # The flow asks for a key, 2 repeats once, and every answer (or none) goes to the keypress function
+    # The flow first fetches what to say from the keypress function, by the call's only attribute (its handle)
+    fetch = actions["fetch-words"]
+    assert fetch["Parameters"]["LambdaInvocationAttributes"] == {"action": "words", "call": "$.Attributes.call"}
+    assert fetch["Parameters"]["ResponseValidation"] == {"ResponseType": "STRING_MAP"}
+    check = actions[fetch["Transitions"]["NextAction"]]
+    assert check["Type"] == "Compare" and check["Parameters"]["ComparisonValue"] == "$.External.result"
+    assert [(c["Condition"]["Operands"], c["NextAction"]) for c in check["Transitions"]["Conditions"]] == [
+        (["words"], "ask")
+    ]
+    # And it speaks the fetched words: it asks for a key, 2 repeats once, and every answer (or none) is reported
     ask = actions["ask"]
-    assert ask["Type"] == "GetParticipantInput" and ask["Parameters"]["SSML"] == "$.Attributes.message_ssml"
-    choices = {c["Condition"]["Operands"][0]: c["NextAction"] for c in ask["Transitions"]["Conditions"]}
+    assert ask["Type"] == "GetParticipantInput" and ask["Parameters"]["SSML"] == "$.External.ssml"
+    assert actions["ask-again"]["Parameters"]["SSML"] == "$.External.ssml"
+    choices = {
+        c["Condition"]["Operands"][0]: reported(actions, c["NextAction"]) for c in ask["Transitions"]["Conditions"]
+    }
     assert choices == {"1": "report-ack", "2": "ask-again", "3": "report-decline"}
-    assert {e["NextAction"] for e in ask["Transitions"]["Errors"]} == {"report-none"}
-    again = {c["Condition"]["Operands"][0]: c["NextAction"] for c in actions["ask-again"]["Transitions"]["Conditions"]}
-    assert again == {"1": "report-ack", "2": "report-none", "3": "report-decline"}
-    reports = {k: a for k, a in actions.items() if a["Type"] == "InvokeLambdaFunction"}
+    assert {reported(actions, e["NextAction"]) for e in ask["Transitions"]["Errors"]} == {"report-none"}
+    again = actions["ask-again"]["Transitions"]["Conditions"]
+    assert {c["Condition"]["Operands"][0]: reported(actions, c["NextAction"]) for c in again} == {
+        "1": "report-ack",
+        "2": "report-none",
+        "3": "report-decline",
+    }
+    reports = {k: a for k, a in actions.items() if a["Type"] == "InvokeLambdaFunction" and k != "fetch-words"}
     digits = {k: a["Parameters"]["LambdaInvocationAttributes"]["digit"] for k, a in reports.items()}
     assert digits == {"report-ack": "1", "report-decline": "3", "report-none": "none"}
-    assert all(a["Parameters"]["LambdaFunctionARN"] == "${KeypressFunctionArn}" for a in reports.values())
+    invokes = [a for a in actions.values() if a["Type"] == "InvokeLambdaFunction"]
+    assert all(a["Parameters"]["LambdaFunctionARN"] == "${KeypressFunctionArn}" for a in invokes)
     assert "FunctionsKeypress" in json.dumps(values["KeypressFunctionArn"])
-    # And the flow holds no alert reference: only the words the router sends
-    assert "message_id" not in text and "$.Attributes.message_ssml" in text
+    # And without words (the function failed, or holds none for the handle) it says to check Clarion and reports no
+    # key: the call never ends in silence
+    failed = {e["NextAction"] for e in fetch["Transitions"]["Errors"] + check["Transitions"]["Errors"]}
+    assert failed == {check["Transitions"]["NextAction"]} == {"say-unavailable"}
+    unavailable = actions["say-unavailable"]
+    assert "check Clarion" in unavailable["Parameters"]["Text"]
+    assert reported(actions, unavailable["Transitions"]["NextAction"]) == "report-none"
+    # And flow logging is off from before the words are fetched until they have been spoken
+    assert actions[actions["set-voice"]["Transitions"]["NextAction"]]["Parameters"] == {
+        "FlowLoggingBehavior": "Disabled"
+    }
+    assert actions["logs-off"]["Transitions"]["NextAction"] == "fetch-words"
+    logged = {k for k, a in actions.items() if a["Type"] == "UpdateFlowLoggingBehavior" and k != "logs-off"}
+    assert all(actions[k]["Parameters"] == {"FlowLoggingBehavior": "Enabled"} for k in logged) and len(logged) == 3
+    # And the flow holds no words and no alert reference
+    assert "message_id" not in text and "message_ssml" not in text and "$.Attributes.call" in text
     # And the function is associated with the instance, and only that instance may invoke it
     (association,) = dev.resources("AWS::Connect::IntegrationAssociation").values()
     assert association["Properties"]["IntegrationType"] == "LAMBDA_FUNCTION"

@@ -3,7 +3,8 @@
 `clarion` deploys the synthesized dev assembly into moto's CloudFormation (`clarion_local.stack`), so
 the tables, queues, topics and SES templates are exactly the ones the template defines; it sets the
 environment the template gives the functions, and hooks the handlers' clients to the provider bridge
-(Connect answered and recorded, provider faults injectable).
+(Connect answered and recorded, its flow fetching the words from the keypress function in-process, provider faults
+injectable).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from moto import mock_aws
 
 from clarion import names
+from clarion.handlers import keypress
 from clarion.shared import clients, settings
 from clarion_local import stack
 from clarion_local.emulator import honour_kms_key_spec
@@ -139,6 +141,9 @@ def clarion(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[Cla
     settings.settings.cache_clear()
     bridge = deployed.bridge
     bridge.reset()
+    # The flow's invocations, in-process: the handler's body, without the Powertools wrappers (which would flush the
+    # router's metrics and clear its log keys mid-invocation)
+    bridge.keypress = keypress.respond
     for service in ("connect", "sns", "ses", "pinpoint-sms-voice-v2"):
         bridge.attach(clients.client(service))  # the handlers' clients live as long as the deployment
         bridge.attach(clients.send_client(service))  # and the ones that make the sends

@@ -71,13 +71,15 @@ def test_call_goes_through_the_dialer_and_reaches_connect(clarion, through_diale
     # When a call is sent
     contact_id = channels.send(Channel.CALL, ALERT, CONTACT, 1)
 
-    # Then the dialer was invoked once and Connect started the call with the alert's text
+    # Then the dialer was invoked once and Connect started the call, whose only attribute is the handle
     assert contact_id
     assert [i["function"] for i in through_dialer] == ["clarion-dialer"]
     (call,) = clarion.outbox
     assert call["destination"] == "+447700900123"
-    assert set(call["attributes"]) == {"message", "message_ssml"}  # the words only, no alert reference
-    assert "Potassium" in call["text"]
+    assert list(call["attributes"]) == ["call"] and "Potassium" not in json.dumps(call["attributes"])
+    assert through_dialer[0]["event"]["request"]["Attributes"] == call["attributes"]
+    # And the flow spoke the alert's words, fetched from the keypress function by that handle
+    assert "Potassium 6.9 mmol/L" in call["text"]
 
 
 def test_connect_rejection_through_the_dialer_is_a_permanent_failure(clarion, through_dialer):

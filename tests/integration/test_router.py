@@ -182,7 +182,9 @@ def test_high_priority_alert_is_delivered_by_a_call_that_speaks_the_description(
     assert "urgent critical result" in call["text"]
     assert "Potassium 6.9 mmol/L on ward 7" in call["text"]
     assert call["client_token"] == attempt_token(alert, 1)
-    assert set(call["attributes"]) == {"message", "message_ssml"}  # no alert reference reaches the flow
+    # And the call's only attribute is an opaque handle: no words and no alert reference reach Connect
+    assert list(call["attributes"]) == ["call"] and len(call["attributes"]["call"]) == 22
+    assert not [s for s in ("Potassium", alert.message_id, PATIENT_ID) if s in json.dumps(call["attributes"])]
     # And the log, the events and the metrics say delivered on the first attempt
     assert log_of(alert).status is AlertStatus.DELIVERED
     assert outcomes(alert) == [("call", 1, "sent")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from clarion import names
 from clarion.adapters import channels
 from clarion.adapters.channels import base
 from clarion.adapters.channels.email import template_name
+from clarion.domain import messages
 from clarion.domain.messages import TemplateKind
 from clarion.domain.models import Alert, Channel, Contact, Priority
 from clarion.shared import clients, settings
@@ -42,6 +44,18 @@ def client_error(code: str, status: int, message: str = "details") -> ClientErro
     )
 
 
+class FakeTable:
+    """The delivery log in memory; each write is noted in the shared `journal`."""
+
+    def __init__(self, journal: list[str]) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.journal = journal
+
+    def put_item(self, Item: dict[str, Any], **_: Any) -> None:
+        self.journal.append(f"put {Item['pk'].split('#')[0]}")
+        self.items[(Item["pk"], Item["sk"])] = Item
+
+
 class FakeClient:
     """Records each request; answers with `answer` or raises `error`."""
 
@@ -49,9 +63,12 @@ class FakeClient:
         self.answer = answer or {"MessageId": "m-1", "ContactId": "c-1"}
         self.error = error
         self.requests: list[dict[str, Any]] = []
+        self.journal: list[str] = []
+        self.table = FakeTable(self.journal)
 
     def _call(self, **request: Any) -> dict[str, Any]:
         self.requests.append(request)
+        self.journal.append("request")
         if self.error:
             raise self.error
         return self.answer
@@ -68,6 +85,7 @@ def env(monkeypatch: pytest.MonkeyPatch):
         names.ENV_CONNECT_INSTANCE_ID: "instance",
         names.ENV_CONNECT_FLOW_ID: "flow",
         names.ENV_CONNECT_SOURCE_PHONE: "+442071838750",
+        names.ENV_DELIVERY_TABLE: "delivery-log",
     }
     for key in (names.ENV_SMS_SENDER_ID, names.ENV_SMS_MAX_PRICE, names.ENV_SES_CONFIGURATION_SET):
         monkeypatch.delenv(key, raising=False)
@@ -83,6 +101,7 @@ def provider(env, monkeypatch: pytest.MonkeyPatch) -> FakeClient:
     fake = FakeClient()
     monkeypatch.setattr(clients, "client", lambda service: fake)
     monkeypatch.setattr(clients, "send_client", lambda service: fake)
+    monkeypatch.setattr(clients, "dynamodb_table", lambda name: fake.table)
     return fake
 
 
@@ -185,10 +204,39 @@ def test_call_request_carries_flow_ids_token_and_spoken_attributes(provider):
     assert request["DestinationPhoneNumber"] == CONTACT.phone_call
     assert request["ClientToken"] == base.attempt_token(ALERT, 3) != base.attempt_token(ALERT, 4)
     assert len(request["ClientToken"]) <= 500
-    # And the flow gets the words only: no alert reference (the keypress finds the alert by the contact's id)
-    assert set(request["Attributes"]) == {"message", "message_ssml"}
-    assert "Potassium 6.9 mmol/L" in request["Attributes"]["message"]
-    assert ALERT.message_id not in json.dumps(request["Attributes"])
+    # And the call's only attribute is an opaque handle: no words, no alert reference (Connect keeps it 24 months)
+    assert list(request["Attributes"]) == ["call"]
+    handle = request["Attributes"]["call"]
+    assert len(handle) == 22 and "Potassium" not in handle and ALERT.message_id not in handle
+    # And the words were kept under it in the delivery log, to expire within the hour, before the call started
+    assert provider.journal == ["put call", "request"]
+    [item] = provider.table.items.values()
+    assert item["pk"] == f"call#{handle}" and item["ssml"] == messages.spoken_ssml(ALERT)
+    assert 0 < item["expires_at"] - time.time() <= 3600
+    assert set(item) == {"pk", "sk", "ssml", "expires_at"}  # nothing that names the alert, the contact or the patient
+
+
+def test_each_call_gets_a_handle_of_its_own(provider):
+    # Given the same alert called twice (two attempts)
+    channels.send(Channel.CALL, ALERT, CONTACT, 1)
+    channels.send(Channel.CALL, ALERT, CONTACT, 2)
+    # Then the handles differ: one cannot be derived from the alert or guessed from another
+    first, second = (r["Attributes"]["call"] for r in provider.requests)
+    assert first != second and len(provider.table.items) == 2
+
+
+def test_a_call_whose_words_cannot_be_kept_is_not_started(provider, monkeypatch):
+    # Given the delivery log throttles the write of the words
+    def throttled(**_: Any) -> None:
+        raise client_error("ProvisionedThroughputExceededException", 400)
+
+    monkeypatch.setattr(provider.table, "put_item", throttled)
+    # When a call is sent
+    with pytest.raises(channels.SendError) as raised:
+        channels.send(Channel.CALL, ALERT, CONTACT, 1)
+    # Then no call rang (it would have had nothing to say) and the attempt can be retried
+    assert provider.requests == []
+    assert (raised.value.retryable, raised.value.code) == (True, "ProvisionedThroughputExceededException")
 
 
 def test_call_without_connect_settings_is_a_permanent_failure(provider, env):

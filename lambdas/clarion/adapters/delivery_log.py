@@ -7,10 +7,12 @@ Layout (key names are fixed by the stack):
   sk = "ATTEMPT#00#C-1#0001"        one provider attempt: stage, recipient, attempt number (1-based per recipient
                                     and stage), channel, outcome, at, provider id, error
   pk = "link#<handle>", sk = "LINK" an acknowledgement link: which alert and recipient (`clarion.adapters.links`)
+  pk = "call#<handle>", sk = "WORDS" what a call says, by the call's only attribute (`clarion.adapters.call_words`)
   pk = "provider#<channel>#<id>",   a sent attempt whose receipt is awaited, by the provider's message id: which
   sk = "PROVIDER"                   attempt it is and the delivery to resume when the receipt settles it
 GSI "by-contact": contact_id (hash) + at (range), for a contact's history over time.
-Every item expires `retention_days` after it is written (TTL attribute `expires_at`).
+Every item expires `retention_days` after it is written (TTL attribute `expires_at`), but a link with the link and a
+call's words an hour after the call was started.
 
 Stored statuses are `accepted` and the ends (`delivered` or `failed` for an alert that needs no acknowledgement;
 `acknowledged`, `unacknowledged` or `failed` for one that does). `delivering`, and `delivered` while an

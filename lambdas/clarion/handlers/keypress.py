@@ -1,10 +1,13 @@
-"""Keypress: the call's contact flow invokes this with the clinician's answer: 1 acknowledges, 3 declines ("not my
-patient"), and none (no key, or 2 twice) leaves the attempt `no_answer`, so the next channel starts at once.
+"""Keypress: the call's contact flow invokes this twice. First, with `action` `words` and the call's handle (its only
+contact attribute), for what to say: `{"result": "words", "ssml": ...}`, or `{"result": "unknown"}` for a handle
+Clarion does not hold (malformed, forged or expired), on which the flow says only to check Clarion. Then with the
+clinician's answer: 1 acknowledges, 3 declines ("not my patient"), and none (no key, or 2 twice) leaves the attempt
+`no_answer`, so the next channel starts at once.
 
-The flow passes no alert reference: the call is found by the contact's own id (Connect's `ContactId`, which the
-router recorded when it started the call), so an answer can never reach another alert. Only this deployment's
-Connect instance may invoke the function (its resource policy). It answers in a few calls, well inside the 8 s the
-flow waits.
+The words are found by the handle alone (written before the call started), so the flow never waits for the router.
+The answer is found by the contact's own id (Connect's `ContactId`, which the router recorded when it started the
+call), so it can never reach another alert. Only this deployment's Connect instance may invoke the function (its
+resource policy). Each answers in one or a few calls, well inside the 8 s the flow waits.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clarion.adapters import delivery_log
+from clarion.adapters import call_words, delivery_log
 from clarion.domain import errors
 from clarion.domain.models import Channel
 from clarion.domain.receipts import Receipt, Verdict
@@ -22,6 +25,16 @@ from clarion.services import receipts as settle
 from clarion.shared.observability import logger, metrics, tracer
 
 ACKNOWLEDGE, DECLINE = "1", "3"
+WORDS = "words"  # the flow's `action` when it asks what to say
+
+
+def words(handle: str) -> dict[str, str]:
+    """What the call with `handle` says, as the flow's flat string map."""
+    ssml = call_words.fetch(handle)
+    if ssml is None:
+        logger.warning("Words asked for a call Clarion holds none for")
+        return {"result": "unknown"}
+    return {"result": WORDS, "ssml": ssml}
 
 
 def on_keypress(contact_id: str, digit: str) -> str:
@@ -50,15 +63,22 @@ def on_keypress(contact_id: str, digit: str) -> str:
     return result
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    """Connect's flow event: `Details.ContactData.ContactId`, and the flow's `Details.Parameters.digit`."""
+def respond(event: dict[str, Any]) -> dict[str, str]:
+    """Connect's flow event: `Details.Parameters` (`action` and `call`, or `digit`) and `Details.ContactData`."""
     details = event.get("Details") or {}
+    parameters = details.get("Parameters") or {}
+    if parameters.get("action") == WORDS:
+        return words(str(parameters.get(call_words.CALL_ATTRIBUTE) or ""))
     contact_id = str((details.get("ContactData") or {}).get("ContactId") or "")
-    digit = str((details.get("Parameters") or {}).get("digit") or "none")
+    digit = str(parameters.get("digit") or "none")
     if not contact_id:
         logger.warning("Keypress event without a contact id")
         return {"result": "unknown"}
     return {"result": on_keypress(contact_id, digit)}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    return respond(event)
