@@ -12,7 +12,10 @@
   directory listing and a `stat` per service) on every request.
 And, for fidelity: moto's CloudFormation creates every `AWS::KMS::Key` as a symmetric encryption key, whatever its
 `KeySpec` and `KeyUsage`; `honour_kms_key_spec` makes it create the HMAC key that signs acknowledgement links as
-the template says (the integration tests apply it to in-process moto too).
+the template says (the integration tests apply it to in-process moto too). And moto's DynamoDB checks a write's
+condition and then writes, with no lock between, so two concurrent conditional puts of one key could both succeed
+(the concurrency suite saw two different bodies of one `message_id` accepted); `atomic_dynamodb_writes` makes each
+write atomic, as DynamoDB's are.
 """
 
 from __future__ import annotations
@@ -108,6 +111,28 @@ def honour_kms_key_spec() -> None:
     Key._clarion_key_spec = True  # type: ignore[attr-defined]
 
 
+_WRITES = threading.RLock()
+
+
+def atomic_dynamodb_writes() -> None:
+    """Check-and-write of every DynamoDB write under one lock, as DynamoDB's conditional writes are atomic."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_clarion_atomic", False):
+        return
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+        original = getattr(DynamoDBBackend, name, None)
+        if original is None:
+            continue
+
+        def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _WRITES:
+                return _original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, atomic)
+    DynamoDBBackend._clarion_atomic = True  # type: ignore[attr-defined]
+
+
 def main() -> None:
     import logging
 
@@ -116,6 +141,7 @@ def main() -> None:
     cheap_sqs_clock()
     remember_service_modules()
     honour_kms_key_spec()
+    atomic_dynamodb_writes()
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])

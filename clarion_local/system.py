@@ -51,6 +51,7 @@ ACCOUNT_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "l
 CLIENT_ID = "lab-system"
 ADMIN_ID = "local-admin"
 CONCURRENCY = {names.INTAKE_HANDLER: 8, names.AUTHORIZER_HANDLER: 4, names.CONTACTS_HANDLER: 2}
+_SESSION_LOCK = threading.Lock()
 LOCAL_POLLERS = 4  # concurrent router batches here (the mapping allows more on AWS; this machine has few cores)
 
 
@@ -189,7 +190,8 @@ class LocalClarion:
         return str(self.client("sts").get_caller_identity()["Account"])
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        with _SESSION_LOCK:  # a boto3 session is not thread-safe (two threads at once: a KeyError inside botocore)
+            return self.session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
 
     def _start_functions(self, proxy_url: str) -> dict[str, FunctionPool]:
         assert self.assembly is not None and self.log_dir is not None
@@ -255,7 +257,7 @@ class LocalClarion:
                 try:
                     self.events()
                 except Exception as error:  # the emulator is stopping; the next call reports it
-                    print(f"events capture: {type(error).__name__}", file=sys.stderr)
+                    print(f"events capture: {type(error).__name__}: {error}", file=sys.stderr)
 
         threading.Thread(target=drain, name="events-capture", daemon=True).start()
         self._stoppers.append(stop.set)
@@ -280,7 +282,8 @@ class LocalClarion:
     def clients_repo(self) -> ClientsRepo:
         """The clients table, as the operator's token tool sees it (`python -m tools.tokens`)."""
         table_name = self.deployment.output("ClientsTable")
-        resource = self.session.resource("dynamodb", endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        with _SESSION_LOCK:
+            resource = self.session.resource("dynamodb", endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
         return ClientsRepo(table_name, table=resource.Table(table_name))
 
     def issue_token(self, client_id: str, *scopes: tokens.Scope) -> tuple[str, str]:

@@ -65,7 +65,11 @@ def test_environment_variables_name_the_right_resources(dev: Synth):
     assert "MessagingAlertEvents" in _imports(intake[names.ENV_EVENTS_TOPIC_ARN])
     assert "StorageClients" in _imports(authorizer[names.ENV_CLIENTS_TABLE])
     powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-    assert set(authorizer) - powertools - {"POWERTOOLS_TRACE_DISABLED"} == {names.ENV_CLIENTS_TABLE}
+    assert set(authorizer) - powertools - {"POWERTOOLS_TRACE_DISABLED"} == {
+        names.ENV_CLIENTS_TABLE,
+        names.ENV_USAGE_KEYS,
+        names.ENV_USAGE_TIER_DEFAULT,
+    }
     assert "StorageDeliveryLog" in _imports(router[names.ENV_DELIVERY_TABLE])
     assert router[names.ENV_SMS_TYPE] == "Transactional"
     assert router[names.ENV_SMS_SENDER_ID] == "CLARION"

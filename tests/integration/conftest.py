@@ -22,7 +22,7 @@ from clarion import names
 from clarion.handlers import keypress
 from clarion.shared import clients, settings
 from clarion_local import stack
-from clarion_local.emulator import honour_kms_key_spec
+from clarion_local.emulator import atomic_dynamodb_writes, honour_kms_key_spec
 from clarion_local.providers import ProviderBridge
 from tests.synth import Synth
 
@@ -105,6 +105,7 @@ class Deployed:
 def deployed(dev: Synth) -> Iterator[Deployed]:
     """The dev assembly deployed into moto once for the suite (a deploy takes about a second)."""
     honour_kms_key_spec()
+    atomic_dynamodb_writes()
     with mock_aws():
         deployment = stack.deploy(boto3.session.Session(), dev.assembly)
         env = function_environment(deployment)

@@ -19,10 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # What moto's CloudFormation does not create, so the bridge takes it out of the template (template.adapt).
 BRIDGED = {
     "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::ApiKey",
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::GatewayResponse",
     "AWS::ApiGateway::Model",
     "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::UsagePlan",
+    "AWS::ApiGateway::UsagePlanKey",
     "AWS::ApiGateway::Stage",
     "AWS::Backup::BackupPlan",
     "AWS::Backup::BackupSelection",
@@ -270,3 +273,56 @@ def test_the_cheap_sqs_clock_judges_visibility_and_delay_as_moto_does() -> None:
         == before
         == [(True, False), (False, False), (True, True), (True, False)]
     )
+
+
+def test_concurrent_conditional_puts_of_one_key_have_exactly_one_winner(
+    clarion: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from moto.dynamodb.models import table as moto_table
+
+    # Given moto's condition check made slow (2 ms), so that a write without a lock races for certain
+    real_filter = moto_table.get_filter_expression
+
+    def slow_filter(*args: Any, **kwargs: Any) -> Any:
+        op = real_filter(*args, **kwargs)
+        check = op.expr
+
+        def slow_check(item: Any) -> Any:
+            time.sleep(0.002)
+            return check(item)
+
+        op.expr = slow_check
+        return op
+
+    monkeypatch.setattr(moto_table, "get_filter_expression", slow_filter)
+    table = boto3.client("dynamodb")
+    name = clarion.env[names.ENV_IDEMPOTENCY_TABLE]
+    # When 8 writers race to create the same key, 5 times, each write conditional on the key being absent
+    winners = []
+    for round_ in range(5):
+        wins: list[int] = []
+        start = threading.Barrier(8)
+
+        def write(i: int, round_: int = round_, wins: list[int] = wins, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                table.put_item(
+                    TableName=name,
+                    Item={"id": {"S": f"race-{round_}"}, "writer": {"N": str(i)}},
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+                wins.append(i)
+            except table.exceptions.ConditionalCheckFailedException:
+                pass
+
+        threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        winners.append(len(wins))
+    # Then each time exactly one write won: DynamoDB's conditional writes are atomic (emulator.atomic_dynamodb_writes)
+    assert winners == [1] * 5
