@@ -32,8 +32,15 @@ demo: synth ## Deploy into the embedded emulator, play a scenario, print what ha
 local: synth ## Serve the API on http://127.0.0.1:$(PORT) against the embedded emulator (PORT= to change)
 	$(BIN)/python -m clarion_local serve --assembly cdk.out --port $(PORT)
 
-bench: synth ## Measure intake latency, AWS calls per alert, cold start and a 10,000-alert burst (bench/results.json)
+# The long suites at full size; `make test` runs them smaller (each file says why that size still covers it).
+BENCH_FAULTS ?= 1000
+BENCH_WARD ?= 100
+
+bench: synth ## Measure intake, AWS calls, cold start, a 10,000-alert burst; then the full-size faults and ward suites
 	$(BIN)/python -m bench cdk.out
+	@echo "==> The full-size suites: $(BENCH_FAULTS) alerts under random faults, $(BENCH_WARD) alerts on the ward"
+	CLARION_FAULTS_ALERTS=$(BENCH_FAULTS) CLARION_WARD_ALERTS=$(BENCH_WARD) \
+		$(BIN)/python -m pytest tests/e2e/test_faults.py tests/e2e/test_ward.py -q -s -p no:cacheprovider --durations=2
 
 install: $(STAMP) ## Create .venv and install the pinned Python and npm dependencies
 
