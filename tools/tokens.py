@@ -93,11 +93,12 @@ def placing(repo: ClientsRepo, args: argparse.Namespace) -> Callable[[], str] | 
     if not args.stack:
         if not args.tier:
             return None
-        kept = usage_keys.Usage(args.tier, usage.key_id, usage.key)
-        return lambda: (
-            repo.set_usage(args.client, kept)
-            or f"{args.client} shares tier {args.tier}'s key until `tier --stack` gives it its own."
-        )
+
+        def record_tier() -> str:
+            repo.set_usage(args.client, usage_keys.Usage(args.tier, usage.key_id, usage.key))
+            return f"{args.client} shares tier {args.tier}'s key until `tier --stack` gives it its own."
+
+        return record_tier
     if usage.key and not args.tier:
         return None
     plans = json.loads(service_output(args.stack, usage_keys.OUTPUT))
