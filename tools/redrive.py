@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ import boto3
 from clarion.adapters import dead_letters, delivery_log
 from clarion.domain.models import Alert
 from clarion.names import ENV_DELIVERY_TABLE
-from clarion.services import taken
+from clarion.shared import clock
+from clarion.usecases.notify_taken import TakenRequest
 
 
 class UsageError(Exception):
@@ -87,11 +87,11 @@ def _alert(body: str) -> Alert | None:
 def redrive(queue_url: str, sqs: Any, dry_run: bool = False) -> Outcome:
     """Queue every parked message whose alert can take it up again; see the module's docstring."""
     outcome = Outcome()
-    at = datetime.now(UTC).isoformat(timespec="milliseconds")
+    at = clock.stamp()
     for item in dead_letters.parked():
         body = str(item["body"])
         try:
-            notice = taken.is_request(json.loads(body))
+            notice = TakenRequest.read(json.loads(body)) is not None
         except (ValueError, AttributeError):
             notice = False
         alert = None if notice else _alert(body)

@@ -11,6 +11,7 @@ from clarion.domain import tokens
 from clarion.domain.errors import ConcurrentChange, TooManyTokens
 from clarion.domain.tokens import Scope
 from clarion.handlers import authorizer
+from clarion.usecases import authorize_client
 from tests.integration.api_events import FakeContext
 
 BASE = "arn:aws:execute-api:eu-west-2:123456789012:abc123/prod"
@@ -18,9 +19,9 @@ BASE = "arn:aws:execute-api:eu-west-2:123456789012:abc123/prod"
 
 @pytest.fixture
 def repo(clarion: Any) -> Iterator[ClientsRepo]:
-    authorizer._repo.cache_clear()
+    authorize_client._repo.cache_clear()
     yield ClientsRepo(clarion.env["CLIENTS_TABLE"])
-    authorizer._repo.cache_clear()
+    authorize_client._repo.cache_clear()
 
 
 def issue(repo: ClientsRepo, client_id: str, *scopes: Scope) -> tokens.IssuedToken:

@@ -19,6 +19,7 @@ from clarion import names
 from clarion.adapters import channels, delivery_log
 from clarion.domain.models import AlertStatus, Outcome, Priority
 from clarion.handlers import router
+from clarion.usecases import deliver_alert
 from tests.integration.test_router import FakeContext, given_accepted, log_of, make_alert, queue_event
 from tests.integration.test_router import output as output  # the router suite's fixture, shared
 
@@ -53,15 +54,15 @@ def arm(monkeypatch: pytest.MonkeyPatch, step: str) -> list[str]:
             crashed.append(step)
             raise Crash
 
-    monkeypatch.setattr(router.channels, "send", send)
-    monkeypatch.setattr(router.delivery_log, "record_attempt", record_attempt)
+    monkeypatch.setattr(deliver_alert.channels, "send", send)
+    monkeypatch.setattr(deliver_alert.delivery_log, "record_attempt", record_attempt)
     return crashed
 
 
 @pytest.mark.parametrize("priority", list(CHANNEL_OF), ids=lambda p: CHANNEL_OF[p])
 @pytest.mark.parametrize("step", STEPS)
 def test_a_crash_at_each_step_is_finished_by_redelivery(clarion, monkeypatch, output, priority, step) -> None:
-    monkeypatch.setattr(router, "sleep", lambda _: None)
+    monkeypatch.setattr(deliver_alert, "sleep", lambda _: None)
     # Given an accepted alert, and a router that dies once at `step`
     alert = make_alert(priority, message_id=f"crash-{step}-{priority.value}")
     given_accepted(alert)

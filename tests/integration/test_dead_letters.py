@@ -16,6 +16,7 @@ from clarion.adapters import delivery_log
 from clarion.domain.escalation import Reach
 from clarion.domain.models import Alert, AlertStatus, Priority
 from clarion.handlers import alert_views, dead_letters, router
+from clarion.usecases import deliver_alert
 from tests.integration.test_router import FakeContext, given_accepted, log_of, make_alert, queue_event
 from tests.integration.test_router import output as output  # the router suite's fixture, shared
 from tests.integration.walk import Walk
@@ -49,7 +50,7 @@ def fail_until_dead_lettered(clarion: Any, monkeypatch: pytest.MonkeyPatch, body
     def broken(*_: Any, **__: Any) -> str:
         raise RuntimeError("a bug in this release")
 
-    monkeypatch.setattr(router.channels, "send", broken)
+    monkeypatch.setattr(deliver_alert.channels, "send", broken)
     event = queue_event(clarion, body)
     for _ in range(RECEIVES):
         assert router.handler(event, FakeContext())["batchItemFailures"]
@@ -108,7 +109,7 @@ def test_the_same_dead_letter_twice_changes_nothing_more(clarion: Any, monkeypat
 def test_the_redrive_sends_it_once_after_the_fix_and_a_second_run_sends_nothing(
     clarion: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(router, "sleep", lambda _: None)
+    monkeypatch.setattr(deliver_alert, "sleep", lambda _: None)
     # Given a dead-lettered alert, and the router fixed
     alert = make_alert(Priority.LOW, message_id="dead-3")
     given_accepted(alert)

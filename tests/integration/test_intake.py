@@ -6,10 +6,11 @@ from typing import Any
 import pytest
 
 from clarion.adapters import contacts as contacts_repo
+from clarion.adapters import idempotency
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome, Priority
-from clarion.handlers import intake
 from clarion.handlers.intake import handler
 from clarion.shared import settings
+from clarion.usecases import accept_alert
 from tests.integration.api_events import FakeContext, api_event, call, log_to_captured_stdout
 
 PATIENT = "PATIENT-REF-98765"
@@ -32,10 +33,10 @@ ALICE = Contact(
 
 @pytest.fixture
 def api(clarion: Any) -> Any:
-    intake._idempotent_accept.cache_clear()
+    idempotency.once.cache_clear()
     contacts_repo.put_contact(ALICE, "2026-01-01T00:00:00Z")
     yield clarion
-    intake._idempotent_accept.cache_clear()
+    idempotency.once.cache_clear()
 
 
 def post(body: Any, *, path: str = "/alerts", client_id: str = "lab-system", **kwargs: Any) -> tuple[int, Any]:
@@ -133,13 +134,13 @@ def test_a_duplicate_arriving_while_the_first_is_being_accepted_is_told_to_retry
 ) -> None:
     # Given the duplicate arrives while the first request is enqueueing
     answers: list[tuple[int, Any]] = []
-    real_enqueue = intake.queue.enqueue
+    real_enqueue = accept_alert.queue.enqueue
 
     def enqueue_while_a_duplicate_arrives(alert: Alert) -> None:
         answers.append(post(BODY))
         real_enqueue(alert)
 
-    monkeypatch.setattr(intake.queue, "enqueue", enqueue_while_a_duplicate_arrives)
+    monkeypatch.setattr(accept_alert.queue, "enqueue", enqueue_while_a_duplicate_arrives)
     # When the first request completes
     status, _ = post(BODY)
     # Then the duplicate got 409 in_progress, the first 202, and one message was queued
@@ -217,7 +218,7 @@ def test_unexpected_failure_is_a_500_without_details(api: Any, monkeypatch: pyte
     def broken(alert: Alert) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(intake.queue, "enqueue", broken)
+    monkeypatch.setattr(accept_alert.queue, "enqueue", broken)
     # When an alert is posted
     status, body = post(BODY)
     # Then 500 internal_error without the exception's text

@@ -16,6 +16,7 @@ from clarion import names
 from clarion.domain.models import Alert, AlertStatus, Channel, Contact, Priority
 from clarion.handlers import receipts, router
 from clarion.shared import settings
+from clarion.usecases import settle_receipt
 from clarion_local.poller import sqs_record
 from clarion_local.receipts import LocalReceipts, ses_event
 from tests.integration.test_router import (
@@ -156,7 +157,7 @@ def test_a_receipt_for_a_message_clarion_never_sent_comes_back_then_is_dropped(r
     # When it arrives first (it may have overtaken the write of its attempt), it goes back to the queue
     assert receipts.handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     # And on its third arrival it is dropped, counted, and raises nothing
-    record["attributes"] = {"ApproximateReceiveCount": str(receipts.UNMATCHED_RETRIES)}
+    record["attributes"] = {"ApproximateReceiveCount": str(settle_receipt.UNMATCHED_RETRIES)}
     assert receipts.handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": []}
     assert output.metric(names.METRIC_RECEIPTS_UNMATCHED) == 1
     # And something that is no receipt at all is dropped at once

@@ -17,6 +17,7 @@ from clarion.domain.models import Alert, Priority
 from clarion.handlers import keypress, replies
 from clarion.shared import settings
 from clarion.shared.observability import logger
+from clarion.usecases import read_reply
 from clarion_local.poller import sqs_record
 from clarion_local.receipts import flow_event
 from tests.integration.api_events import FakeContext
@@ -154,7 +155,7 @@ def test_replies_are_throttled_per_number(two_way):
     walk = Walk(two_way, message_id="sms-flood")
     walk.given_contacts_and_policy(None)
     code = alert_to(walk, "C-2")
-    for _ in range(replies.REPLIES_PER_WINDOW):
+    for _ in range(read_reply.REPLIES_PER_WINDOW):
         reply(two_way, BEN, "what?")
     answered = len(texts_to(two_way, BEN))
     # Over the limit, even the right code is dropped unanswered

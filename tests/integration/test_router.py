@@ -19,6 +19,7 @@ from clarion.adapters.channels.base import attempt_token
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome, Priority
 from clarion.handlers import router
 from clarion.shared.observability import logger
+from clarion.usecases import deliver_alert
 
 PATIENT_ID = "PAT-99887766"
 CONTACT = Contact(
@@ -49,7 +50,7 @@ class FakeContext:
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The router's waits, recorded instead of slept."""
     recorded: list[float] = []
-    monkeypatch.setattr(router, "sleep", recorded.append)
+    monkeypatch.setattr(deliver_alert, "sleep", recorded.append)
     return recorded
 
 
@@ -265,7 +266,7 @@ def test_retryable_failure_is_retried_on_the_same_channel_after_a_backoff(
     assert outcomes(alert) == [(channel, 1, "retryable_failure"), (channel, 2, "sent")]
     assert [m["channel"] for m in clarion.outbox] == [channel]
     assert len(waits) == 1
-    assert 0 <= waits[0] <= router.BASE_DELAY_SECONDS
+    assert 0 <= waits[0] <= deliver_alert.BASE_DELAY_SECONDS
     assert log_of(alert).attempts[0].error is not None
     assert log_of(alert).attempts[0].error.split(":")[0] in {"Throttling", "ThrottlingException", "InternalError"}
     assert output.metric(names.METRIC_RETRYABLE_FAILURES) == 1
@@ -444,14 +445,14 @@ def test_alert_ended_by_another_invocation_during_the_send_keeps_its_status(clar
     # Given a duplicate SQS delivery: another invocation marks the alert failed while this one is sending
     alert = make_alert(Priority.MEDIUM)
     given_accepted(alert)
-    real_send = router.channels.send
+    real_send = deliver_alert.channels.send
 
     def send_while_the_other_finishes(*args: Any, **kwargs: Any) -> str:
         provider_id = real_send(*args, **kwargs)
         delivery_log.set_final_status(alert, AlertStatus.FAILED, "2025-01-01T00:00:00+00:00")
         return provider_id
 
-    monkeypatch.setattr(router.channels, "send", send_while_the_other_finishes)
+    monkeypatch.setattr(deliver_alert.channels, "send", send_while_the_other_finishes)
     # When this invocation records its sent SMS
     response = route(clarion, alert)
     # Then the attempt is logged as sent, the status the other invocation wrote stays, and nothing is published

@@ -10,8 +10,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from clarion.domain.models import Priority
-from clarion.handlers import router
 from clarion.shared import clients
+from clarion.usecases import deliver_alert
 from tests.integration.test_router import given_accepted, log_of, make_alert, route
 
 # (channel, service, operation, priority, the provider's 5xx answer as its query protocol writes it)
@@ -39,7 +39,7 @@ def test_each_attempt_is_one_provider_request(
     priority: Priority,
     code: str,
 ) -> None:
-    monkeypatch.setattr(router, "sleep", lambda _: None)
+    monkeypatch.setattr(deliver_alert, "sleep", lambda _: None)
     # Given a provider whose next request fails on the wire with a 5xx (which the SDK's standard mode retries)
     requests: list[int] = []
 

@@ -45,9 +45,10 @@ def test_the_others_reached_by_sms_learn_once_who_took_the_alert(walk: Walk, cla
     # And a second acknowledgement or a repeated request tells nobody twice
     walk.answer("ack", "C-1")
     walk.route_all()
-    from clarion.services import taken
+    from clarion.usecases import notify_taken
+    from clarion.usecases.notify_taken import TakenRequest
 
-    taken.send_notices({"client_id": "lab-system", "message_id": walk.message_id, "by": "C-2", "at": "x"})
+    notify_taken.notify(TakenRequest("lab-system", walk.message_id, "C-2", "x"))
     assert len([t for t in sms_to(clarion, "+447700900101") if "taken by" in t]) == 1
 
 

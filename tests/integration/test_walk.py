@@ -9,6 +9,8 @@ import pytest
 
 from clarion.adapters import queue
 from clarion.handlers import escalator
+from clarion.shared import clock
+from clarion.usecases import advance_walk
 from tests.integration.walk import WARD, Walk
 
 
@@ -243,12 +245,12 @@ def test_a_first_receive_of_a_stale_timer_sends_nothing(walk: Walk, monkeypatch)
 
 
 def test_a_timer_far_from_due_goes_back_on_the_queue(walk: Walk, monkeypatch) -> None:
-    from clarion.adapters.timers import Timer
+    from clarion.domain.timers import Timer
 
     walk.post_alert(escalation_policy_id="ward-7b")
     before = walk.delayed_timers()
-    monkeypatch.setattr(escalator, "clock", lambda: 1_000.0)
-    escalator.on_timer(Timer("lab-system", walk.message_id, 0, 1_000.0 + 3_600), 1)
+    monkeypatch.setattr(clock, "time", lambda: 1_000.0)
+    advance_walk.advance(Timer("lab-system", walk.message_id, 0, 1_000.0 + 3_600), 1)
     assert walk.delayed_timers() == before + 1
     assert walk.record().stage == 0
 
@@ -323,11 +325,11 @@ def test_the_escalator_dying_at_any_step_of_a_stage_start_still_notifies_the_sta
 
 
 def test_a_batch_of_timers_is_handled_soonest_due_first(walk: Walk, monkeypatch: pytest.MonkeyPatch) -> None:
-    from clarion.adapters.timers import Timer
+    from clarion.domain.timers import Timer
     from tests.integration.api_events import FakeContext
 
     seen: list[float] = []
-    monkeypatch.setattr(escalator, "on_timer", lambda timer, _count: seen.append(timer.due))
+    monkeypatch.setattr(advance_walk, "advance", lambda timer, _count: seen.append(timer.due))
     records = [
         {"messageId": str(due), "body": Timer("lab-system", "m", 0, due).body(), "attributes": {}}
         for due in (30.0, 10.0, 20.0)

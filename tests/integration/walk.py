@@ -12,11 +12,13 @@ import boto3
 
 from clarion import names
 from clarion.adapters import contacts, delivery_log, policies
-from clarion.adapters.timers import Timer
 from clarion.domain.escalation import Policy, Stage
 from clarion.domain.models import Contact
+from clarion.domain.timers import Timer
 from clarion.handlers import contacts as contacts_api
-from clarion.handlers import escalator, intake, router
+from clarion.handlers import intake, router
+from clarion.shared import clock
+from clarion.usecases import advance_walk
 from tests.integration.api_events import FakeContext, api_event, call
 
 UPDATED = "2026-01-01T00:00:00Z"
@@ -126,8 +128,8 @@ class Walk:
     def fire(self, stage: int, at: float, receive_count: int = 1, monkeypatch: Any = None) -> None:
         """The escalator handles the timer of `stage` as if it were `at` (epoch seconds) now."""
         assert monkeypatch is not None
-        monkeypatch.setattr(escalator, "clock", lambda: at)
-        escalator.on_timer(Timer(self.client_id, self.message_id, stage, at), receive_count)
+        monkeypatch.setattr(clock, "time", lambda: at)
+        advance_walk.advance(Timer(self.client_id, self.message_id, stage, at), receive_count)
 
     def record(self) -> delivery_log.AlertRecord:
         found = delivery_log.get_alert(self.client_id, self.message_id)

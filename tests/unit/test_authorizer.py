@@ -10,6 +10,7 @@ from clarion.adapters.clients_repo import ClientRecord, Usage
 from clarion.domain import tokens
 from clarion.domain.tokens import Scope, StoredToken
 from clarion.handlers import authorizer
+from clarion.usecases import authorize_client
 from tests.integration.api_events import FakeContext, log_to_captured_stdout
 
 ARN = "arn:aws:execute-api:eu-west-2:123456789012:abc123/prod/POST/alerts"
@@ -27,7 +28,7 @@ class MemoryRepo:
 @pytest.fixture
 def repo(monkeypatch: pytest.MonkeyPatch) -> MemoryRepo:
     memory = MemoryRepo()
-    monkeypatch.setattr(authorizer, "_repo", lambda: memory)
+    monkeypatch.setattr(authorize_client, "_repo", lambda: memory)
     return memory
 
 

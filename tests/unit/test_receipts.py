@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from clarion.domain import receipts
 from clarion.domain.models import Channel, Outcome
-from clarion.domain.receipts import FINAL, Verdict
+from clarion.domain.receipts import Verdict
 
 
 @pytest.mark.parametrize(
@@ -63,30 +63,6 @@ def test_email_events(event, verdict):
 )
 def test_call_outcomes(reason, connected, verdict):
     assert receipts.classify_call(reason, connected) is verdict
-
-
-def test_a_failure_moves_on_once_and_a_late_or_repeated_receipt_changes_nothing():
-    state = receipts.settle(None, Verdict.IN_PROGRESS)
-    failed = receipts.settle(state, Verdict.UNDELIVERED)
-    assert failed is Verdict.UNDELIVERED and receipts.moves_on(state, failed)
-    # the same bounce again, a late "delivered", a late "pending": the verdict stands and nothing moves on again
-    for late in (Verdict.UNDELIVERED, Verdict.DELIVERED, Verdict.IN_PROGRESS, Verdict.IGNORED):
-        after = receipts.settle(failed, late)
-        assert after is Verdict.UNDELIVERED and not receipts.moves_on(failed, after)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(list(Verdict)), max_size=12))
-def test_whatever_order_receipts_come_in_the_first_final_one_stands(arrivals):
-    state = None
-    moved = 0
-    for verdict in arrivals:
-        after = receipts.settle(state, verdict)
-        moved += receipts.moves_on(state, after)
-        state = after
-    finals = [v for v in arrivals if v in FINAL]
-    assert state == (finals[0] if finals else next((v for v in reversed(arrivals) if v is Verdict.IN_PROGRESS), None))
-    assert moved == (1 if finals and finals[0] in receipts.FAILURES else 0)
 
 
 # --- reading what arrives on the receipts queue ----------------------------------------------------

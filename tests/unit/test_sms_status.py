@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from clarion.domain import receipts
 from clarion.domain.models import Channel, Outcome
 from clarion.handlers import sms_status
+from clarion.shared import clients
+from clarion.usecases import forward_sms_status
 from clarion_local.receipts import awslogs_event, sns_sms_status_line
 
 NUMBER = "+447700900123"
@@ -118,11 +120,11 @@ class FakeSqs:
 
 def test_lines_are_queued_ten_to_a_batch_and_a_batch_that_fails_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeSqs()
-    monkeypatch.setattr(sms_status.clients, "client", lambda service: fake)
+    monkeypatch.setattr(clients, "client", lambda service: fake)
     lines = [line(message_id=f"m-{i}") for i in range(23)] + ["garbage"]
-    assert sms_status.forward(lines, "https://queue") == 23
+    assert forward_sms_status.forward(lines, "https://queue") == 23
     assert [b["sns_sms_status"]["messageId"] for b in fake.sent] == [f"m-{i}" for i in range(23)]
     failing = FakeSqs({"m-3"})
-    monkeypatch.setattr(sms_status.clients, "client", lambda service: failing)
-    with pytest.raises(sms_status.NotQueuedError):
-        sms_status.forward(lines, "https://queue")
+    monkeypatch.setattr(clients, "client", lambda service: failing)
+    with pytest.raises(forward_sms_status.NotQueuedError):
+        forward_sms_status.forward(lines, "https://queue")

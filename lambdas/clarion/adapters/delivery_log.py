@@ -10,27 +10,25 @@ Layout (key names are fixed by the stack):
   pk = "call#<handle>", sk = "WORDS" what a call says, by the call's only attribute (`clarion.adapters.call_words`)
   pk = "provider#<channel>#<id>",   a sent attempt whose receipt is awaited, by the provider's message id: which
   sk = "PROVIDER"                   attempt it is and the delivery to resume when the receipt settles it
-GSI "by-contact": contact_id (hash) + at (range), for a contact's history over time.
 Every item expires `retention_days` after it is written (TTL attribute `expires_at`), but a link with the link and a
 call's words an hour after the call was started.
 
-Stored statuses are `accepted` and the ends (`delivered` or `failed` for an alert that needs no acknowledgement;
-`acknowledged`, `unacknowledged` or `failed` for one that does). `delivering`, and `delivered` while an
-acknowledgement is awaited, are derived from the attempts and deliveries when the alert is read.
+Storage only: the alert as read (`AlertRecord`) and its status rule are `clarion.domain.alert_record`'s.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from clarion.domain.alert_record import AlertRecord, status_of
 from clarion.domain.escalation import Reach, Stage
-from clarion.domain.models import ENDED, Alert, AlertStatus, Attempt, Channel, Outcome
+from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Outcome
 from clarion.names import ENV_DELIVERY_TABLE
 from clarion.shared import clients
 from clarion.shared.settings import required, settings
@@ -38,39 +36,6 @@ from clarion.shared.settings import required, settings
 ALERT_SK = "ALERT"
 ATTEMPT_PREFIX = "ATTEMPT#"
 PROVIDER_SK = "PROVIDER"
-BY_CONTACT_INDEX = "by-contact"
-
-
-@dataclass(frozen=True)
-class AlertRecord:
-    client_id: str
-    message_id: str
-    type: str
-    contact_id: str
-    priority: str
-    plan: list[str]
-    status: AlertStatus
-    accepted_at: str
-    updated_at: str
-    attempts: list[Attempt]
-    ack_required: bool = False
-    path: tuple[Stage, ...] = ()
-    stage: int = 0
-    stage_started_at: str = ""
-    stages: list[dict[str, Any]] = field(default_factory=list)
-    reach: dict[tuple[int, str], Reach] = field(default_factory=dict)
-    declines: dict[str, dict[str, Any]] = field(default_factory=dict)
-    ack: dict[str, Any] | None = None
-    target_s: int | None = None
-    first_delivered_at: str | None = None
-    escalation_policy_id: str | None = None
-    description: str = ""
-    ended_at: str | None = None
-    failure_reason: str | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.status in ENDED or (not self.ack_required and self.status is AlertStatus.DELIVERED)
 
 
 def table() -> Any:
@@ -275,16 +240,6 @@ def _attempts(items: list[dict[str, Any]]) -> list[Attempt]:
     return sorted(attempts, key=lambda a: (a.stage, a.at, a.contact_id or "", a.attempt))
 
 
-def _status(stored: AlertStatus, attempts: list[Attempt], reach: dict[tuple[int, str], Reach]) -> AlertStatus:
-    """Neither `delivering` nor an awaited acknowledgement's `delivered` is written: an accepted alert is
-    `delivered` once a recipient was reached, else `delivering` once an attempt was made."""
-    if stored is not AlertStatus.ACCEPTED:
-        return stored
-    if any(r is Reach.DELIVERED for r in reach.values()):
-        return AlertStatus.DELIVERED
-    return AlertStatus.DELIVERING if attempts else stored
-
-
 def _reach(item: dict[str, Any]) -> dict[tuple[int, str], Reach]:
     out = {}
     for key, value in (item.get("reach") or {}).items():
@@ -319,7 +274,7 @@ def record_from_items(items: list[dict[str, Any]]) -> AlertRecord | None:
         contact_id=head["contact_id"],
         priority=head["priority"],
         plan=list(head.get("plan", [])),
-        status=_status(AlertStatus(head["status"]), attempts, reach),
+        status=status_of(AlertStatus(head["status"]), attempts, reach),
         accepted_at=head["accepted_at"],
         updated_at=head["updated_at"],
         attempts=attempts,

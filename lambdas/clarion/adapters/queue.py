@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from clarion.domain.models import Alert
 from clarion.names import ENV_ALERT_QUEUE_URL
@@ -14,6 +15,13 @@ def enqueue(alert: Alert) -> None:
     clients.client("sqs").send_message(
         QueueUrl=required(settings().alert_queue_url, ENV_ALERT_QUEUE_URL),
         MessageBody=json.dumps(alert.to_message()),
+    )
+
+
+def enqueue_body(body: dict[str, Any]) -> None:
+    """A message that is no delivery (a request to send `taken` notices) on the alert queue."""
+    clients.client("sqs").send_message(
+        QueueUrl=required(settings().alert_queue_url, ENV_ALERT_QUEUE_URL), MessageBody=json.dumps(body)
     )
 
 

@@ -30,3 +30,20 @@ def await_receipt(attempt: Attempt, timeout_s: int, now: float | None = None) ->
         MessageBody=json.dumps(receipts.deadline_body(attempt.channel, attempt.provider_message_id, timeout_s)),
         DelaySeconds=max(0, min(MAX_DELAY_S, round(left))),
     )
+
+
+SQS_BATCH = 10
+
+
+def put_many(bodies: list[dict[str, object]], queue_url: str | None = None) -> list[int]:
+    """Put each receipt body on the receipts queue, ten to a call; the indexes of those SQS did not take."""
+    url = queue_url or required(settings().receipts_queue_url, ENV_RECEIPTS_QUEUE_URL)
+    failed: list[int] = []
+    for start in range(0, len(bodies), SQS_BATCH):
+        chunk = bodies[start : start + SQS_BATCH]
+        entries = [{"Id": str(i), "MessageBody": json.dumps(body)} for i, body in enumerate(chunk)]
+        answer = clients.client("sqs").send_message_batch(QueueUrl=url, Entries=entries)
+        failed.extend(start + int(f["Id"]) for f in answer.get("Failed", []))
+        if failed:
+            return failed
+    return failed

@@ -94,3 +94,18 @@ def _claim(number: str, code: str, alert: Alert, moment: float, stale: list[str]
             return False  # another delivery to this number took the code (or created the item) first: again
         raise
     return True
+
+
+REPLY_WINDOW_S = 600
+
+
+def count_reply(number: str, now: float) -> int:
+    """Count a reply from `number` in its ten-minute window; how many the window now holds."""
+    window = int(now // REPLY_WINDOW_S)
+    answer = delivery_log.table().update_item(
+        Key={"pk": f"replies#{number}", "sk": f"W#{window}"},
+        UpdateExpression="ADD n :one SET expires_at = :x",
+        ExpressionAttributeValues={":one": 1, ":x": (window + 2) * REPLY_WINDOW_S},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(answer["Attributes"]["n"])

@@ -11,34 +11,15 @@ now: sent when a stage may have settled early (every contact declined or unreach
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from dataclasses import dataclass
 
+from clarion.domain.timers import Timer
 from clarion.names import ENV_TIMER_QUEUE_URL
 from clarion.shared import clients
 from clarion.shared.settings import required, settings
 
 MAX_DELAY_S = 900  # SQS's limit for DelaySeconds
-
-
-@dataclass(frozen=True)
-class Timer:
-    client_id: str
-    message_id: str
-    stage: int
-    due: float  # epoch seconds
-
-    def body(self) -> str:
-        return json.dumps(
-            {"client_id": self.client_id, "message_id": self.message_id, "stage": self.stage, "due": self.due}
-        )
-
-    @classmethod
-    def parse(cls, body: str) -> Timer:
-        data = json.loads(body)
-        return cls(str(data["client_id"]), str(data["message_id"]), int(data["stage"]), float(data["due"]))
 
 
 def delay_for(due: float, now: float) -> int:

@@ -115,18 +115,23 @@ def reached_anyone(progress: Progress) -> bool:
     return any(r is not Reach.FAILED for r in progress.reach.values())
 
 
+def window_ends(path: Sequence[Stage], stage: int, started_at: float) -> float:
+    """When the window of `stage`, started at epoch second `started_at`, ends: Clarion's one window formula."""
+    return started_at + path[stage].ack_within_s
+
+
 def decide(path: Sequence[Stage], progress: Progress, now: float) -> Decision:
     """What to do for an alert walking `path`, given its `progress`, at epoch second `now`."""
     if progress.acknowledged:
         return End(Outcome.ACKNOWLEDGED)
-    window_ends = progress.started_at + path[progress.stage].ack_within_s
-    if now < window_ends and not settled(path, progress):
-        return Wait(until=window_ends)
+    ends = window_ends(path, progress.stage, progress.started_at)
+    if now < ends and not settled(path, progress):
+        return Wait(until=ends)
     following = progress.stage + 1
     if following < len(path):
         contacts = tuple(c for c in path[following].contact_ids if c not in progress.declined)
         if contacts:
-            return StartStage(following, contacts, now + path[following].ack_within_s)
+            return StartStage(following, contacts, window_ends(path, following, now))
         # Everyone in that stage has declined already: it is settled before it starts; skip it.
         skipped = Progress(following, now, False, progress.declined, progress.reach)
         return decide(path, skipped, now)

@@ -2,9 +2,9 @@
 
 A provider accepting a message is not a person receiving it. The receipt says what happened after: the email was
 delivered or bounced, the SMS reached the handset or the carrier could not deliver it, the call was answered or
-rang out. `classify` reads each provider's own event into a `Verdict`; `settle` decides what an attempt's
-receipt state becomes when a receipt arrives, so that receipts arriving twice, late or out of order never change
-an attempt wrongly: the first final verdict stands, and a progress report after it changes nothing.
+rang out. `classify` reads each provider's own event into a `Verdict`. Only the first final verdict on an
+attempt counts (a receipt twice, late or out of order changes nothing): the delivery log's conditional write
+holds that rule (`clarion.adapters.delivery_log.settle_attempt`).
 
 `read` recognises what arrives on the receipts queue: an SES event (through the receipts topic), an End User
 Messaging SMS event (same topic), an Amazon Connect contact event (through EventBridge), SNS's SMS delivery status
@@ -30,9 +30,6 @@ class Verdict(StrEnum):
     NO_ANSWER = "no_answer"  # the call rang out, was busy, or went unanswered
     IGNORED = "ignored"  # nothing that changes delivery (a complaint, an open, an unknown event)
 
-
-FINAL = frozenset({Verdict.DELIVERED, Verdict.UNDELIVERED, Verdict.NO_ANSWER})
-FAILURES = frozenset({Verdict.UNDELIVERED, Verdict.NO_ANSWER})
 
 # AWS End User Messaging SMS event types (`eventType`).
 _SMS = {
@@ -95,21 +92,6 @@ def classify_call(disconnect_reason: str | None, connected: bool) -> Verdict:
     if reason in _CALL_NO_ANSWER or reason:
         return Verdict.NO_ANSWER
     return Verdict.IN_PROGRESS
-
-
-def settle(current: Verdict | None, incoming: Verdict) -> Verdict | None:
-    """The attempt's receipt state after `incoming` arrives (None: nothing known yet). The first final verdict
-    stands: a duplicate, a late progress report or a contradicting second verdict changes nothing."""
-    if current in FINAL:
-        return current
-    if incoming is Verdict.IGNORED:
-        return current
-    return incoming
-
-
-def moves_on(before: Verdict | None, after: Verdict | None) -> bool:
-    """Whether this change should send the next channel at once: the attempt has just failed for good."""
-    return before not in FINAL and after in FAILURES
 
 
 OUTCOMES = {

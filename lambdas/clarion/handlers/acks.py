@@ -1,5 +1,6 @@
 """Answers through the API (scope `alerts`, the client's own alerts): a clinical system records that a clinician
-acknowledged or declined, for example from the EHR's inbox. Served by the intake function."""
+acknowledged or declined, for example from the EHR's inbox (`clarion.usecases.answer_alert`). Served by the
+intake function."""
 
 from __future__ import annotations
 
@@ -12,16 +13,13 @@ from clarion.domain.validation import MESSAGE_ID_PATTERN
 from clarion.handlers import http_errors
 from clarion.handlers.alert_views import alert_view
 from clarion.handlers.api_models import AlertView, AnswerBody, DeclineBody
-from clarion.services import answers
+from clarion.shared import requests
 from clarion.shared.observability import logger
+from clarion.usecases.answer_alert import Answer, answer
 
 router = APIGatewayRouter()
 _ERRORS = http_errors.documented(400, 401, 403, 404, 409, 413, 415, 422, 500, 503)
 MessageIdPath = Annotated[str, Path(max_length=128, pattern=MESSAGE_ID_PATTERN)]
-
-
-def _client_id() -> str:
-    return str(router.current_event.request_context.authorizer.get("client_id") or "")
 
 
 @router.post(
@@ -34,7 +32,8 @@ def _client_id() -> str:
 )
 def post_ack(message_id: MessageIdPath, body: AnswerBody) -> AlertView:
     logger.set_correlation_id(message_id)
-    return alert_view(answers.acknowledge(_client_id(), message_id, body.contact_id, "api"))
+    client_id = requests.client_id(router)
+    return alert_view(answer(Answer.ACKNOWLEDGE, client_id, message_id, body.contact_id, "api"))
 
 
 @router.post(
@@ -47,4 +46,5 @@ def post_ack(message_id: MessageIdPath, body: AnswerBody) -> AlertView:
 )
 def post_decline(message_id: MessageIdPath, body: DeclineBody) -> AlertView:
     logger.set_correlation_id(message_id)
-    return alert_view(answers.decline(_client_id(), message_id, body.contact_id, "api", body.reason))
+    client_id = requests.client_id(router)
+    return alert_view(answer(Answer.DECLINE, client_id, message_id, body.contact_id, "api", body.reason))

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from clarion.adapters.delivery_log import AlertRecord
+from clarion.domain.alert_record import AlertRecord
 from clarion.domain.models import Outcome
 from clarion.domain.routing import NO_DESTINATION
 from clarion.handlers.api_models import AckView, AlertView, AttemptView, DeclineView, FailureView, StageView
+from clarion.shared import clock
 
 
 def _seconds(start: str, end: str) -> float:
-    def parse(iso: str) -> datetime:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
-
-    return round(max(0.0, (parse(end) - parse(start)).total_seconds()), 3)
+    return round(clock.seconds_between(start, end), 3)
 
 
 def _ack(record: AlertRecord) -> AckView:

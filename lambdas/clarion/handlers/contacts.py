@@ -1,9 +1,9 @@
-"""Contacts API (scope `admin`): create or replace, read and delete a contact. The same function serves the
+"""Contacts API (scope `admin`): create or replace, read and delete a contact (`clarion.usecases.manage_contacts`).
+The same function serves the
 escalation policies (`clarion.handlers.policies`), the other half of "who is notified"."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -11,14 +11,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clarion.adapters import audit, contacts, policies
-from clarion.domain.errors import InUse, NotFound, UnknownPolicy
 from clarion.domain.models import Contact, Priority
-from clarion.domain.validation import CONTACT_ID_PATTERN, usable_phone
+from clarion.domain.validation import CONTACT_ID_PATTERN
 from clarion.handlers import history, http_errors
 from clarion.handlers import policies as policy_routes
 from clarion.handlers.api_models import ContactBody, ContactView, HistoryView
+from clarion.shared import requests
 from clarion.shared.observability import logger, tracer
+from clarion.usecases import manage_contacts
 
 router = APIGatewayRouter()
 _PUT_ERRORS = http_errors.documented(400, 401, 403, 413, 415, 422, 500, 503)
@@ -39,10 +39,6 @@ def _view(contact: Contact) -> ContactView:
     )
 
 
-def _not_found(contact_id: str) -> NotFound:
-    return NotFound(f"There is no contact '{contact_id}'.", field="contact_id")
-
-
 @router.put(
     "/contacts/<contact_id>",
     summary="Create or replace a contact",
@@ -50,36 +46,22 @@ def _not_found(contact_id: str) -> NotFound:
     tags=["contacts"],
 )
 def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[ContactView]:
-    for field in ("phone_call", "phone_sms"):
-        if (number := getattr(body, field)) is not None:
-            usable_phone(number, field)
-    policy_id = body.escalation_policy_id
-    if policy_id is not None and policies.get_policy(policy_id) is None:
-        raise UnknownPolicy(f"There is no escalation policy '{policy_id}'.", field="escalation_policy_id")
-    previous = contacts.get_contact(contact_id)
-    existed = previous is not None
     contact = Contact(
         contact_id=contact_id,
         name=body.name,
         phone_call=body.phone_call,
         phone_sms=body.phone_sms,
         email=body.email,
-        escalation_policy_id=policy_id,
+        escalation_policy_id=body.escalation_policy_id,
         channels={
             Priority.HIGH: tuple(body.channels.H),
             Priority.MEDIUM: tuple(body.channels.M),
             Priority.LOW: tuple(body.channels.L),
         },
     )
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    before = contacts.to_item(previous) if previous else None
-    entry = audit.Entry(
-        f"contact#{contact_id}", history.admin_client_id(router), now, before, contacts.to_item(contact)
-    )
-    contacts.put_audited(contact, now, entry)
-    logger.info("contact stored", extra={"contact_id": contact_id, "new_contact": not existed})
+    created = manage_contacts.put(contact, requests.client_id(router))
     return Response(
-        status_code=200 if existed else 201, content_type=content_types.APPLICATION_JSON, body=_view(contact)
+        status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=_view(contact)
     )
 
 
@@ -90,10 +72,7 @@ def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[Contac
     tags=["contacts"],
 )
 def get_contact(contact_id: ContactIdPath) -> ContactView:
-    contact = contacts.get_contact(contact_id)
-    if contact is None:
-        raise _not_found(contact_id)
-    return _view(contact)
+    return _view(manage_contacts.get(contact_id))
 
 
 @router.delete(
@@ -104,18 +83,7 @@ def get_contact(contact_id: ContactIdPath) -> ContactView:
     tags=["contacts"],
 )
 def delete_contact(contact_id: ContactIdPath) -> Response[None]:
-    named_by = policies.naming(contact_id)
-    if named_by:
-        raise InUse(
-            f"Contact '{contact_id}' is named by escalation policies {', '.join(named_by)}.", field="contact_id"
-        )
-    previous = contacts.get_contact(contact_id)
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    client_id = history.admin_client_id(router)
-    entry = audit.Entry(f"contact#{contact_id}", client_id, now, contacts.to_item(previous) if previous else None, None)
-    if previous is None or not contacts.delete_audited(contact_id, entry):
-        raise _not_found(contact_id)
-    logger.info("contact deleted", extra={"contact_id": contact_id})
+    manage_contacts.delete(contact_id, requests.client_id(router))
     return Response(status_code=204)
 
 
@@ -127,10 +95,7 @@ def delete_contact(contact_id: ContactIdPath) -> Response[None]:
     tags=["contacts"],
 )
 def contact_history(contact_id: ContactIdPath) -> HistoryView:
-    entries = audit.history(f"contact#{contact_id}")
-    if not entries:
-        raise _not_found(contact_id)
-    return history.view(entries)
+    return history.view(manage_contacts.history(contact_id))
 
 
 app = APIGatewayRestResolver(enable_validation=True)

@@ -1,5 +1,4 @@
-"""The audit history's answers (`GET /contacts/{id}/history`, `GET /escalation-policies/{id}/history`) and who
-is making a change (the client the authorizer accepted)."""
+"""The audit history's answers (`GET /contacts/{id}/history`, `GET /escalation-policies/{id}/history`)."""
 
 from __future__ import annotations
 
@@ -7,11 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from clarion.handlers.api_models import ChangeView, HistoryView
-
-
-def admin_client_id(app: Any) -> str:
-    """The client whose token the authorizer accepted for this request (who made a change)."""
-    return str(app.current_event.request_context.authorizer.get("client_id") or "")
 
 
 def view(entries: list[dict[str, Any]]) -> HistoryView:

@@ -23,10 +23,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion.domain import errors
 from clarion.handlers.api_models import ErrorBody, ErrorDetail
+from clarion.shared.aws_errors import AWS_ERRORS
 from clarion.shared.observability import logger
 
 MAX_BODY_BYTES = 16 * 1024
@@ -112,7 +112,7 @@ def to_response(exc: Exception) -> Response[dict[str, Any]]:
             "An alert with this message_id is being accepted right now; retry shortly.",
             "message_id",
         )
-    if isinstance(exc, (IdempotencyPersistenceLayerError, ClientError, BotoCoreError)):
+    if isinstance(exc, (IdempotencyPersistenceLayerError, *AWS_ERRORS)):
         logger.exception("a dependency failed")
         return _response(503, "unavailable", "Clarion could not complete the request; retry it unchanged.")
     logger.exception("unexpected error")

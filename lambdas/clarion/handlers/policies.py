@@ -1,24 +1,23 @@
-"""Escalation policies API (scope `admin`): create or replace, read and delete a policy.
+"""Escalation policies API (scope `admin`): create or replace, read and delete a policy
+(`clarion.usecases.manage_policies`).
 
 Served by the contacts function (one admin function): its resolver includes this router.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from clarion.adapters import audit, contacts, policies
-from clarion.domain.errors import InUse, NotFound, UnknownContact
 from clarion.domain.escalation import Policy, Stage
 from clarion.domain.validation import CONTACT_ID_PATTERN
 from clarion.handlers import history, http_errors
 from clarion.handlers.api_models import HistoryView, PolicyBody, PolicyView, StageBody
-from clarion.shared.observability import logger
+from clarion.shared import requests
+from clarion.usecases import manage_policies
 
 router = APIGatewayRouter()
 # 422 replaces the validator's default entry; it is also what an unknown contact gets.
@@ -38,10 +37,6 @@ def _view(policy: Policy) -> PolicyView:
     )
 
 
-def _not_found(policy_id: str) -> NotFound:
-    return NotFound(f"There is no escalation policy '{policy_id}'.", field="policy_id")
-
-
 @router.put(
     "/escalation-policies/<policy_id>",
     summary="Create or replace an escalation policy",
@@ -51,12 +46,6 @@ def _not_found(policy_id: str) -> NotFound:
     tags=["escalation policies"],
 )
 def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView]:
-    for n, stage in enumerate(body.stages):
-        for contact_id in stage.contact_ids:
-            if contacts.get_contact(contact_id) is None:
-                raise UnknownContact(f"There is no contact '{contact_id}'.", field=f"stages.{n}.contact_ids")
-    previous = policies.get_policy(policy_id)
-    existed = previous is not None
     policy = Policy(
         policy_id=policy_id,
         name=body.name,
@@ -64,13 +53,9 @@ def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView
         repeat=body.repeat,
         addressee_ack_within_s=body.addressee_ack_within_s,
     )
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    before = policies.to_item(previous) if previous else None
-    entry = audit.Entry(f"policy#{policy_id}", history.admin_client_id(router), now, before, policies.to_item(policy))
-    policies.put_audited(policy, now, entry)
-    logger.info("escalation policy stored", extra={"policy_id": policy_id, "new_policy": not existed})
+    created = manage_policies.put(policy, requests.client_id(router))
     return Response(
-        status_code=200 if existed else 201, content_type=content_types.APPLICATION_JSON, body=_view(policy)
+        status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=_view(policy)
     )
 
 
@@ -81,10 +66,7 @@ def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView
     tags=["escalation policies"],
 )
 def get_policy(policy_id: PolicyIdPath) -> PolicyView:
-    policy = policies.get_policy(policy_id)
-    if policy is None:
-        raise _not_found(policy_id)
-    return _view(policy)
+    return _view(manage_policies.get(policy_id))
 
 
 @router.delete(
@@ -95,16 +77,7 @@ def get_policy(policy_id: PolicyIdPath) -> PolicyView:
     tags=["escalation policies"],
 )
 def delete_policy(policy_id: PolicyIdPath) -> Response[None]:
-    users = contacts.covered_by(policy_id)
-    if users:
-        raise InUse(f"Escalation policy '{policy_id}' is named by contacts {', '.join(users)}.", field="policy_id")
-    previous = policies.get_policy(policy_id)
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    before = policies.to_item(previous) if previous else None
-    entry = audit.Entry(f"policy#{policy_id}", history.admin_client_id(router), now, before, None)
-    if previous is None or not policies.delete_audited(policy_id, entry):
-        raise _not_found(policy_id)
-    logger.info("escalation policy deleted", extra={"policy_id": policy_id})
+    manage_policies.delete(policy_id, requests.client_id(router))
     return Response(status_code=204)
 
 
@@ -116,7 +89,4 @@ def delete_policy(policy_id: PolicyIdPath) -> Response[None]:
     tags=["escalation policies"],
 )
 def policy_history(policy_id: PolicyIdPath) -> HistoryView:
-    entries = audit.history(f"policy#{policy_id}")
-    if not entries:
-        raise _not_found(policy_id)
-    return history.view(entries)
+    return history.view(manage_policies.history(policy_id))

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics
 
-from clarion.names import METRICS_NAMESPACE, SERVICE_ACKS
+from clarion.names import METRICS_NAMESPACE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,13 +42,3 @@ def make_tracer(environ: Mapping[str, str]) -> Any:
 logger = Logger()
 tracer = make_tracer(os.environ)
 metrics = Metrics(namespace=METRICS_NAMESPACE)
-
-
-def loop_metric(name: str, priority: str, value: float = 1, unit: str = "Count") -> None:
-    """One closed-loop metric (time to first delivery, time to acknowledge, within target, late, unacknowledged,
-    escalations), emitted at once with the dimensions the alarms watch: service `acks` and the priority."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-    with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=METRICS_NAMESPACE) as metric:
-        metric.add_dimension(name="service", value=SERVICE_ACKS)
-        metric.add_dimension(name="priority", value=priority)

@@ -1,49 +1,55 @@
 """ "Taken by Dr B, 14:02": once an alert is acknowledged, each other person Clarion reached for it by SMS gets one
 line, so that two clinicians neither both act nor both wait (setting `notify_on_ack`).
 
-Whoever records the acknowledgement puts a `taken` message on the alert queue (`request`); the router, which holds
-the SMS permission, sends the notices (`send_notices`). Each person is marked before the send (a conditional ADD to
+Whoever records the acknowledgement puts a `taken` request on the alert queue (`request`); the router, which holds
+the SMS permission, sends the notices (`notify`). Each person is marked before the send (a conditional ADD to
 the alert's `taken_notified` set), so nobody ever gets two; a crash between mark and send loses that one notice.
 No notice follows a decline, and nobody who declined gets one.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from clarion.adapters import contacts, delivery_log, escalations
+from clarion.adapters import contacts, delivery_log, escalations, queue
 from clarion.adapters.channels import sms
 from clarion.domain import messages
 from clarion.domain.models import Channel, Outcome
-from clarion.names import ENV_ALERT_QUEUE_URL
-from clarion.shared import clients
+from clarion.shared.aws_errors import AWS_ERRORS
 from clarion.shared.observability import logger
-from clarion.shared.settings import required, settings
+from clarion.shared.settings import settings
 
 KIND = "taken"
+
+
+@dataclass(frozen=True)
+class TakenRequest:
+    """`by` acknowledged the alert at `at`: tell the others."""
+
+    client_id: str
+    message_id: str
+    by: str
+    at: str
+
+    @classmethod
+    def read(cls, body: Any) -> TakenRequest | None:
+        """The request an alert queue message holds, or None when it holds none (it is a delivery)."""
+        if not isinstance(body, dict) or body.get("kind") != KIND:
+            return None
+        return cls(str(body["client_id"]), str(body["message_id"]), str(body["by"]), str(body.get("at") or ""))
 
 
 def request(client_id: str, message_id: str, by: str, at: str) -> None:
     """Ask the router to tell the others that `by` took the alert at `at`."""
     if not settings().notify_on_ack:
         return
-    clients.client("sqs").send_message(
-        QueueUrl=required(settings().alert_queue_url, ENV_ALERT_QUEUE_URL),
-        MessageBody=json.dumps({"kind": KIND, "client_id": client_id, "message_id": message_id, "by": by, "at": at}),
-    )
+    queue.enqueue_body({"kind": KIND, "client_id": client_id, "message_id": message_id, "by": by, "at": at})
 
 
-def is_request(body: dict[str, Any]) -> bool:
-    return body.get("kind") == KIND
-
-
-def send_notices(body: dict[str, Any]) -> int:
+def notify(taken: TakenRequest) -> int:
     """Tell each other person reached by SMS for the alert that it is taken; how many were told."""
-    client_id, message_id, by = str(body["client_id"]), str(body["message_id"]), str(body["by"])
-    record = delivery_log.get_alert(client_id, message_id)
+    record = delivery_log.get_alert(taken.client_id, taken.message_id)
     if record is None or record.ack is None:
         return 0
     reached = sorted(
@@ -53,27 +59,27 @@ def send_notices(body: dict[str, Any]) -> int:
             if a.channel is Channel.SMS
             and a.outcome in (Outcome.SENT, Outcome.DELIVERED)
             and a.contact_id
-            and a.contact_id != by
+            and a.contact_id != taken.by
         }
         - set(record.declines)  # who declined gets nothing more for the alert
     )
     if not reached:
         return 0
-    taker = contacts.get_contact(by)
-    text = messages.taken_text(taker.name if taker else "", str(body.get("at") or record.ack.get("at", "")))
+    taker = contacts.get_contact(taken.by)
+    text = messages.taken_text(taker.name if taker else "", taken.at or str(record.ack.get("at", "")))
     told = 0
     for contact_id in reached:
         contact = contacts.get_contact(contact_id)
         if (
             contact is None
             or not contact.phone_sms
-            or not escalations.mark_taken_notified(client_id, message_id, contact_id)
+            or not escalations.mark_taken_notified(taken.client_id, taken.message_id, contact_id)
         ):
             continue
         try:
             sms.send_text(contact.phone_sms, text)
             told += 1
-        except (ClientError, BotoCoreError) as error:  # a notice is a courtesy: never retried into a duplicate
+        except AWS_ERRORS as error:  # a notice is a courtesy: never retried into a duplicate
             logger.warning("Taken notice not sent", extra={"error_type": type(error).__name__})
     logger.info("Taken notices sent", extra={"told": told})
     return told

@@ -1,34 +1,39 @@
-"""A clinician's answer to an alert, however it arrives (the API, a link; the phone next): acknowledge or decline.
+"""A clinician's answer to an alert, however it arrives (the API, a link, an SMS reply, a keypress): acknowledge or
+decline.
 
 The first acknowledgement wins and ends the walk; later ones change nothing. One after the walk ended is still
 recorded, for the audit, without changing the status. A decline takes that recipient off the alert; when it
-leaves the current stage settled the escalator is asked to look at once.
+leaves the current stage settled the escalator is asked to look at once. An answer from someone the alert never
+notified, or to an alert that needs none, is refused with the domain's error.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from enum import StrEnum
 
 from clarion import names
 from clarion.adapters import delivery_log, escalations, events, timers
-from clarion.adapters.delivery_log import AlertRecord
 from clarion.domain import errors
+from clarion.domain.alert_record import AlertRecord
 from clarion.domain.models import ENDED
-from clarion.services import taken
-from clarion.shared.observability import logger, loop_metric
+from clarion.shared import clock, metrics
+from clarion.shared.observability import logger
+from clarion.usecases import notify_taken
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+class Answer(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    DECLINE = "decline"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
-
-
-def _seconds_since(start: str, moment: datetime) -> float:
-    began = datetime.fromisoformat(start.replace("Z", "+00:00"))
-    return max(0.0, (moment - began).total_seconds())
+def answer(
+    kind: Answer, client_id: str, message_id: str, contact_id: str, via: str, reason: str | None = None
+) -> AlertRecord:
+    """Record `contact_id`'s answer to the alert, given `via` (api, link, sms, call); the alert as it now stands."""
+    if kind is Answer.ACKNOWLEDGE:
+        return _acknowledge(client_id, message_id, contact_id, via)
+    return _decline(client_id, message_id, contact_id, via, reason)
 
 
 def _read(client_id: str, message_id: str) -> AlertRecord:
@@ -45,21 +50,19 @@ def _refuse(record: AlertRecord, contact_id: str) -> None:
             f"Alert '{record.message_id}' does not need an acknowledgement (priority {record.priority}).",
             field="message_id",
         )
-    notified = {c for stage in record.stages for c in stage.get("contact_ids", [])}
-    if contact_id not in notified:
+    if contact_id not in record.notified():
         raise errors.NotARecipient(
             f"Contact '{contact_id}' was not notified of alert '{record.message_id}'.", field="contact_id"
         )
 
 
-def acknowledge(client_id: str, message_id: str, contact_id: str, via: str) -> AlertRecord:
-    """Record that `contact_id` acknowledged; the alert as it now stands."""
-    moment = _now()
-    at = _iso(moment)
+def _acknowledge(client_id: str, message_id: str, contact_id: str, via: str) -> AlertRecord:
+    moment = clock.now()
+    at = clock.stamp(moment)
     if escalations.acknowledge(client_id, message_id, contact_id, at, via):
         record = _read(client_id, message_id)
         _announce_ack(record, contact_id, via, moment)
-        taken.request(client_id, message_id, contact_id, at)
+        notify_taken.request(client_id, message_id, contact_id, at)
         return record
     record = _read(client_id, message_id)
     _refuse(record, contact_id)
@@ -71,7 +74,7 @@ def acknowledge(client_id: str, message_id: str, contact_id: str, via: str) -> A
 
 
 def _announce_ack(record: AlertRecord, contact_id: str, via: str, moment: datetime) -> None:
-    seconds = _seconds_since(record.accepted_at, moment)
+    seconds = clock.seconds_between(record.accepted_at, moment)
     target = record.target_s
     within = target is None or seconds <= target
     events.publish_walk(
@@ -80,7 +83,7 @@ def _announce_ack(record: AlertRecord, contact_id: str, via: str, moment: dateti
         record.priority,
         record.type,
         events.ACKNOWLEDGED,
-        _iso(moment),
+        clock.stamp(moment),
         acknowledged_by=contact_id,
         via=via,
         stage=record.stage,
@@ -88,18 +91,17 @@ def _announce_ack(record: AlertRecord, contact_id: str, via: str, moment: dateti
         target_s=target,
         within_target=within,
     )
-    loop_metric(names.METRIC_TIME_TO_ACK, record.priority, seconds, "Seconds")
-    loop_metric(names.METRIC_ACK_WITHIN_TARGET if within else names.METRIC_ACK_LATE, record.priority)
+    metrics.loop(names.METRIC_TIME_TO_ACK, record.priority, seconds, "Seconds")
+    metrics.loop(names.METRIC_ACK_WITHIN_TARGET if within else names.METRIC_ACK_LATE, record.priority)
     logger.info(
         "Alert acknowledged",
         extra={"via": via, "stage": record.stage, "time_to_ack_s": round(seconds, 3), "within_target": within},
     )
 
 
-def decline(client_id: str, message_id: str, contact_id: str, via: str, reason: str | None) -> AlertRecord:
-    """Record that `contact_id` declined; the alert as it now stands."""
-    moment = _now()
-    record = escalations.decline(client_id, message_id, contact_id, _iso(moment), via, reason)
+def _decline(client_id: str, message_id: str, contact_id: str, via: str, reason: str | None) -> AlertRecord:
+    at = clock.stamp()
+    record = escalations.decline(client_id, message_id, contact_id, at, via, reason)
     if record is None:
         record = _read(client_id, message_id)
         _refuse(record, contact_id)
@@ -110,7 +112,7 @@ def decline(client_id: str, message_id: str, contact_id: str, via: str, reason: 
         record.priority,
         record.type,
         events.DECLINED,
-        _iso(moment),
+        at,
         contact_id=contact_id,
         via=via,
         stage=record.stage,

@@ -1,0 +1,141 @@
+"""Move an alert's escalation walk on when a timer says its stage's window ended (or the stage may have settled):
+start the next stage, or end the walk `unacknowledged` (alarmed) or `failed` (`clarion.domain.escalation.decide`).
+
+A timer not yet due goes back on the queue with the time still to wait (SQS delays at most 15 minutes), and the
+last fraction of a second is waited out here so a stage starts on time. A due timer reads the alert; when its
+stage's window has ended (or the stage settled) the next stage starts with one conditional write, then its
+deliveries go on the alert queue (one message per contact, each delivered by its own channel chain) and its
+window's timer on the timer queue. A crash after the write and before those sends leaves the timer message on
+the queue: it comes back (received twice) and the sends are made then. The router ignores a delivery it has
+already made, so a repeat sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from clarion import names
+from clarion.adapters import contacts, delivery_log, escalations, events, queue, timers
+from clarion.domain import escalation
+from clarion.domain.alert_record import AlertRecord
+from clarion.domain.escalation import End, Outcome, Progress, StartStage
+from clarion.domain.models import Alert, AlertStatus, Priority
+from clarion.domain.timers import Timer
+from clarion.shared import clock, metrics
+from clarion.shared.observability import logger, tracer
+from clarion.shared.settings import settings
+
+EARLY_WAIT_LIMIT_S = 1.5  # a timer this close to due is waited out here rather than put back
+sleep: Callable[[float], None] = time.sleep  # replaceable in tests
+
+
+@tracer.capture_method
+def advance(timer: Timer, receive_count: int = 1) -> None:
+    """Act on `timer` (received `receive_count` times)."""
+    now = clock.time()
+    if timer.due - now > EARLY_WAIT_LIMIT_S:
+        timers.schedule(timer, now)
+        return
+    if timer.due > now:
+        sleep(timer.due - now)
+        now = clock.time()
+    record = delivery_log.get_alert(timer.client_id, timer.message_id)
+    if record is None or not record.ack_required or record.ended:
+        return
+    if record.stage != timer.stage:
+        if record.stage == timer.stage + 1 and receive_count > 1:
+            _repair(record)
+        return
+    decision = escalation.decide(record.path, progress_of(record), now)
+    if isinstance(decision, StartStage):
+        _start(record, decision, timer.due, now)
+    elif isinstance(decision, End) and decision.outcome is not Outcome.ACKNOWLEDGED:
+        _end(record, decision.outcome, now)
+    # Wait: a check before the window ends, and the stage has not settled: the window's own timer is queued
+
+
+def progress_of(record: AlertRecord) -> Progress:
+    return Progress(
+        stage=record.stage,
+        started_at=clock.epoch(record.stage_started_at),
+        acknowledged=record.ack is not None,
+        declined=frozenset(record.declines),
+        reach=record.reach,
+    )
+
+
+def _delivery(record: AlertRecord, recipient: str, stage: int) -> Alert:
+    """The alert queue's message for `recipient` at `stage`, with that contact's own channels."""
+    contact = contacts.get_contact(recipient)
+    priority = Priority(record.priority)
+    plan = contact.plan(priority, settings().call_enabled) if contact else ()
+    return Alert(
+        client_id=record.client_id,
+        message_id=record.message_id,
+        type=record.type,
+        contact_id=record.contact_id,
+        description=record.description,
+        priority=priority,
+        accepted_at=record.accepted_at,
+        plan=plan,
+        recipient=recipient,
+        stage=stage,
+        ack_required=True,
+    )
+
+
+def _dispatch(record: AlertRecord, stage: int, contact_ids: tuple[str, ...], window_ends: float) -> None:
+    """Send the deliveries and the window's timer of a stage already recorded as started."""
+    queue.enqueue_many([_delivery(record, c, stage) for c in contact_ids])
+    timers.schedule(Timer(record.client_id, record.message_id, stage, window_ends))
+
+
+def _start(record: AlertRecord, step: StartStage, due: float, now: float) -> None:
+    at = clock.stamp(now)
+    if not escalations.start_stage(record.client_id, record.message_id, record.stage, step.stage, step.contact_ids, at):
+        logger.info("Stage not started: the alert moved on, ended or was acknowledged meanwhile")
+        return
+    _dispatch(record, step.stage, step.contact_ids, step.window_ends)
+    lateness = max(0.0, now - due)
+    events.publish_walk(
+        record.client_id,
+        record.message_id,
+        record.priority,
+        record.type,
+        events.ESCALATED,
+        at,
+        stage=step.stage,
+        contact_ids=list(step.contact_ids),
+    )
+    metrics.loop(names.METRIC_ESCALATIONS, record.priority)
+    metrics.emit(names.METRIC_STAGE_LATENESS, lateness, "Seconds")
+    logger.info("Stage started", extra={"stage": step.stage, "contacts": len(step.contact_ids), "late_s": lateness})
+
+
+def _end(record: AlertRecord, outcome: Outcome, now: float) -> None:
+    status = AlertStatus.UNACKNOWLEDGED if outcome is Outcome.UNACKNOWLEDGED else AlertStatus.FAILED
+    at = clock.stamp(now)
+    if not escalations.end_walk(record.client_id, record.message_id, record.stage, status, at):
+        return
+    if status is AlertStatus.UNACKNOWLEDGED:
+        published: tuple[str, ...] = (events.UNACKNOWLEDGED,)
+        metrics.loop(names.METRIC_UNACKNOWLEDGED, record.priority)
+        logger.error("Alert unacknowledged: every stage's window ended", extra={"stage": record.stage})
+    else:
+        published = (AlertStatus.FAILED.value, events.UNROUTABLE)
+        metrics.emit(names.METRIC_UNROUTABLE)
+        logger.error("Alert failed: no contact of any stage could be reached", extra={"stage": record.stage})
+    for name in published:
+        events.publish_walk(
+            record.client_id, record.message_id, record.priority, record.type, name, at, stage=record.stage
+        )
+
+
+def _repair(record: AlertRecord) -> None:
+    """A timer of the previous stage came back: the stage may have been started without its sends."""
+    stage = record.stage
+    window_ends = escalation.window_ends(record.path, stage, clock.epoch(record.stage_started_at))
+    contact_ids = tuple(c for c in record.path[stage].contact_ids if c not in record.declines)
+    logger.info("Resending a started stage's deliveries and timer", extra={"stage": stage})
+    _dispatch(record, stage, contact_ids, window_ends)
