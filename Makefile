@@ -53,9 +53,10 @@ synth: $(STAMP) ## Synthesize every stack into cdk.out with the compliance packs
 	$(BIN)/cfn-lint -- cdk.out/*.template.json
 	@echo "==> cdk.out: zero unacknowledged findings, zero cfn-lint errors"
 
-lint: $(STAMP) ## ruff (lint and format check)
+lint: $(STAMP) ## ruff (lint and format check), and the layering of the Lambda code (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd lambdas && PYTHONPATH=. ../$(BIN)/lint-imports --config ../pyproject.toml --no-cache
 
 typecheck: $(STAMP) ## mypy on lambdas/ (as the Lambda sees it) and on the CDK app
 	cd lambdas && ../$(BIN)/mypy --config-file ../pyproject.toml -p clarion
