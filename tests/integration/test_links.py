@@ -12,6 +12,7 @@ import pytest
 
 from clarion.adapters import links
 from clarion.handlers import links as links_api
+from clarion.shared import clock
 from tests.integration.api_events import FakeContext
 from tests.integration.walk import Walk
 
@@ -128,7 +129,7 @@ def test_an_expired_link_gets_the_same_page(walk, clarion, monkeypatch):
     import time
 
     later = time.time() + 86_400 + 1
-    monkeypatch.setattr(links.time, "time", lambda: later)
+    monkeypatch.setattr(clock, "time", lambda: later)
     status, page, _ = open_link(token, "POST", {"action": "ack"})
     assert (status, INVALID in page) == (404, True)
 

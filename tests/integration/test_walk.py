@@ -3,6 +3,7 @@ escalator, early escalation, the end, races and crashes."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -88,6 +89,21 @@ def test_the_addressee_acknowledges_through_the_api(walk: Walk, clarion: Any) ->
     assert again[0] == 200 and again[1]["ack"]["acknowledged_at"] == body["ack"]["acknowledged_at"]
     status, refused = walk.answer("ack", "C-2")
     assert (status, refused["error"]["code"], refused["error"]["field"]) == (422, "not_a_recipient", "contact_id")
+    # And every time the answer holds is in Clarion's one format
+    times = list(times_in(body))
+    assert len(times) >= 5 and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", t) for t in times), times
+
+
+def times_in(value: Any, key: str = "") -> Any:
+    """Every value under a key that names a time (`at`, `*_at`) anywhere in an API answer."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from times_in(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from times_in(v, key)
+    elif value is not None and (key == "at" or key.endswith("_at")):
+        yield value
 
 
 def test_an_unknown_alert_cannot_be_acknowledged(walk: Walk) -> None:

@@ -75,7 +75,7 @@ def test_an_ses_delivery_and_a_bounce_are_read_with_the_message_id_and_time() ->
         "delivery": {"timestamp": "2026-01-01T10:00:00.120Z"},
     }
     assert receipts.read(delivery) == receipts.Receipt(
-        Channel.EMAIL, "ses-1", Verdict.DELIVERED, "Delivery", "2026-01-01T10:00:00.120+00:00"
+        Channel.EMAIL, "ses-1", Verdict.DELIVERED, "Delivery", "2026-01-01T10:00:00.120Z"
     )
     bounce = {"eventType": "Bounce", "mail": {"messageId": "ses-2"}, "bounce": {"bounceType": "Permanent"}}
     read = receipts.read(bounce)
@@ -89,7 +89,7 @@ def test_an_ses_delivery_and_a_bounce_are_read_with_the_message_id_and_time() ->
 def test_an_end_user_messaging_sms_event_is_read() -> None:
     event = {"eventType": "TEXT_UNREACHABLE", "messageId": "sms-1", "eventTimestamp": 1767261600000, "isFinal": True}
     assert receipts.read(event) == receipts.Receipt(
-        Channel.SMS, "sms-1", Verdict.UNDELIVERED, "TEXT_UNREACHABLE", "2026-01-01T10:00:00.000+00:00"
+        Channel.SMS, "sms-1", Verdict.UNDELIVERED, "TEXT_UNREACHABLE", "2026-01-01T10:00:00.000Z"
     )
 
 

@@ -56,7 +56,7 @@ def test_a_status_line_becomes_a_receipt_with_the_message_id_and_time_only(statu
         outcome,
         status,
     )
-    assert receipt.at == "2016-06-28T00:40:34.558+00:00"
+    assert receipt.at == "2016-06-28T00:40:34.558Z"
 
 
 @pytest.mark.parametrize(

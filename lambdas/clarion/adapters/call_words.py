@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 
 from clarion.adapters import delivery_log
+from clarion.shared import clock
 
 CALL_ATTRIBUTE = "call"  # the contact attribute the flow reads (`$.Attributes.call`)
 WORDS_SK = "WORDS"
@@ -30,7 +30,7 @@ def _key(handle: str) -> dict[str, str]:
 def store(ssml: str, now: float | None = None) -> str:
     """Keep `ssml` under a new handle; the handle."""
     handle = secrets.token_urlsafe(HANDLE_BYTES)
-    expires = int(now if now is not None else time.time()) + WORDS_TTL_S
+    expires = int(now if now is not None else clock.time()) + WORDS_TTL_S
     delivery_log.table().put_item(Item={**_key(handle), "ssml": ssml, "expires_at": expires})
     return handle
 
@@ -40,6 +40,6 @@ def fetch(handle: str, now: float | None = None) -> str | None:
     if not _HANDLE.fullmatch(handle):
         return None
     item = delivery_log.table().get_item(Key=_key(handle), ConsistentRead=True).get("Item")
-    if not item or int(item["expires_at"]) <= (now if now is not None else time.time()):
+    if not item or int(item["expires_at"]) <= (now if now is not None else clock.time()):
         return None
     return str(item["ssml"])

@@ -19,7 +19,6 @@ Storage only: the alert as read (`AlertRecord`) and its status rule are `clarion
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,7 @@ from clarion.domain.alert_record import AlertRecord, status_of
 from clarion.domain.escalation import Reach, Stage
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Outcome
 from clarion.names import ENV_DELIVERY_TABLE
-from clarion.shared import clients
+from clarion.shared import clients, clock
 from clarion.shared.settings import required, settings
 
 ALERT_SK = "ALERT"
@@ -45,7 +44,7 @@ def table() -> Any:
 
 def expires_at() -> int:
     """The TTL of an item written now: the log's retention from now."""
-    return int(time.time()) + settings().delivery_retention_days * 86400
+    return int(clock.time()) + settings().delivery_retention_days * 86400
 
 
 def alert_key(client_id: str, message_id: str) -> str:

@@ -14,7 +14,6 @@ import binascii
 import hmac
 import os
 import struct
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ from botocore.exceptions import ClientError
 from clarion.adapters import delivery_log
 from clarion.domain.models import Alert
 from clarion.names import ENV_LINK_BASE_URL, ENV_LINK_KEY_ID
-from clarion.shared import clients
+from clarion.shared import clients, clock
 from clarion.shared.settings import required, settings
 
 TOKEN_CHARS = 38
@@ -66,7 +65,7 @@ def issue(alert: Alert, now: float | None = None) -> str:
     """A new link for `alert.recipient` at `alert.stage`: its item written, its URL returned."""
     config = settings()
     handle = os.urandom(8)
-    expires = int(now if now is not None else time.time()) + config.link_expiry_s
+    expires = int(now if now is not None else clock.time()) + config.link_expiry_s
     payload = _PAYLOAD.pack(handle, expires)
     token = _encode(payload + _mac(payload))
     delivery_log.table().put_item(
@@ -90,7 +89,7 @@ def resolve(token: str, now: float | None = None) -> Link | None:
         return None
     payload, mac = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
     handle, expires = _PAYLOAD.unpack(payload)
-    if expires <= (now if now is not None else time.time()):
+    if expires <= (now if now is not None else clock.time()):
         return None
     try:
         expected = _mac(payload)

@@ -8,13 +8,11 @@ when the deadline arrives, the receipts function counts it undelivered and the n
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime
 
 from clarion.domain import receipts
 from clarion.domain.models import Attempt
 from clarion.names import ENV_RECEIPTS_QUEUE_URL
-from clarion.shared import clients
+from clarion.shared import clients, clock
 from clarion.shared.settings import required, settings
 
 MAX_DELAY_S = 900  # SQS's limit for DelaySeconds; receipt timeouts are at most this (the stack checks)
@@ -23,8 +21,8 @@ MAX_DELAY_S = 900  # SQS's limit for DelaySeconds; receipt timeouts are at most 
 def await_receipt(attempt: Attempt, timeout_s: int, now: float | None = None) -> None:
     """Schedule the deadline of `attempt`'s receipt: `timeout_s` after it was sent."""
     assert attempt.provider_message_id
-    sent = datetime.fromisoformat(attempt.at).timestamp()
-    left = sent + timeout_s - (time.time() if now is None else now)
+    sent = clock.epoch(attempt.at)
+    left = sent + timeout_s - (clock.time() if now is None else now)
     clients.client("sqs").send_message(
         QueueUrl=required(settings().receipts_queue_url, ENV_RECEIPTS_QUEUE_URL),
         MessageBody=json.dumps(receipts.deadline_body(attempt.channel, attempt.provider_message_id, timeout_s)),

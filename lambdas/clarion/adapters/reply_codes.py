@@ -10,7 +10,6 @@ cannot take the same code.
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
@@ -18,6 +17,7 @@ from botocore.exceptions import ClientError
 from clarion.adapters import delivery_log
 from clarion.domain import replies
 from clarion.domain.models import Alert
+from clarion.shared import clock
 
 CODES_SK = "CODES"
 KEEP_S = 14 * 86_400  # an alert is answerable this long at most (the longest walk, a late acknowledgement)
@@ -56,7 +56,7 @@ def entries(number: str) -> dict[str, Entry]:
 
 def code_for(alert: Alert, number: str, now: float | None = None) -> str:
     """The code of `alert` for its recipient at `number`: the one it already has, or a new one."""
-    moment = time.time() if now is None else now
+    moment = clock.time() if now is None else now
     for _ in range(ATTEMPTS):
         known = entries(number)
         for code, entry in known.items():

@@ -12,11 +12,10 @@ now: sent when a stage may have settled early (every contact declined or unreach
 from __future__ import annotations
 
 import math
-import time
 
 from clarion.domain.timers import Timer
 from clarion.names import ENV_TIMER_QUEUE_URL
-from clarion.shared import clients
+from clarion.shared import clients, clock
 from clarion.shared.settings import required, settings
 
 MAX_DELAY_S = 900  # SQS's limit for DelaySeconds
@@ -29,7 +28,7 @@ def delay_for(due: float, now: float) -> int:
 
 def schedule(timer: Timer, now: float | None = None) -> None:
     """Put `timer` on the queue, delayed as far as SQS allows towards its due time."""
-    delay = delay_for(timer.due, time.time() if now is None else now)
+    delay = delay_for(timer.due, clock.time() if now is None else now)
     clients.client("sqs").send_message(
         QueueUrl=required(settings().timer_queue_url, ENV_TIMER_QUEUE_URL),
         MessageBody=timer.body(),
@@ -39,4 +38,4 @@ def schedule(timer: Timer, now: float | None = None) -> None:
 
 def check(client_id: str, message_id: str, stage: int) -> None:
     """Ask the escalator to look at `stage` now (it may have settled before its window ends)."""
-    schedule(Timer(client_id, message_id, stage, time.time()))
+    schedule(Timer(client_id, message_id, stage, clock.time()))

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from clarion.domain.models import Channel, Outcome
+from clarion.shared import clock
 
 
 class Verdict(StrEnum):
@@ -119,7 +119,7 @@ class Receipt:
 
 def _iso_ms(epoch_ms: Any) -> str | None:
     try:
-        return datetime.fromtimestamp(float(epoch_ms) / 1000, UTC).isoformat(timespec="milliseconds")
+        return clock.stamp(float(epoch_ms) / 1000)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 
@@ -128,10 +128,9 @@ def _iso(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return clock.stamp(clock.parse(text))
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def deadline_body(channel: Channel, provider_id: str, timeout_s: int) -> dict[str, Any]:
