@@ -45,6 +45,7 @@ def _not_found(contact_id: str) -> NotFound:
 
 @router.put(
     "/contacts/<contact_id>",
+    operation_id="putContact",
     summary="Create or replace a contact",
     responses={200: {"description": "Replaced"}, 201: {"description": "Created"}, **_PUT_ERRORS},
     tags=["contacts"],
@@ -85,6 +86,7 @@ def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[Contac
 
 @router.get(
     "/contacts/<contact_id>",
+    operation_id="getContact",
     summary="Read a contact",
     responses={200: {"description": "The contact"}, **_ERRORS},
     tags=["contacts"],
@@ -98,6 +100,7 @@ def get_contact(contact_id: ContactIdPath) -> ContactView:
 
 @router.delete(
     "/contacts/<contact_id>",
+    operation_id="deleteContact",
     summary="Delete a contact",
     description="Refused (409 in_use) while an escalation policy names the contact.",
     responses={204: {"description": "Deleted"}, **_DELETE_ERRORS},
@@ -121,6 +124,7 @@ def delete_contact(contact_id: ContactIdPath) -> Response[None]:
 
 @router.get(
     "/contacts/<contact_id>/history",
+    operation_id="getContactHistory",
     summary="Read who changed a contact, when, and what it held before",
     description="Every create, replace and delete, oldest first; kept after the contact is deleted.",
     responses={200: {"description": "The changes"}, **_ERRORS},

@@ -44,6 +44,7 @@ def _not_found(policy_id: str) -> NotFound:
 
 @router.put(
     "/escalation-policies/<policy_id>",
+    operation_id="putEscalationPolicy",
     summary="Create or replace an escalation policy",
     description="Who is notified, stage by stage, when an alert is not acknowledged in time. Alerts already on "
     "their way keep the path they were accepted with.",
@@ -76,6 +77,7 @@ def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView
 
 @router.get(
     "/escalation-policies/<policy_id>",
+    operation_id="getEscalationPolicy",
     summary="Read an escalation policy",
     responses={200: {"description": "The policy"}, **_ERRORS},
     tags=["escalation policies"],
@@ -89,6 +91,7 @@ def get_policy(policy_id: PolicyIdPath) -> PolicyView:
 
 @router.delete(
     "/escalation-policies/<policy_id>",
+    operation_id="deleteEscalationPolicy",
     summary="Delete an escalation policy",
     description="Refused (409 in_use) while a contact names it as its policy.",
     responses={204: {"description": "Deleted"}, **_DELETE_ERRORS},
@@ -110,6 +113,7 @@ def delete_policy(policy_id: PolicyIdPath) -> Response[None]:
 
 @router.get(
     "/escalation-policies/<policy_id>/history",
+    operation_id="getEscalationPolicyHistory",
     summary="Read who changed an escalation policy, when, and what it held before",
     description="Every create, replace and delete, oldest first; kept after the policy is deleted.",
     responses={200: {"description": "The changes"}, **_ERRORS},
