@@ -73,7 +73,35 @@ def _finish(document: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault(status, {"description": description, **error})
             responses["429"].setdefault("headers", {"Retry-After": _RETRY_AFTER})
     _link(document)
+    _drop_unused_schemas(document)
     return document
+
+
+def _drop_unused_schemas(document: dict[str, Any]) -> None:
+    """Keep only the schemas a request or an answer reaches: Powertools adds its own validation-error schemas,
+    which no route answers (http_errors answers ErrorBody), and a client generator would make classes of them."""
+    schemas = document["components"]["schemas"]
+    used: set[str] = set()
+    reached = _refs(document["paths"])
+    while reached:
+        name = reached.pop()
+        if name not in used:
+            used.add(name)
+            reached |= _refs(schemas[name])
+    document["components"]["schemas"] = {name: schema for name, schema in schemas.items() if name in used}
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        found = {ref.removeprefix(_SCHEMA_REF)} if isinstance(ref, str) and ref.startswith(_SCHEMA_REF) else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(value) for value in node))
+    return set()
+
+
+_SCHEMA_REF = "#/components/schemas/"
 
 
 # What a client can do next with what an answer names (OpenAPI links; schemathesis's stateful phase follows them).

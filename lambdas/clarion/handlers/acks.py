@@ -24,6 +24,7 @@ MessageIdPath = Annotated[str, Path(max_length=128, pattern=MESSAGE_ID_PATTERN)]
 
 @router.post(
     "/alerts/<message_id>/ack",
+    operation_id="acknowledgeAlert",
     summary="Acknowledge an alert",
     description="Records that this clinician acknowledged; the first acknowledgement wins and stops escalation. "
     "Later ones answer 200 and change nothing.",
@@ -38,6 +39,7 @@ def post_ack(message_id: MessageIdPath, body: AnswerBody) -> AlertView:
 
 @router.post(
     "/alerts/<message_id>/decline",
+    operation_id="declineAlert",
     summary="Decline an alert",
     description="Records that this clinician declined (for example: not my patient). They get nothing more for "
     "the alert; when everyone notified in the current stage has declined, the next stage starts at once.",

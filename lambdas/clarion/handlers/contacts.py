@@ -41,6 +41,7 @@ def _view(contact: Contact) -> ContactView:
 
 @router.put(
     "/contacts/<contact_id>",
+    operation_id="putContact",
     summary="Create or replace a contact",
     responses={200: {"description": "Replaced"}, 201: {"description": "Created"}, **_PUT_ERRORS},
     tags=["contacts"],
@@ -67,6 +68,7 @@ def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[Contac
 
 @router.get(
     "/contacts/<contact_id>",
+    operation_id="getContact",
     summary="Read a contact",
     responses={200: {"description": "The contact"}, **_ERRORS},
     tags=["contacts"],
@@ -77,6 +79,7 @@ def get_contact(contact_id: ContactIdPath) -> ContactView:
 
 @router.delete(
     "/contacts/<contact_id>",
+    operation_id="deleteContact",
     summary="Delete a contact",
     description="Refused (409 in_use) while an escalation policy names the contact.",
     responses={204: {"description": "Deleted"}, **_DELETE_ERRORS},
@@ -89,6 +92,7 @@ def delete_contact(contact_id: ContactIdPath) -> Response[None]:
 
 @router.get(
     "/contacts/<contact_id>/history",
+    operation_id="getContactHistory",
     summary="Read who changed a contact, when, and what it held before",
     description="Every create, replace and delete, oldest first; kept after the contact is deleted.",
     responses={200: {"description": "The changes"}, **_ERRORS},

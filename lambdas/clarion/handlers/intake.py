@@ -37,6 +37,7 @@ def _post_alert(alert: AlertRequest) -> Response[AlertAccepted]:
 
 @router.post(
     "/alerts",
+    operation_id="createAlert",
     summary="Send an alert",
     description="Accepts the alert for delivery. Sending the same alert again returns the same answer.",
     responses={202: {"description": "Accepted for delivery"}, **_POST_ERRORS},
@@ -48,6 +49,7 @@ def post_alerts(alert: AlertRequest) -> Response[AlertAccepted]:
 
 @router.post(
     "/notification",
+    operation_id="createNotification",
     summary="Send an alert (AWS sample path)",
     description="The same operation as POST /alerts, for clients of the AWS sample.",
     responses={202: {"description": "Accepted for delivery"}, **_POST_ERRORS},
@@ -59,6 +61,7 @@ def post_notification(alert: AlertRequest) -> Response[AlertAccepted]:
 
 @router.get(
     "/alerts/<message_id>",
+    operation_id="getAlert",
     summary="Read an alert's status",
     description="The calling client's own alert, with every delivery attempt so far.",
     responses={200: {"description": "The alert"}, **_GET_ERRORS},

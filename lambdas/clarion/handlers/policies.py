@@ -39,6 +39,7 @@ def _view(policy: Policy) -> PolicyView:
 
 @router.put(
     "/escalation-policies/<policy_id>",
+    operation_id="putEscalationPolicy",
     summary="Create or replace an escalation policy",
     description="Who is notified, stage by stage, when an alert is not acknowledged in time. Alerts already on "
     "their way keep the path they were accepted with.",
@@ -61,6 +62,7 @@ def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView
 
 @router.get(
     "/escalation-policies/<policy_id>",
+    operation_id="getEscalationPolicy",
     summary="Read an escalation policy",
     responses={200: {"description": "The policy"}, **_ERRORS},
     tags=["escalation policies"],
@@ -71,6 +73,7 @@ def get_policy(policy_id: PolicyIdPath) -> PolicyView:
 
 @router.delete(
     "/escalation-policies/<policy_id>",
+    operation_id="deleteEscalationPolicy",
     summary="Delete an escalation policy",
     description="Refused (409 in_use) while a contact names it as its policy.",
     responses={204: {"description": "Deleted"}, **_DELETE_ERRORS},
@@ -83,6 +86,7 @@ def delete_policy(policy_id: PolicyIdPath) -> Response[None]:
 
 @router.get(
     "/escalation-policies/<policy_id>/history",
+    operation_id="getEscalationPolicyHistory",
     summary="Read who changed an escalation policy, when, and what it held before",
     description="Every create, replace and delete, oldest first; kept after the policy is deleted.",
     responses={200: {"description": "The changes"}, **_ERRORS},
