@@ -51,6 +51,10 @@ Name = Annotated[str, Field(min_length=1, max_length=validation.MAX_NAME, json_s
 Reason = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_TEXT), _Printable]
 
 
+# Every time Clarion answers: UTC to the millisecond with a Z (`clarion.shared.clock`), e.g. 2026-12-07T17:43:16.123Z.
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-12-07T17:43:16.123Z"])]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -83,7 +87,7 @@ class AttemptView(BaseModel):
     channel: Channel
     attempt: int = Field(description="1-based, counted per recipient and stage.")
     outcome: Outcome
-    at: str
+    at: Time
     provider_message_id: str | None = None
     error: str | None = Field(default=None, description="The provider's error code (e.g. Throttling), never its text.")
     error_message: str | None = Field(
@@ -96,13 +100,13 @@ class AttemptView(BaseModel):
         description="The provider's delivery receipt that settled a sent attempt (its event kind, e.g. Delivery, "
         "Bounce, TEXT_UNREACHABLE, TELECOM_UNANSWERED), or no_receipt when none came in time.",
     )
-    receipt_at: str | None = None
+    receipt_at: Time | None = None
 
 
 class AckView(BaseModel):
     required: bool
     acknowledged_by: str | None = None
-    acknowledged_at: str | None = None
+    acknowledged_at: Time | None = None
     via: Literal["api", "link", "sms", "call"] | None = None
     time_to_ack_s: float | None = None
     target_s: int | None = Field(default=None, description="The organisation's target for this priority.")
@@ -113,12 +117,12 @@ class AckView(BaseModel):
 class StageView(BaseModel):
     stage: int = Field(description="0 is the addressed contact; then each policy stage, across repeats.")
     contact_ids: list[str]
-    started_at: str
+    started_at: Time
 
 
 class DeclineView(BaseModel):
     contact_id: str
-    at: str
+    at: Time
     via: str
     reason: str | None = None
 
@@ -133,14 +137,14 @@ class AlertView(BaseModel):
     status: AlertStatus
     priority: Priority
     type: str
-    accepted_at: str
+    accepted_at: Time
     attempts: list[AttemptView]
     ack: AckView
     stages: list[StageView] = Field(default_factory=list)
     declines: list[DeclineView] = Field(default_factory=list)
     time_to_first_delivery_s: float | None = None
     escalation_policy_id: str | None = None
-    ended_at: str | None = Field(default=None, description="When the walk ended (acknowledged or not).")
+    ended_at: Time | None = Field(default=None, description="When the walk ended (acknowledged or not).")
     failure: FailureView | None = Field(
         default=None, description="Why Clarion gave up, when it did (not a provider's refusal: see attempts)."
     )
@@ -228,7 +232,7 @@ class ErrorBody(BaseModel):
 
 
 class ChangeView(BaseModel):
-    at: str
+    at: Time
     client_id: str = Field(description="The client whose admin token made the change.")
     action: Literal["created", "replaced", "deleted"]
     before: dict[str, Any] | None = Field(description="What it held before (destinations included); null if new.")
