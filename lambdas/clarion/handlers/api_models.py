@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from clarion.domain import escalation, validation
-from clarion.domain.models import DEFAULT_CHAINS, AlertStatus, Channel, Outcome, Priority
+from clarion.domain.models import DEFAULT_CHAINS, AlertStatus, Channel, Contact, Outcome, Priority
 
 MessageId = Annotated[
     str, Field(min_length=1, max_length=128, pattern=validation.MESSAGE_ID_PATTERN, examples=["lab-2024-000123"])
@@ -174,9 +174,23 @@ class PolicyBody(_Strict):
     stages: Annotated[list[StageBody], Field(min_length=1, max_length=escalation.MAX_STAGES)]
     repeat: Annotated[int, Field(ge=0, le=escalation.MAX_REPEAT), _Whole] = 0
 
+    def to_policy(self, policy_id: str) -> escalation.Policy:
+        stages = tuple(escalation.Stage(tuple(s.contact_ids), s.ack_within_s) for s in self.stages)
+        return escalation.Policy(policy_id, self.name, stages, self.repeat, self.addressee_ack_within_s)
+
 
 class PolicyView(PolicyBody):
     policy_id: str
+
+    @classmethod
+    def of(cls, policy: escalation.Policy) -> PolicyView:
+        return cls(
+            policy_id=policy.policy_id,
+            name=policy.name,
+            addressee_ack_within_s=policy.addressee_ack_within_s,
+            stages=[StageBody(contact_ids=list(s.contact_ids), ack_within_s=s.ack_within_s) for s in policy.stages],
+            repeat=policy.repeat,
+        )
 
 
 class Chains(_Strict):
@@ -210,6 +224,21 @@ class ContactBody(_Strict):
             raise ValueError("a contact needs at least one of phone_call, phone_sms or email")
         return self
 
+    def to_contact(self, contact_id: str) -> Contact:
+        return Contact(
+            contact_id=contact_id,
+            name=self.name,
+            phone_call=self.phone_call,
+            phone_sms=self.phone_sms,
+            email=self.email,
+            escalation_policy_id=self.escalation_policy_id,
+            channels={
+                Priority.HIGH: tuple(self.channels.H),
+                Priority.MEDIUM: tuple(self.channels.M),
+                Priority.LOW: tuple(self.channels.L),
+            },
+        )
+
 
 class ContactView(BaseModel):
     contact_id: str
@@ -219,6 +248,18 @@ class ContactView(BaseModel):
     email: str | None = None
     channels: dict[Priority, list[Channel]]
     escalation_policy_id: str | None = None
+
+    @classmethod
+    def of(cls, contact: Contact) -> ContactView:
+        return cls(
+            contact_id=contact.contact_id,
+            name=contact.name,
+            phone_call=contact.phone_call,
+            phone_sms=contact.phone_sms,
+            email=contact.email,
+            channels={p: list(contact.channels.get(p, ())) for p in Priority},
+            escalation_policy_id=contact.escalation_policy_id,
+        )
 
 
 class ErrorDetail(BaseModel):

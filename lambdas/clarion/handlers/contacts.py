@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clarion.domain.models import Contact, Priority
 from clarion.domain.validation import CONTACT_ID_PATTERN
 from clarion.handlers import history, http_errors
 from clarion.handlers import policies as policy_routes
@@ -27,18 +26,6 @@ _DELETE_ERRORS = http_errors.documented(400, 401, 403, 404, 409, 422, 500, 503)
 ContactIdPath = Annotated[str, Path(max_length=64, pattern=CONTACT_ID_PATTERN)]
 
 
-def _view(contact: Contact) -> ContactView:
-    return ContactView(
-        contact_id=contact.contact_id,
-        name=contact.name,
-        phone_call=contact.phone_call,
-        phone_sms=contact.phone_sms,
-        email=contact.email,
-        channels={p: list(contact.channels.get(p, ())) for p in Priority},
-        escalation_policy_id=contact.escalation_policy_id,
-    )
-
-
 @router.put(
     "/contacts/<contact_id>",
     operation_id="putContact",
@@ -47,22 +34,10 @@ def _view(contact: Contact) -> ContactView:
     tags=["contacts"],
 )
 def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[ContactView]:
-    contact = Contact(
-        contact_id=contact_id,
-        name=body.name,
-        phone_call=body.phone_call,
-        phone_sms=body.phone_sms,
-        email=body.email,
-        escalation_policy_id=body.escalation_policy_id,
-        channels={
-            Priority.HIGH: tuple(body.channels.H),
-            Priority.MEDIUM: tuple(body.channels.M),
-            Priority.LOW: tuple(body.channels.L),
-        },
-    )
+    contact = body.to_contact(contact_id)
     created = manage_contacts.put(contact, requests.client_id(router))
     return Response(
-        status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=_view(contact)
+        status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=ContactView.of(contact)
     )
 
 
@@ -74,7 +49,7 @@ def put_contact(contact_id: ContactIdPath, body: ContactBody) -> Response[Contac
     tags=["contacts"],
 )
 def get_contact(contact_id: ContactIdPath) -> ContactView:
-    return _view(manage_contacts.get(contact_id))
+    return ContactView.of(manage_contacts.get(contact_id))
 
 
 @router.delete(

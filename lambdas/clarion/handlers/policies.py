@@ -12,10 +12,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from clarion.domain.escalation import Policy, Stage
 from clarion.domain.validation import CONTACT_ID_PATTERN
 from clarion.handlers import history, http_errors
-from clarion.handlers.api_models import HistoryView, PolicyBody, PolicyView, StageBody
+from clarion.handlers.api_models import HistoryView, PolicyBody, PolicyView
 from clarion.shared import requests
 from clarion.usecases import manage_policies
 
@@ -25,16 +24,6 @@ _PUT_ERRORS = http_errors.documented(400, 401, 403, 413, 415, 422, 500, 503)
 _ERRORS = http_errors.documented(400, 401, 403, 404, 422, 500, 503)
 _DELETE_ERRORS = http_errors.documented(400, 401, 403, 404, 409, 422, 500, 503)
 PolicyIdPath = Annotated[str, Path(max_length=64, pattern=CONTACT_ID_PATTERN)]
-
-
-def _view(policy: Policy) -> PolicyView:
-    return PolicyView(
-        policy_id=policy.policy_id,
-        name=policy.name,
-        addressee_ack_within_s=policy.addressee_ack_within_s,
-        stages=[StageBody(contact_ids=list(s.contact_ids), ack_within_s=s.ack_within_s) for s in policy.stages],
-        repeat=policy.repeat,
-    )
 
 
 @router.put(
@@ -47,16 +36,10 @@ def _view(policy: Policy) -> PolicyView:
     tags=["escalation policies"],
 )
 def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView]:
-    policy = Policy(
-        policy_id=policy_id,
-        name=body.name,
-        stages=tuple(Stage(tuple(s.contact_ids), s.ack_within_s) for s in body.stages),
-        repeat=body.repeat,
-        addressee_ack_within_s=body.addressee_ack_within_s,
-    )
+    policy = body.to_policy(policy_id)
     created = manage_policies.put(policy, requests.client_id(router))
     return Response(
-        status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=_view(policy)
+        status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=PolicyView.of(policy)
     )
 
 
@@ -68,7 +51,7 @@ def put_policy(policy_id: PolicyIdPath, body: PolicyBody) -> Response[PolicyView
     tags=["escalation policies"],
 )
 def get_policy(policy_id: PolicyIdPath) -> PolicyView:
-    return _view(manage_policies.get(policy_id))
+    return PolicyView.of(manage_policies.get(policy_id))
 
 
 @router.delete(
