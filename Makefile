@@ -40,7 +40,7 @@ bench: synth ## Measure intake, AWS calls, cold start, a 10,000-alert burst; the
 	$(BIN)/python -m bench cdk.out
 	@echo "==> The full-size suites: $(BENCH_FAULTS) alerts under random faults, $(BENCH_WARD) alerts on the ward"
 	CLARION_FAULTS_ALERTS=$(BENCH_FAULTS) CLARION_WARD_ALERTS=$(BENCH_WARD) \
-		$(BIN)/python -m pytest tests/e2e/test_faults.py tests/e2e/test_ward.py -q -s -p no:cacheprovider --durations=2
+		$(BIN)/python -m pytest tests/system/test_faults.py tests/system/test_ward.py -q -s -p no:cacheprovider --durations=2
 
 install: $(STAMP) ## Create .venv and install the pinned Python and npm dependencies
 

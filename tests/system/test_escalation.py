@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from clarion_local.system import LocalClarion, http_call
-from tests.e2e.conftest import Api
+from tests.system.conftest import Api
 
 LINK = re.compile(r"https?://[^\s/]+(/l/[A-Za-z0-9_-]{38})")
 WINDOW = 5  # seconds: the smallest window Clarion allows

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from clarion_local.system import ACCOUNT_CREDENTIALS, REGION, LocalClarion
-from tests.e2e.conftest import UNROUTABLE, Api
+from tests.system.conftest import UNROUTABLE, Api
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from clarion.adapters.clients_repo import Usage
 from clarion.domain.tokens import Scope
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import WITNESS
+from tests.system.conftest import WITNESS
 
 STANDARD_RATE, STANDARD_BURST = 20, 40  # cdk.json's dev tier `standard`
 

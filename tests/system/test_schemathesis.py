@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import watched
 from tests.synth import Synth
+from tests.system.conftest import watched
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ST = Path(sys.executable).with_name("st")

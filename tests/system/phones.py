@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from clarion_local.system import http_call
-from tests.e2e.conftest import Api
+from tests.system.conftest import Api
 
 LINK = re.compile(r"https?://[^\s/]+(/l/[A-Za-z0-9_-]{38})")
 

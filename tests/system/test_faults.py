@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import UNROUTABLE, Api, new_alert
+from tests.system.conftest import UNROUTABLE, Api, new_alert
 
 ALERTS = int(os.environ.get("CLARION_FAULTS_ALERTS", "200"))
 CONTACTS = ["C-1", "C-1", "C-2", "C-3", "C-4"]  # C-1 twice: every channel, the AWS sample's clinician

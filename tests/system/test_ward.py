@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api
+from tests.system.conftest import Api
 
 ALERTS = int(os.environ.get("CLARION_WARD_ALERTS", "0"))
 pytestmark = pytest.mark.skipif(ALERTS == 0, reason="the ward runs in `make bench` (CLARION_WARD_ALERTS)")

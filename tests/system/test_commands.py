@@ -13,8 +13,8 @@ from pathlib import Path
 import boto3
 
 from clarion_local.system import LocalClarion, free_port, http_call, start_emulator
-from tests.e2e.conftest import new_alert
 from tests.synth import Synth
+from tests.system.conftest import new_alert
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_TOKEN = "clr_lab-system_" + "c" * 43

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api
+from tests.system.conftest import Api
 
 CHROMIUM = shutil.which("chromium")
 SHOTS = Path(__file__).resolve().parents[2] / ".build" / "screenshots"

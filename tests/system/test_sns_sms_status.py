@@ -16,8 +16,8 @@ import pytest
 
 from clarion import names
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api, watched
 from tests.synth import synth_config
+from tests.system.conftest import Api, watched
 
 BEN = "+447911123402"  # C-2: medium priority by SMS, then email (samples.py)
 

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the whole local system (emulator, deployed assembly, functions, API), driven over HTTP."""
+"""System fixtures: the whole local system (emulator, deployed assembly, functions, API), driven over HTTP."""
 
 from __future__ import annotations
 
