@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from clarion_local import samples
-from clarion_local.system import LocalClarion, http_call
+from clarion_local.system import LocalClarion
+from tests.helpers import http_call, wait_until
 from tests.synth import Synth
 
 
@@ -102,13 +103,15 @@ class Api:
     def metric_reaches(self, key: str | tuple[str, ...], value: float, timeout: float = 10) -> float:
         """The metric (or the sum of several) once it reaches `value` (a function flushes its metrics as it
         returns)."""
-        import time
-
         keys = (key,) if isinstance(key, str) else key
-        deadline = time.monotonic() + timeout
-        while (seen := self.total(keys)) < value and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return seen
+        seen: list[float] = []
+
+        def reached() -> bool:
+            seen.append(self.total(keys))
+            return seen[-1] >= value
+
+        wait_until(reached, timeout, message=lambda: f"{keys} at {seen[-1]}, not {value}")
+        return seen[-1]
 
     def total(self, keys: tuple[str, ...]) -> float:
         metrics = self.metrics()
@@ -126,24 +129,18 @@ class Api:
     @staticmethod
     def until(found: Any, timeout: float = 30) -> Any:
         """What `found()` returns once it is truthy."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while not (seen := found()):
-            assert time.monotonic() < deadline, "waited in vain"
-            time.sleep(0.05)
-        return seen
+        return wait_until(found, timeout, interval=0.05)
 
     def wait(self, message_id: str, timeout: float = 60) -> dict[str, Any]:
-        import time
+        """The alert's view once it is delivered or failed."""
+        seen: list[Any] = []
 
-        deadline = time.monotonic() + timeout
-        while True:
+        def ended() -> dict[str, Any] | None:
             status, view = self.call("GET", f"/alerts/{message_id}", token=self.client_token)
-            if status == 200 and view["status"] in ("delivered", "failed"):
-                return dict(view)
-            assert time.monotonic() < deadline, f"{message_id} still {view}"
-            time.sleep(0.1)
+            seen.append(view)
+            return dict(view) if status == 200 and view["status"] in ("delivered", "failed") else None
+
+        return wait_until(ended, timeout, message=lambda: f"{message_id} still {seen[-1]}")
 
 
 def new_alert(**fields: Any) -> dict[str, Any]:
