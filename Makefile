@@ -11,10 +11,10 @@ STAMP := $(VENV)/.installed
 
 PORT ?= 3000
 
-.PHONY: help demo local bench install synth lint-templates lint typecheck test test-unit test-integration test-infra openapi clean
+.PHONY: help demo local bench install synth lint-templates lint typecheck test test-unit test-integration test-infra e2e openapi clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt package.json
 	@echo "==> Creating the virtual environment and installing pinned dependencies"
@@ -40,7 +40,7 @@ bench: synth ## Measure intake, AWS calls, cold start, a 10,000-alert burst; the
 	$(BIN)/python -m bench cdk.out
 	@echo "==> The full-size suites: $(BENCH_FAULTS) alerts under random faults, $(BENCH_WARD) alerts on the ward"
 	CLARION_FAULTS_ALERTS=$(BENCH_FAULTS) CLARION_WARD_ALERTS=$(BENCH_WARD) \
-		$(BIN)/python -m pytest tests/e2e/test_faults.py tests/e2e/test_ward.py -q -s -p no:cacheprovider --durations=2
+		$(BIN)/python -m pytest tests/system/test_faults.py tests/system/test_ward.py -q -s -p no:cacheprovider --durations=2
 
 install: $(STAMP) ## Create .venv and install the pinned Python and npm dependencies
 
@@ -62,7 +62,7 @@ typecheck: $(STAMP) ## mypy on lambdas/ (as the Lambda sees it) and on the CDK a
 	cd lambdas && ../$(BIN)/mypy --config-file ../pyproject.toml -p clarion
 	$(BIN)/mypy app.py stacks clarion_local bench tools
 
-test: lint typecheck $(STAMP) ## Run every offline test (unit, integration, infra) with coverage on lambdas/
+test: lint typecheck $(STAMP) ## Run every offline test (unit, integration, infra, system) with coverage on lambdas/
 	$(BIN)/python -m pytest tests --cov --cov-report=term --durations=12
 
 test-unit: $(STAMP) ## Unit tests only
@@ -73,6 +73,14 @@ test-integration: $(STAMP) ## Integration tests only (handlers against moto)
 
 test-infra: $(STAMP) ## Infrastructure tests only (CDK assertions and compliance gate)
 	$(BIN)/python -m pytest tests/infra -q
+
+# The smoke run against a deployed stack: its URL from STACK's ApiUrl output (the shell's AWS credentials), a client
+# token of scope alerts in CLARION_E2E_TOKEN (python -m tools.tokens create); tests/e2e/test_smoke.py says the rest.
+e2e: $(STAMP) ## Smoke-test a deployed stack: one alert until delivered (STACK=Clarion-<env>-Service, CLARION_E2E_TOKEN)
+	@test -n "$(STACK)" || { echo "make e2e needs STACK=<the deployed Service stack, e.g. Clarion-prod-Service>" >&2; exit 2; }
+	@test -n "$$CLARION_E2E_TOKEN" || { echo "make e2e needs CLARION_E2E_TOKEN=<a client token of scope alerts>" >&2; exit 2; }
+	url=$$($(BIN)/python -m tests.e2e.stack $(STACK)) && \
+		CLARION_E2E_URL=$$url $(BIN)/python -m pytest tests/e2e -m e2e -q -rs -p no:cacheprovider
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the code
 	$(BIN)/python -m tools.openapi

@@ -70,6 +70,7 @@ class QueuePoller:
             threading.Thread(target=self._run, name=f"sqs-poller-{i}", daemon=True) for i in range(pollers)
         ]
         self.invocations = 0
+        self.polling = 0  # polls under way (a receive, then its invocation): 0 once `running` is cleared, all done
         self.errors: list[str] = []
         self._lock = threading.Lock()
 
@@ -87,12 +88,19 @@ class QueuePoller:
         while not self._stop.is_set():
             if not self.running.wait(0.5):
                 continue
+            with self._lock:
+                if not self.running.is_set():
+                    continue
+                self.polling += 1
             try:
                 self.poll_once()
             except Exception as error:  # keep polling, as the service does; the error is kept for the user
                 with self._lock:
                     self.errors.append(f"{type(error).__name__}: {error}")
                 self._stop.wait(1)
+            finally:
+                with self._lock:
+                    self.polling -= 1
 
     def poll_once(self) -> int:
         """Receive one batch and hand it to the function; the number of messages received."""

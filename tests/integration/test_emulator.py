@@ -291,7 +291,7 @@ def test_concurrent_conditional_puts_of_one_key_have_exactly_one_winner(
         check = op.expr
 
         def slow_check(item: Any) -> Any:
-            time.sleep(0.002)
+            time.sleep(0.002)  # time is the subject: the slowness that makes the race certain
             return check(item)
 
         op.expr = slow_check

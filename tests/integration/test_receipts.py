@@ -6,6 +6,7 @@ Deadlines are real: a 1-second receipt timeout, and the delayed SQS message that
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ from clarion.shared import settings
 from clarion.usecases import settle_receipt
 from clarion_local.poller import sqs_record
 from clarion_local.receipts import LocalReceipts, ses_event
+from tests.helpers import wait_until
 from tests.integration.test_router import (
     FakeContext,
     given_accepted,
@@ -61,7 +63,8 @@ def receipts_waiting(clarion: Any, wait_s: int = 0) -> dict[str, Any]:
     sqs = boto3.client("sqs")
     url = clarion.deployment.output("ReceiptsQueueUrl")
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    time.sleep(0.2)  # the providers' receipts are sent from a thread of their own
+    # The providers' receipts are sent from timer threads of their own: once none is left, each is on its way
+    wait_until(lambda: not [t for t in threading.enumerate() if isinstance(t, threading.Timer)], 10, 0.01)
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=wait_s).get(
         "Messages", []
     )

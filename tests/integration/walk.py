@@ -1,6 +1,6 @@
 """Driving an alert's walk in-process: intake, then the router for each queued delivery, the escalator for each
 timer, at a chosen moment. The real-time behaviour (timers firing by themselves) is proven end to end in
-`tests/e2e/test_escalation.py`; here each step is taken by hand so every branch can be reached exactly."""
+`tests/system/test_escalation.py`; here each step is taken by hand so every branch can be reached exactly."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def test_a_key_gets_its_burst_then_is_throttled_until_the_rate_refills_it() -> N
     # Then three pass and the fourth is throttled
     assert answers == [None, None, None, THROTTLED]
     # And after 0.25 s (2.5 tokens at 10/s) two more pass and the next is throttled
-    time.sleep(0.25)
+    time.sleep(0.25)  # time is the subject: the local buckets refill in real time
     assert [plans.admit(key) for _ in range(3)] == [None, None, THROTTLED]
 
 

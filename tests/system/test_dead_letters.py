@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from clarion_local.system import ACCOUNT_CREDENTIALS, REGION, LocalClarion
-from tests.e2e.conftest import UNROUTABLE, Api
+from tests.helpers import wait_until
+from tests.system.conftest import UNROUTABLE, Api
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def router_paused(local: LocalClarion) -> Iterator[str]:
     url = local.deployment.output("AlertQueueUrl")
     (poller,) = [p for p in local.pollers if p.queue_url.rsplit("/", 1)[-1] == url.rsplit("/", 1)[-1]]
     poller.running.clear()
-    time.sleep(1.5)  # a receive already waiting returns first
+    wait_until(lambda: poller.polling == 0, 10, 0.05, "a receive already under way returns first")
     try:
         yield url
     finally:
@@ -96,5 +97,5 @@ def test_a_dead_lettered_alert_ends_failed_and_one_redrive_delivers_it_once(api:
     assert len(api.outbox_of(alert["message_id"])) == 1
     # And a second redrive finds nothing, and nothing goes out again
     assert redrive(local) == "Nothing is parked: there is nothing to redrive."
-    time.sleep(1)
+    time.sleep(1)  # time is the subject: nothing goes out within it
     assert len(api.outbox_of(alert["message_id"])) == 1

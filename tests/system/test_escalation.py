@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from clarion_local.system import LocalClarion, http_call
-from tests.e2e.conftest import Api
+from clarion_local.system import LocalClarion
+from tests.helpers import http_call, wait_until
+from tests.system.conftest import Api
 
 LINK = re.compile(r"https?://[^\s/]+(/l/[A-Za-z0-9_-]{38})")
 WINDOW = 5  # seconds: the smallest window Clarion allows
@@ -43,13 +44,32 @@ def view(api: Api, message_id: str) -> dict[str, Any]:
 
 
 def wait_for(api: Api, message_id: str, done: Any, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        seen = view(api, message_id)
-        if done(seen):
-            return seen
-        assert time.monotonic() < deadline, f"{message_id}: {seen}"
-        time.sleep(0.1)
+    seen: list[dict[str, Any]] = []
+
+    def met() -> dict[str, Any] | None:
+        seen.append(view(api, message_id))
+        return seen[-1] if done(seen[-1]) else None
+
+    return wait_until(met, timeout, message=lambda: f"{message_id}: {seen[-1]}")
+
+
+def wait_past(moment: float) -> None:
+    """Until the epoch second `moment` has passed (time is the subject)."""
+    time.sleep(max(0.0, moment - time.time()))
+
+
+def timers_handled(local: LocalClarion, due: float) -> None:
+    """Every timer due by the epoch second `due` handled: past it (and one second more: SQS delays by whole seconds,
+    so by then none of them is still delayed), until the timer queue holds none waiting or being handled."""
+    wait_past(due + 1)
+    sqs, url = local.client("sqs"), local.deployment.output("TimerQueueUrl")
+    counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+
+    def idle() -> bool:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"]
+        return all(attributes[c] == "0" for c in counts)
+
+    wait_until(idle, 60, 0.1, "the timer queue never fell idle")
 
 
 def link_in(entries: list[dict[str, Any]], destination: str) -> str:
@@ -111,20 +131,20 @@ def test_nobody_answers_so_the_next_stage_starts_on_time_and_acknowledges_by_the
     acked = view(ward, message_id)
     assert (acked["status"], acked["ack"]["acknowledged_by"], acked["ack"]["via"]) == ("acknowledged", "C-2", "link")
     assert acked["ack"]["within_target"] is True
-    time.sleep(WINDOW + 2)
+    timers_handled(local, epoch(escalated["stages"][1]["started_at"]) + WINDOW)  # C-2's window's timer
     after = view(ward, message_id)
     assert len(after["stages"]) == 2
     assert not [e for e in ward.outbox_of(message_id) if e["destination"].startswith(("cleo", "pharmacy"))]
 
 
-def test_an_acknowledgement_by_api_stops_all_further_messages(ward: Api) -> None:
+def test_an_acknowledgement_by_api_stops_all_further_messages(ward: Api, local: LocalClarion) -> None:
     status, _, body = ward.post_alert(priority="H", escalation_policy_id="e2e-ward")
     message_id = body["message_id"]
-    wait_for(ward, message_id, lambda v: v["status"] == "delivered")
+    delivered = wait_for(ward, message_id, lambda v: v["status"] == "delivered")
     status, answer = ward.call("POST", f"/alerts/{message_id}/ack", {"contact_id": "C-1"}, ward.client_token)
     assert status == 200 and answer["status"] == "acknowledged"
     sent_before = len(ward.outbox_of(message_id))
-    time.sleep(WINDOW + 2)
+    timers_handled(local, epoch(delivered["accepted_at"]) + WINDOW)  # C-1's window's timer
     assert len(ward.outbox_of(message_id)) == sent_before
     assert [s["stage"] for s in view(ward, message_id)["stages"]] == [0]
 
@@ -139,21 +159,27 @@ def test_an_alert_nobody_acknowledges_ends_unacknowledged_after_its_last_window(
     assert api.metric_reaches("acks.AlertsUnacknowledged[priority=H]", before + 1) == before + 1
 
 
-def test_fifty_acknowledgements_racing_the_timer_have_one_outcome_each(ward: Api) -> None:
+def test_fifty_acknowledgements_racing_the_timer_have_one_outcome_each(ward: Api, local: LocalClarion) -> None:
     # Given fifty alerts, and for each C-1 acknowledging right as its window ends (give or take a tenth of a second)
     def ack_at(message_id: str, due: float) -> int:
-        time.sleep(max(0.0, due - time.time()))
+        wait_past(due)  # time is the subject: the acknowledgement races the window's end
         return ward.call("POST", f"/alerts/{message_id}/ack", {"contact_id": "C-1"}, ward.client_token)[0]
 
-    ids, answers = [], []
+    ids, answers, window_ends = [], [], []
     with ThreadPoolExecutor(max_workers=50) as pool:
         for n in range(50):
             status, _, body = ward.post_alert(priority="H", escalation_policy_id="e2e-ward")
             assert status == 202
             ids.append(body["message_id"])
-            answers.append(pool.submit(ack_at, body["message_id"], time.time() + WINDOW + (n % 3 - 1) / 10))
+            window_ends.append(time.time() + WINDOW)  # (the alert was accepted before this)
+            answers.append(pool.submit(ack_at, body["message_id"], window_ends[-1] + (n % 3 - 1) / 10))
         assert {a.result() for a in answers} == {200}
-    time.sleep(WINDOW + 3)
+    # Once every window's timer is handled, each C-2 stage that won its race has started; once the timers of those
+    # stages' windows are handled too, no later stage can start
+    timers_handled(local, max(window_ends))
+    won = [epoch(s["started_at"]) for m in ids for s in view(ward, m)["stages"] if s["stage"] == 1]
+    if won:
+        timers_handled(local, max(won) + WINDOW)
     # Then every alert is acknowledged by C-1; none started a stage twice or a stage after its acknowledgement
     raced = 0
     for message_id in ids:

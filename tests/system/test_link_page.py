@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ from typing import Any
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api
+from tests.helpers import wait_until
+from tests.system.conftest import Api
 
 CHROMIUM = shutil.which("chromium")
 SHOTS = Path(__file__).resolve().parents[2] / ".build" / "screenshots"
@@ -41,14 +41,14 @@ def browser() -> Iterator[Any]:
 
 
 def _sms_link(api: Api, message_id: str) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def link() -> str | None:
         for entry in api.outbox_of(message_id):
             found = LINK.search(entry.get("text") or "")
             if entry["channel"] == "sms" and found:
                 return found.group(1)
-        time.sleep(0.2)
-    raise AssertionError(f"no SMS link for {message_id}")
+        return None
+
+    return wait_until(link, 30, 0.2, f"no SMS link for {message_id}")
 
 
 def test_the_link_opens_the_alert_and_the_button_acknowledges_it(api: Api, local: LocalClarion, browser: Any) -> None:

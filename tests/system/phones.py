@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from clarion_local.system import http_call
-from tests.e2e.conftest import Api
+from tests.helpers import http_call, wait_until
+from tests.system.conftest import Api
 
 LINK = re.compile(r"https?://[^\s/]+(/l/[A-Za-z0-9_-]{38})")
 
@@ -64,18 +64,21 @@ class Phones:
 
     def expect(self, destination: str, channel: str, containing: str = "", timeout: float = 20) -> Message:
         """The next message to `destination` nobody has taken yet: it must be on `channel` and hold `containing`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for index, entry in enumerate(self._outbox()[self._start :], start=self._start):
-                if index in self._taken or entry.get("destination") != destination:
-                    continue
+        message = wait_until(
+            lambda: self._next(destination), timeout, 0.2, f"nothing on {channel} reached {destination}"
+        )
+        entry = message.entry
+        assert entry["channel"] == channel, f"{destination} got {entry['channel']}, not {channel}: {entry}"
+        assert containing in message.text, f"{destination} got {message.text!r}"
+        return message
+
+    def _next(self, destination: str) -> Message | None:
+        """The first message to `destination` the script has not taken, now taken; None while there is none."""
+        for index, entry in enumerate(self._outbox()[self._start :], start=self._start):
+            if index not in self._taken and entry.get("destination") == destination:
                 self._taken.add(index)
-                message = Message(entry)
-                assert entry["channel"] == channel, f"{destination} got {entry['channel']}, not {channel}: {entry}"
-                assert containing in message.text, f"{destination} got {message.text!r}"
-                return message
-            assert time.monotonic() < deadline, f"nothing on {channel} reached {destination} in {timeout} s"
-            time.sleep(0.2)
+                return Message(entry)
+        return None
 
     def press(self, message: Message, action: str, **extra: str) -> tuple[int, str]:
         """Open the message's link (as a phone's browser does) and press a button."""
@@ -100,7 +103,7 @@ class Phones:
 
     def nothing_unexpected(self, settle: float = 2.0) -> None:
         """After `settle` seconds, every message since the script began was expected by it."""
-        time.sleep(settle)
+        time.sleep(settle)  # time is the subject: nothing more arrives within it
         extra = [
             e for i, e in enumerate(self._outbox()[self._start :], start=self._start) if i not in self._taken and e
         ]

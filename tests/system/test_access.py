@@ -9,7 +9,7 @@ import pytest
 
 from clarion.domain.tokens import Scope
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import WITNESS, Api, new_alert
+from tests.system.conftest import WITNESS, Api, new_alert
 
 SAMPLE_CONTACT = {"name": "Access Test", "email": "access@clinic.example.org"}
 

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the whole local system (emulator, deployed assembly, functions, API), driven over HTTP."""
+"""System fixtures: the whole local system (emulator, deployed assembly, functions, API), driven over HTTP."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from clarion_local import samples
-from clarion_local.system import LocalClarion, http_call
+from clarion_local.system import LocalClarion
+from tests.helpers import http_call, wait_until
 from tests.synth import Synth
 
 
@@ -102,13 +103,15 @@ class Api:
     def metric_reaches(self, key: str | tuple[str, ...], value: float, timeout: float = 10) -> float:
         """The metric (or the sum of several) once it reaches `value` (a function flushes its metrics as it
         returns)."""
-        import time
-
         keys = (key,) if isinstance(key, str) else key
-        deadline = time.monotonic() + timeout
-        while (seen := self.total(keys)) < value and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return seen
+        seen: list[float] = []
+
+        def reached() -> bool:
+            seen.append(self.total(keys))
+            return seen[-1] >= value
+
+        wait_until(reached, timeout, message=lambda: f"{keys} at {seen[-1]}, not {value}")
+        return seen[-1]
 
     def total(self, keys: tuple[str, ...]) -> float:
         metrics = self.metrics()
@@ -126,24 +129,18 @@ class Api:
     @staticmethod
     def until(found: Any, timeout: float = 30) -> Any:
         """What `found()` returns once it is truthy."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while not (seen := found()):
-            assert time.monotonic() < deadline, "waited in vain"
-            time.sleep(0.05)
-        return seen
+        return wait_until(found, timeout, interval=0.05)
 
     def wait(self, message_id: str, timeout: float = 60) -> dict[str, Any]:
-        import time
+        """The alert's view once it is delivered or failed."""
+        seen: list[Any] = []
 
-        deadline = time.monotonic() + timeout
-        while True:
+        def ended() -> dict[str, Any] | None:
             status, view = self.call("GET", f"/alerts/{message_id}", token=self.client_token)
-            if status == 200 and view["status"] in ("delivered", "failed"):
-                return dict(view)
-            assert time.monotonic() < deadline, f"{message_id} still {view}"
-            time.sleep(0.1)
+            seen.append(view)
+            return dict(view) if status == 200 and view["status"] in ("delivered", "failed") else None
+
+        return wait_until(ended, timeout, message=lambda: f"{message_id} still {seen[-1]}")
 
 
 def new_alert(**fields: Any) -> dict[str, Any]:
@@ -172,11 +169,39 @@ def watched(assembly: Path) -> Iterator[LocalClarion]:
         assert WITNESS.leaks(system) == []
 
 
-@pytest.fixture(scope="package")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The system suites run after every other suite, and schemathesis after every other system suite: the shared
+    system then lives only while they run, and the fuzzer's contacts, policies and alerts (still walking their
+    escalation policies when it ends) disturb no suite that counts alerts, messages or metrics after it."""
+    here = Path(__file__).parent
+
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        return here in item.path.parents, item.path.name == "test_schemathesis.py"
+
+    items.sort(key=order)  # stable: each group keeps its order
+
+
+@pytest.fixture(scope="session")
 def local(dev: Synth) -> Iterator[LocalClarion]:
-    """One local system of the dev assembly for the suites."""
+    """The one local system of the dev assembly that every system suite shares (started once: a start deploys
+    both stacks into a new emulator and starts every function's workers). Those that cannot share it start their
+    own and say why: test_commands.py (the start itself is what it tests) and test_sns_sms_status.py (another
+    assembly)."""
     with watched(dev.assembly) as system:
+        LOADED[system.port] = stored_samples(system)
         yield system
+
+
+# The sample contacts as the shared system last loaded them (port -> contacts table items)
+LOADED: dict[int, list[dict[str, Any]]] = {}
+
+
+def stored_samples(system: LocalClarion) -> list[dict[str, Any]]:
+    """The sample contacts as the contacts table holds them, with when each was written (one read, no API call)."""
+    table = system.deployment.output("ContactsTable")
+    keys = [{"contact_id": {"S": contact_id}} for contact_id in samples.CONTACTS]
+    got = system.client("dynamodb").batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    return sorted(got["Responses"][table], key=lambda item: str(item["contact_id"]["S"]))
 
 
 @pytest.fixture
@@ -184,7 +209,11 @@ def api(local: LocalClarion) -> Iterator[Api]:
     assert local.client_token and local.admin_token
     client = Api(local.port, local.client_token, local.admin_token)
     client.call("DELETE", "/_local/faults")
-    for contact_id, contact in samples.CONTACTS.items():  # the fuzzer holds an admin token and may change them
-        assert client.call("PUT", f"/contacts/{contact_id}", contact, client.admin_token)[0] in (200, 201)
+    # The fuzzers hold an admin token and may have changed a sample contact: if any was written since they were
+    # last loaded, they are loaded again through the API
+    if stored_samples(local) != LOADED[local.port]:
+        for contact_id, contact in samples.CONTACTS.items():
+            assert client.call("PUT", f"/contacts/{contact_id}", contact, client.admin_token)[0] in (200, 201)
+        LOADED[local.port] = stored_samples(local)
     yield client
     client.call("DELETE", "/_local/faults")

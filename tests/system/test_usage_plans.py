@@ -11,12 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from clarion.adapters.clients_repo import Usage
 from clarion.domain.tokens import Scope
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import WITNESS
+from tests.system.conftest import WITNESS
 
 STANDARD_RATE, STANDARD_BURST = 20, 40  # cdk.json's dev tier `standard`
 
 
 def get(port: int, token: str, path: str = "/alerts/usage-probe") -> tuple[int, str | None, bytes]:
+    """One request, its 429 taken as it comes (not retried as the suites' client does): here it is the subject."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         conn.request("GET", path, headers={"Authorization": token})
@@ -51,7 +52,7 @@ def test_a_client_over_its_tiers_burst_gets_429_with_retry_after_and_the_others_
     # And the sample client, with its own key, was not slowed by it
     assert sample[0] == 404
     # And a second later the client may send again
-    time.sleep(1.1)
+    time.sleep(1.1)  # time is the subject: the rate refills the bucket
     assert get(local.port, token)[0] == 404
 
 
@@ -61,7 +62,7 @@ def test_clients_without_their_own_key_share_their_tiers_key(local: LocalClarion
     second, _ = local.issue_token("usage-shared-b", Scope.ALERTS)
     WITNESS.tokens.update({first, second})
     assert get(local.port, first)[0] == get(local.port, second)[0] == 404  # (their authorizer answers cached)
-    time.sleep(0.2)
+    time.sleep(0.2)  # time is the subject: the shared key's bucket refills to its whole burst first
     # When both send at once, 150 requests each
     started = time.monotonic()
     with ThreadPoolExecutor(48) as pool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.e2e.conftest import Api, new_alert
+from tests.system.conftest import Api, new_alert
 
 CALLERS = 50
 

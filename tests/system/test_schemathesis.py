@@ -9,14 +9,11 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import watched
-from tests.synth import Synth
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ST = Path(sys.executable).with_name("st")
@@ -24,11 +21,11 @@ EXAMPLES = os.environ.get("CLARION_ST_EXAMPLES", "15")  # per operation and phas
 SEED = os.environ.get("CLARION_ST_SEED", "20261202")
 
 
-@pytest.fixture(scope="module")
-def fuzzed(dev: Synth) -> Iterator[LocalClarion]:
-    """A system of its own: the fuzzer rewrites and deletes contacts and escalation policies."""
-    with watched(dev.assembly) as system:
-        yield system
+@pytest.fixture
+def fuzzed(local: LocalClarion) -> LocalClarion:
+    """The shared system. The fuzzer rewrites and deletes contacts and escalation policies and leaves alerts walking:
+    it runs after every other system suite (`pytest_collection_modifyitems` in conftest.py)."""
+    return local
 
 
 def schemathesis(system: LocalClarion, client: str, admin: str, *options: str) -> tuple[int, str]:

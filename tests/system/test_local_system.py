@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import UNROUTABLE, Api, Witness, new_alert
+from tests.system.conftest import UNROUTABLE, Api, Witness, new_alert
 
 
 def test_health_answers_once_ready(api: Api) -> None:
@@ -207,6 +207,6 @@ def test_the_openapi_document_and_the_api_page_are_served(api: Api) -> None:
 
 
 def test_the_leak_witness_finds_a_planted_secret(local: LocalClarion) -> None:
-    # The check every suite ends with (tests/e2e/conftest.py) would fail on a patient reference in an answer
+    # The check every suite ends with (tests/system/conftest.py) would fail on a patient reference in an answer
     witness = Witness(tokens={"clr_lab-system_planted"}, patients={"anon-planted"}, answers=['{"p": "anon-planted"}'])
     assert witness.leaks(local) == ["patient anon-planted in answers"]

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clarion_local.system import LocalClarion, http_call
-from tests.e2e.conftest import WITNESS, new_alert
+from tests.system.conftest import WITNESS, new_alert
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text())

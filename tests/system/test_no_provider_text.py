@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from clarion_local import samples
-from tests.e2e.conftest import Api
+from tests.system.conftest import Api
 
 
 def test_a_refused_email_shows_the_code_and_our_sentence_but_not_the_address(api: Api) -> None:

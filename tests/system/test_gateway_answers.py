@@ -9,8 +9,8 @@ import json
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api
 from tests.synth import Synth
+from tests.system.conftest import Api
 
 
 def raw(local: LocalClarion, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):

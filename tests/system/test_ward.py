@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api
+from tests.helpers import wait_until
+from tests.system.conftest import Api
 
 ALERTS = int(os.environ.get("CLARION_WARD_ALERTS", "0"))
 pytestmark = pytest.mark.skipif(ALERTS == 0, reason="the ward runs in `make bench` (CLARION_WARD_ALERTS)")
@@ -72,20 +73,21 @@ def test_the_ward(api: Api, local: LocalClarion) -> None:
 
     def stage_started(plan: Plan, accepted: float) -> float:
         """When the system recorded the start of the plan's stage (it cannot start before its windows)."""
-        assert plan.stage is not None
-        time.sleep(max(0.0, accepted + plan.stage * W - time.time()))
-        deadline = time.monotonic() + 120
-        while True:
+        stage = plan.stage
+        assert stage is not None
+        time.sleep(max(0.0, accepted + stage * W - time.time()))  # time is the subject: not asked before it
+
+        def started() -> float | None:
             stages = {s["stage"]: s for s in api.view(plan.message_id)["stages"]}
-            if plan.stage in stages:
-                return epoch(stages[plan.stage]["started_at"])
-            assert time.monotonic() < deadline, f"{plan.message_id}: stage {plan.stage} never started"
-            time.sleep(0.5)  # under the shortest delay (1 s): the answer still goes at its recorded time
+            return epoch(stages[stage]["started_at"]) if stage in stages else None
+
+        # asked every 0.5 s, under the shortest delay (1 s): the answer still goes at its recorded time
+        return wait_until(started, 120, 0.5, f"{plan.message_id}: stage {stage} never started")
 
     def answer(plan: Plan, accepted: float) -> None:
         if plan.stage is None:
             return
-        time.sleep(max(0.0, stage_started(plan, accepted) + plan.delay - time.time()))
+        time.sleep(max(0.0, stage_started(plan, accepted) + plan.delay - time.time()))  # time is the subject
         status, body = api.call(
             "POST", f"/alerts/{plan.message_id}/ack", {"contact_id": plan.contact}, api.client_token
         )
@@ -116,18 +118,22 @@ def test_the_ward(api: Api, local: LocalClarion) -> None:
         for future in answered:
             future.result()
     # Then every alert ends acknowledged or unacknowledged
-    deadline = time.monotonic() + max(p.windows for p in plans) * W + SETTLE_S + 60
     views: dict[str, dict[str, Any]] = {}
-    while len(views) < ALERTS and time.monotonic() < deadline:
+
+    def every_one_ended() -> bool:
         for plan in plans:
             if plan.message_id in views:
                 continue
             status, view = api.call("GET", f"/alerts/{plan.message_id}", token=api.client_token)
             if status == 200 and view["status"] in ("acknowledged", "unacknowledged"):
                 views[plan.message_id] = view
-        time.sleep(0.5)
-    lost = [p.message_id for p in plans if p.message_id not in views]
-    assert lost == [], f"{len(lost)} alerts never ended: {lost[:5]}"
+        return len(views) == ALERTS
+
+    def lost() -> str:
+        never = [p.message_id for p in plans if p.message_id not in views]
+        return f"{len(never)} alerts never ended: {never[:5]}"
+
+    wait_until(every_one_ended, max(p.windows for p in plans) * W + SETTLE_S + 60, 0.5, lost)
 
     outbox = api.call("GET", "/_local/outbox")[1]
     sends: dict[str, list[float]] = {}

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from clarion_local.system import LocalClarion
-from tests.e2e import test_link_page  # skips this module too where there is no Chromium
-from tests.e2e.conftest import Api, new_alert
+from tests.system import test_link_page  # skips this module too where there is no Chromium
+from tests.system.conftest import Api, new_alert
 
 SHOTS = test_link_page.SHOTS
 browser = test_link_page.browser  # the fixture: Debian's Chromium, headless

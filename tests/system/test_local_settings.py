@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from clarion_local import __main__ as main
-from clarion_local.system import free_port, start_emulator
+from clarion_local.system import LocalClarion, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ("CLARION_CLIENT_TOKEN", "CLARION_ADMIN_TOKEN", "AWS_ENDPOINT_URL", "PORT")
@@ -107,12 +107,9 @@ def test_an_endpoint_where_nothing_answers_is_named(command: str) -> None:
     assert_refused_in_one_sentence(done, f"nothing answers at AWS_ENDPOINT_URL={url}")
 
 
-def test_an_emulator_that_answers_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given AWS_ENDPOINT_URL naming a moto server that is running
-    endpoint, stop = start_emulator(tmp_path / "emulator.log")
+def test_an_emulator_that_answers_is_accepted(local: LocalClarion, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given AWS_ENDPOINT_URL naming a moto server that is running (the shared system's)
+    endpoint = str(local.endpoint_url)
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    try:
-        # When the setting is checked, Then it is the URL the system uses
-        assert main._endpoint_url() == endpoint
-    finally:
-        stop()
+    # When the setting is checked, Then it is the URL the system uses
+    assert main._endpoint_url() == endpoint

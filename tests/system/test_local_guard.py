@@ -9,7 +9,7 @@ import json
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api
+from tests.system.conftest import Api
 
 
 def raw(local: LocalClarion, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, dict]:

@@ -16,14 +16,15 @@ import pytest
 
 from clarion import names
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api, watched
 from tests.synth import synth_config
+from tests.system.conftest import Api, watched
 
 BEN = "+447911123402"  # C-2: medium priority by SMS, then email (samples.py)
 
 
 @pytest.fixture(scope="module")
 def one_way(synth_dir: Path) -> Iterator[LocalClarion]:
+    """A system of its own: another assembly (no calls, SMS through SNS) deployed, not the shared dev one."""
     with watched(synth_config("dev-call-off", str(synth_dir)).assembly) as system:
         yield system
 

@@ -1,4 +1,4 @@
-"""The clinicians' phones as scripts (`tests/e2e/phones.py`): each message a phone must get, what the clinician
+"""The clinicians' phones as scripts (`tests/system/phones.py`): each message a phone must get, what the clinician
 does with it, and nothing else reaching anyone."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from clarion_local.system import LocalClarion
-from tests.e2e.conftest import Api
-from tests.e2e.phones import Phones
+from tests.system.conftest import Api
+from tests.system.phones import Phones
 
 ADA, BEN = "+447911123401", "+447911123402"  # C-1's and C-2's phones (samples.py)
 WINDOW = 5
