@@ -14,7 +14,7 @@ import pytest
 
 from clarion_local.system import LocalClarion
 from tests import generated_client
-from tests.e2e.conftest import Api, new_alert
+from tests.system.conftest import Api, new_alert
 
 
 @pytest.fixture(scope="module")
