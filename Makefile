@@ -16,7 +16,7 @@ PORT ?= 3000
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt package.json
+$(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt lambdas/pyproject.toml package.json
 	@echo "==> Creating the virtual environment and installing pinned dependencies"
 	$(PYTHON) -m venv $(VENV)
 	set -o pipefail; $(BIN)/pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt \

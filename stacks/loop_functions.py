@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 
-from lambdas.clarion import names
+from clarion import names
 from stacks.constructs.functions import FunctionFactory
 from stacks.constructs.receipts import RECEIPTS_TIMEOUT
 from stacks.constructs.sms import REPLIES_TIMEOUT

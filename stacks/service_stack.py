@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
-from lambdas.clarion import names
+from clarion import names
 from stacks import loop_functions
 from stacks.constructs.api import STAGE, Api
 from stacks.constructs.call_flow import CallFlow

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambdas.clarion.names import METRICS_NAMESPACE
+from clarion.names import METRICS_NAMESPACE
 from stacks.compliance import ManagedPolicyRole, acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +29,15 @@ _NO_CAPTURE = {"POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false", "POWERTOOLS_TRACER
 POWERTOOLS_LAYER = (
     "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
 )
-# Only the code: no tests, caches or requirement files reach the asset.
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "requirements.txt", "**/.pytest_cache", "**/.mypy_cache"]
+# Only the code: no tests, caches, requirement or packaging files reach the asset.
+ASSET_EXCLUDES = [
+    "**/__pycache__",
+    "**/*.pyc",
+    "requirements.txt",
+    "pyproject.toml",
+    "**/.pytest_cache",
+    "**/.mypy_cache",
+]
 # Pure-Python runtime packages copied from the installed environment into Clarion's own layer
 # (synth stays offline: nothing is downloaded).
 LAYER_PACKAGES = ("phonenumbers",)
