@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 PORT ?= 3000
 
-.PHONY: help demo local bench install synth lint-templates lint typecheck test test-unit test-integration test-infra openapi clean
+.PHONY: help demo local bench install synth lint typecheck test test-unit test-integration test-infra openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
