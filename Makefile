@@ -11,12 +11,12 @@ STAMP := $(VENV)/.installed
 
 PORT ?= 3000
 
-.PHONY: help demo local bench install synth lint-templates lint typecheck test test-unit test-integration test-infra e2e openapi clean
+.PHONY: help demo local bench install synth lint typecheck test test-unit test-integration test-infra e2e openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt package.json
+$(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt lambdas/pyproject.toml package.json
 	@echo "==> Creating the virtual environment and installing pinned dependencies"
 	$(PYTHON) -m venv $(VENV)
 	set -o pipefail; $(BIN)/pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt \

@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
+from clarion_local import local_tokens
 from clarion_local.system import ACCOUNT_CREDENTIALS, ADMIN_ID, CLIENT_ID, REGION, LocalClarion
 
 TOKEN_VARIABLES = (("CLARION_CLIENT_TOKEN", CLIENT_ID), ("CLARION_ADMIN_TOKEN", ADMIN_ID))
@@ -33,8 +34,6 @@ def _progress(started: float) -> object:
 
 # Each setting is checked before the slow start; a bad one ends the command with one sentence.
 def _given_tokens() -> dict[str, str | None]:
-    from clarion_local import local_tokens  # after system.py has put lambdas/ on the path
-
     given = {variable: os.environ.get(variable) or None for variable, _ in TOKEN_VARIABLES}
     for variable, client_id in TOKEN_VARIABLES:
         token = given[variable]

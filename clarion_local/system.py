@@ -27,10 +27,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
+from clarion import names
+from clarion.adapters.clients_repo import ClientsRepo
+from clarion.domain import tokens
 from clarion_local import guard, samples, stack
 from clarion_local.functions import FunctionPool
 from clarion_local.gateway import Gateway
 from clarion_local.local_routes import LocalRoutes
+from clarion_local.local_tokens import give_own_key, store_token
 from clarion_local.poller import QueuePoller
 from clarion_local.providers import ProviderBridge
 from clarion_local.proxy import ProviderProxy
@@ -39,13 +43,6 @@ from clarion_local.serving import serve
 from clarion_local.usage import LocalUsage
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lambdas"))
-
-from clarion import names  # noqa: E402
-from clarion.adapters.clients_repo import ClientsRepo  # noqa: E402
-from clarion.domain import tokens  # noqa: E402
-from clarion_local.local_tokens import give_own_key, store_token  # noqa: E402  (imports clarion, from lambdas/)
-
 REGION = "us-east-1"
 ACCOUNT_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 CLIENT_ID = "lab-system"

@@ -13,14 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+from clarion.handlers import acks, contacts, http_errors, intake, policies
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lambdas"))
-
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver  # noqa: E402
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn  # noqa: E402
-
-from clarion.handlers import acks, contacts, http_errors, intake, policies  # noqa: E402
-
 DOCUMENT = ROOT / "docs" / "openapi.json"
 DESCRIPTION = (
     "Clarion routes clinical alerts to clinicians by call, SMS and email. "

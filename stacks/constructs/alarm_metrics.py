@@ -7,7 +7,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_sqs as sqs
 
-from lambdas.clarion import names
+from clarion import names
 
 FIVE_MINUTES = Duration.minutes(5)
 

@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from lambdas.clarion import names
+from clarion import names
 from stacks.compliance import acknowledge
 from stacks.constructs.method_not_allowed import refuse_other_methods
 from stacks.constructs.usage_plans import UsagePlans

@@ -1,9 +1,10 @@
-"""The one factory every Clarion function is built by, with the shared defaults."""
+"""The one factory every Clarion function is built by, with the shared defaults; what each function is (its
+handler, environment, grants, event source) is its entry in `stacks/functions_table.py`."""
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import util
 from pathlib import Path
 
@@ -12,11 +13,12 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambdas.clarion.names import METRICS_NAMESPACE
+from clarion.names import METRICS_NAMESPACE
 from stacks.compliance import ManagedPolicyRole, acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +31,58 @@ _NO_CAPTURE = {"POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false", "POWERTOOLS_TRACER
 POWERTOOLS_LAYER = (
     "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
 )
-# Only the code: no tests, caches or requirement files reach the asset.
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "requirements.txt", "**/.pytest_cache", "**/.mypy_cache"]
+# Only the code: no tests, caches, requirement or packaging files reach the asset.
+ASSET_EXCLUDES = [
+    "**/__pycache__",
+    "**/*.pyc",
+    "requirements.txt",
+    "pyproject.toml",
+    "**/.pytest_cache",
+    "**/.mypy_cache",
+]
 # Pure-Python runtime packages copied from the installed environment into Clarion's own layer
 # (synth stays offline: nothing is downloaded).
 LAYER_PACKAGES = ("phonenumbers",)
+MAX_CONCURRENCY = 20  # an SQS event source's concurrent batches, at most
+
+
+def max_concurrency(reserved: int) -> int:
+    """An event source's maximum concurrency: never above a function's reserved concurrency (min 2)."""
+    return MAX_CONCURRENCY if reserved == 0 else max(2, min(MAX_CONCURRENCY, reserved))
+
+
+@dataclass(frozen=True)
+class Consume:
+    """A function's SQS event source: batches of `batch_size`, none held back, partial failures reported."""
+
+    queue: sqs.IQueue
+    batch_size: int
+
+
+# What a function's role may do, applied in the order listed: a statement, a managed policy, or its event source
+# (which grants receiving from the queue).
+Grant = iam.PolicyStatement | iam.IManagedPolicy | Consume
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function: an entry of `stacks/functions_table.py`. `dead_letter_queue` keeps the events of an
+    asynchronously invoked function that failed every retry; the others are invoked synchronously, or by a queue
+    with its own dead-letter queue."""
+
+    name: str  # the construct id, and the name the stack finds the function by
+    handler: str
+    description: str
+    service: str  # POWERTOOLS_SERVICE_NAME
+    environment: dict[str, str]
+    grants: tuple[Grant, ...] = field(default=())
+    timeout: Duration | None = None
+    memory_mb: int = 256
+    in_vpc: bool = True
+    with_deps: bool = False  # Clarion's own layer (phone number validation)
+    outside_vpc_reason: str = ""
+    invoked_by: str = "API Gateway"
+    dead_letter_queue: sqs.IQueue | None = None
 
 
 def stage_dependency_layer() -> Path:
@@ -92,25 +141,28 @@ class FunctionFactory(Construct):
             )
         return self._deps
 
-    def build(
-        self,
-        name: str,
-        *,
-        handler: str,
-        description: str,
-        environment: dict[str, str],
-        service: str,
-        timeout: Duration | None = None,
-        memory_mb: int = 256,
-        in_vpc: bool = True,
-        with_deps: bool = False,
-        outside_vpc_reason: str = "",
-        invoked_by: str = "API Gateway",
-        dead_letter_queue: sqs.IQueue | None = None,
-    ) -> lambda_.Function:
-        """A function with Clarion's defaults. `dead_letter_queue` keeps the events of an asynchronously invoked
-        function that failed every retry; the others are invoked synchronously, or by a queue with its own DLQ."""
-        d = self._defaults
+    def build(self, spec: FunctionSpec) -> lambda_.Function:
+        """The function `spec` describes, with Clarion's defaults, then its grants in order."""
+        fn, role = self._function(spec)
+        for grant in spec.grants:
+            if isinstance(grant, Consume):
+                fn.add_event_source(
+                    sources.SqsEventSource(
+                        grant.queue,
+                        batch_size=grant.batch_size,
+                        max_batching_window=Duration.seconds(0),
+                        report_batch_item_failures=True,
+                        max_concurrency=max_concurrency(self._defaults.reserved_concurrency),
+                    )
+                )
+            elif isinstance(grant, iam.PolicyStatement):
+                fn.add_to_role_policy(grant)
+            else:
+                role.add_managed_policy(grant)
+        return fn
+
+    def _function(self, spec: FunctionSpec) -> tuple[lambda_.Function, ManagedPolicyRole]:
+        d, name, service = self._defaults, spec.name, spec.service
         log_group = logs.LogGroup(
             self,
             f"{name}Logs",
@@ -125,7 +177,7 @@ class FunctionFactory(Construct):
             description=f"Clarion {service} function",
         )
         log_group.grant_write(role)
-        place_in_vpc = in_vpc and d.vpc is not None
+        place_in_vpc = spec.in_vpc and d.vpc is not None
         if place_in_vpc:
             role.add_to_policy(
                 iam.PolicyStatement(
@@ -140,20 +192,20 @@ class FunctionFactory(Construct):
                 )
             )
         layers: list[lambda_.ILayerVersion] = [self.powertools]
-        if with_deps:
+        if spec.with_deps:
             layers.append(self.deps_layer)
         fn = lambda_.Function(
             self,
             name,
-            description=description,
+            description=spec.description,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
-            handler=handler,
+            handler=spec.handler,
             code=self._code,
             layers=layers,
             role=role,
-            timeout=timeout or Duration.seconds(10),
-            memory_size=memory_mb,
+            timeout=spec.timeout or Duration.seconds(10),
+            memory_size=spec.memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=log_group,
@@ -164,21 +216,23 @@ class FunctionFactory(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 "POWERTOOLS_TRACE_DISABLED": "false" if d.sdk_tracing else "true",
                 **(_NO_CAPTURE if d.sdk_tracing else {}),
-                **environment,
+                **spec.environment,
             },
             vpc=d.vpc if place_in_vpc else None,
             vpc_subnets=d.subnets if place_in_vpc else None,
             security_groups=[d.security_group] if place_in_vpc and d.security_group else None,
             reserved_concurrent_executions=d.reserved_concurrency or None,
-            dead_letter_queue=dead_letter_queue,
+            dead_letter_queue=spec.dead_letter_queue,
         )
-        self._acknowledge(fn, place_in_vpc, outside_vpc_reason, invoked_by, dead_letter_queue is not None)
+        self._acknowledge(
+            fn, place_in_vpc, spec.outside_vpc_reason, spec.invoked_by, spec.dead_letter_queue is not None
+        )
         reason = "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions"
         if place_in_vpc:
             reason += "; nor do the EC2 network-interface actions a function in a VPC needs"
         acknowledge(role.policy, "AwsSolutions-IAM5[Resource::*]", reason + ".")
         self.roles[name] = role
-        return fn
+        return fn, role
 
     def _acknowledge(
         self, fn: lambda_.Function, in_vpc: bool, outside_vpc_reason: str, invoked_by: str, has_dlq: bool

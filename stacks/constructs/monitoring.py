@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambdas.clarion import names
+from clarion import names
 from stacks.constructs import alarm_metrics as m
 
 FIVE_MINUTES = m.FIVE_MINUTES

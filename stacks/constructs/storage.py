@@ -32,12 +32,6 @@ class Storage(Construct):
         self.delivery_log = self._table(
             "DeliveryLog", ddb.Attribute(name="pk", type=S), sort=ddb.Attribute(name="sk", type=S), ttl="expires_at"
         )
-        self.delivery_log.add_global_secondary_index(
-            index_name="by-contact",
-            partition_key=ddb.Attribute(name="contact_id", type=S),
-            sort_key=ddb.Attribute(name="at", type=S),
-            projection_type=ddb.ProjectionType.ALL,
-        )
         # Who changed a contact or a policy, when, and what it held before: kept as long as the table (no TTL).
         self.audit = self._table("Audit", ddb.Attribute(name="subject", type=S), sort=ddb.Attribute(name="sk", type=S))
         self.tables = [self.contacts, self.policies, self.clients, self.idempotency, self.delivery_log, self.audit]

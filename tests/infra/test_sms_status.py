@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lambdas.clarion import names
+from clarion import names
 from tests.synth import Synth, synth
 
 GROUPS = ("DirectPublishToPhoneNumber", "DirectPublishToPhoneNumber/Failure")

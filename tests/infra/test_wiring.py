@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lambdas.clarion import names
+from clarion import names
 from tests.synth import Synth
 
 
