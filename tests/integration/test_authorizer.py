@@ -11,7 +11,7 @@ from clarion.domain import tokens
 from clarion.domain.errors import ConcurrentChange, TooManyTokens
 from clarion.domain.tokens import Scope
 from clarion.handlers import authorizer
-from tests.integration.api_events import FakeContext
+from tests.helpers import FakeContext
 
 BASE = "arn:aws:execute-api:eu-west-2:123456789012:abc123/prod"
 

@@ -12,7 +12,7 @@ import pytest
 
 from clarion.adapters import links
 from clarion.handlers import links as links_api
-from tests.integration.api_events import FakeContext
+from tests.helpers import FakeContext
 from tests.integration.walk import Walk
 
 LINK = re.compile(r"https?://\S+/l/([A-Za-z0-9_-]{38})")
