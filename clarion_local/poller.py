@@ -84,6 +84,14 @@ class QueuePoller:
         for thread in self._threads:
             thread.join(self.wait_seconds + 65)
 
+    @staticmethod
+    def stop_all(pollers: list[QueuePoller]) -> None:
+        """Stop `pollers` together: every one told first, so their receives under way end in one wait, not one each."""
+        for poller in pollers:
+            poller._stop.set()
+        for poller in pollers:
+            poller.stop()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             if not self.running.wait(0.5):

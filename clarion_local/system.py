@@ -201,7 +201,8 @@ class LocalClarion:
             "AWS_ENDPOINT_URL": proxy_url,
         }
         account = self._account()
-        pools = {}
+        pools: dict[str, FunctionPool] = {}
+        self._stoppers.append(lambda: FunctionPool.stop_all(list(pools.values())))
         for logical_id, function in self.deployment.functions.items():
             paths = [str(self.assembly / function.code_asset)]
             paths += [str(self.assembly / layer / "python") for layer in function.layer_assets]
@@ -215,7 +216,6 @@ class LocalClarion:
                 min(sources[0].max_concurrency, LOCAL_POLLERS) if sources else CONCURRENCY.get(function.handler, 2)
             )
             pool = FunctionPool(function, environment, paths, self.log_dir, concurrency, REGION, account)
-            self._stoppers.append(pool.stop)
             pools[logical_id] = pool
         threads = [threading.Thread(target=pool.warm) for pool in pools.values()]
         for thread in threads:
@@ -225,7 +225,8 @@ class LocalClarion:
         return pools
 
     def _start_pollers(self) -> None:
-        self.pollers = []
+        self.pollers: list[QueuePoller] = []
+        self._stoppers.append(lambda: QueuePoller.stop_all(self.pollers))
         for source in self.deployment.queue_sources:
             poller = QueuePoller(
                 self.client("sqs"),
@@ -235,7 +236,6 @@ class LocalClarion:
                 source.report_batch_item_failures,
                 pollers=min(source.max_concurrency, LOCAL_POLLERS),
             ).start()
-            self._stoppers.append(poller.stop)
             self.pollers.append(poller)
 
     def _capture_events(self) -> None:

@@ -1,19 +1,23 @@
-"""What the suites share: waiting for a condition, and calling an HTTP API as a well-behaved client does."""
+"""What the suites share: waiting for a condition, calling an HTTP API as a well-behaved client does, and the
+builders of what the Lambda runtime hands a handler (a context, an SQS event's records)."""
 
 from __future__ import annotations
 
 import http.client
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+from clarion_local import poller
 
 T = TypeVar("T")
 
 
 def wait_until(
-    predicate: Callable[[], T], timeout: float = 30, interval: float = 0.1, message: str | Callable[[], str] = ""
+    predicate: Callable[[], T | None], timeout: float = 30, interval: float = 0.1, message: str | Callable[[], str] = ""
 ) -> T:
     """What `predicate()` returns once it is truthy, asked every `interval` seconds; after `timeout` seconds an
     AssertionError saying `message` (or a callable's answer) and what the predicate returned last."""
@@ -88,3 +92,28 @@ def _exchange(
         if status != 429 or time.monotonic() + pause > give_up:
             return status, payload
         time.sleep(pause)  # as long as the server asked: here time is the subject
+
+
+FULL_BUDGET_MS = 60_000  # a handler's whole time budget, as a fresh context counts it
+QUEUE_ARN = "arn:aws:sqs:eu-west-2:123456789012:q"
+
+
+@dataclass
+class FakeContext:
+    """The Lambda context the runtime passes a handler; its remaining time follows `budgets_ms`, one value per
+    question (the last one repeats)."""
+
+    budgets_ms: list[int] = field(default_factory=lambda: [FULL_BUDGET_MS])
+    function_name: str = "clarion-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:clarion-test"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.budgets_ms.pop(0) if len(self.budgets_ms) > 1 else self.budgets_ms[0]
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str = QUEUE_ARN, region: str = "eu-west-2") -> dict[str, Any]:
+    """One record of an SQS event, as Lambda's event source mapping builds it from a received message (`MessageId`,
+    `ReceiptHandle`, `Body`; `Attributes` and `MessageAttributes` when it has them): the local system's builder."""
+    return poller.sqs_record(message, queue_arn, region)

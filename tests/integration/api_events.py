@@ -1,21 +1,11 @@
-"""API Gateway REST proxy events and a Lambda context, as the deployed API would pass them."""
+"""API Gateway REST proxy events, as the deployed API would pass them (the Lambda context: tests.helpers)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass
-class FakeContext:
-    function_name: str = "clarion-api"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:clarion-api"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+from tests.helpers import FakeContext
 
 
 def api_event(

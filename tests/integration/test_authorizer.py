@@ -12,7 +12,7 @@ from clarion.domain.errors import ConcurrentChange, TooManyTokens
 from clarion.domain.tokens import Scope
 from clarion.handlers import authorizer
 from clarion.usecases import authorize_client
-from tests.integration.api_events import FakeContext
+from tests.helpers import FakeContext
 
 BASE = "arn:aws:execute-api:eu-west-2:123456789012:abc123/prod"
 

@@ -15,7 +15,7 @@ from clarion.adapters import delivery_log
 from clarion.domain.models import Channel
 from clarion.handlers import keypress
 from clarion_local import receipts
-from tests.integration.api_events import FakeContext
+from tests.helpers import FakeContext
 from tests.integration.walk import Walk
 
 ARN = "arn:aws:connect:eu-west-2:123456789012:instance/i-1"

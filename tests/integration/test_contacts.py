@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from clarion.handlers.contacts import handler
-from tests.integration.api_events import FakeContext, api_event, call
+from tests.helpers import FakeContext
+from tests.integration.api_events import api_event, call
 
 ALICE = {
     "name": "Dr Alice Example",

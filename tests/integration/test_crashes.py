@@ -20,7 +20,8 @@ from clarion.adapters import channels, delivery_log
 from clarion.domain.models import AlertStatus, Outcome, Priority
 from clarion.handlers import router
 from clarion.usecases import deliver_alert
-from tests.integration.test_router import FakeContext, given_accepted, log_of, make_alert, queue_event
+from tests.helpers import FakeContext
+from tests.integration.test_router import given_accepted, log_of, make_alert, queue_event
 from tests.integration.test_router import output as output  # the router suite's fixture, shared
 
 

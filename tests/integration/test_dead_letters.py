@@ -17,7 +17,8 @@ from clarion.domain.escalation import Reach
 from clarion.domain.models import Alert, AlertStatus, Priority
 from clarion.handlers import alert_views, dead_letters, router
 from clarion.usecases import deliver_alert
-from tests.integration.test_router import FakeContext, given_accepted, log_of, make_alert, queue_event
+from tests.helpers import FakeContext, sqs_record
+from tests.integration.test_router import given_accepted, log_of, make_alert, queue_event
 from tests.integration.test_router import output as output  # the router suite's fixture, shared
 from tests.integration.walk import Walk
 from tools import redrive
@@ -27,18 +28,7 @@ RECEIVES = 5  # the alert queue's maxReceiveCount (stacks/constructs/messaging.p
 
 def sqs_event(url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
     arn = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn["QueueArn"],
-            }
-            for m in messages
-        ]
-    }
+    return {"Records": [sqs_record(m, arn["QueueArn"]) for m in messages]}
 
 
 def fail_until_dead_lettered(clarion: Any, monkeypatch: pytest.MonkeyPatch, body: str) -> dict[str, Any]:

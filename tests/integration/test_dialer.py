@@ -15,6 +15,7 @@ from clarion.adapters.channels import SendError
 from clarion.domain.models import Alert, Channel, Contact, Priority
 from clarion.handlers import dialer as dialer_handler
 from clarion.shared import clients, settings
+from tests.helpers import FakeContext
 
 CONTACT = Contact(contact_id="C-1", name="Dr Example", phone_call="+447700900123")
 ALERT = Alert(
@@ -34,13 +35,6 @@ class _Http:
     headers: ClassVar[dict[str, str]] = {}
 
 
-class _Context:
-    function_name = "dialer"
-    memory_limit_in_mb = 128
-    invoked_function_arn = "arn:aws:lambda:eu-west-2:123456789012:function:dialer"
-    aws_request_id = "req-1"
-
-
 @pytest.fixture
 def through_dialer(clarion: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """Route Lambda Invoke of the dialer to the real dialer handler, in-process (moto runs no Lambda code)."""
@@ -55,7 +49,7 @@ def through_dialer(clarion: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[li
         params = context["invoke_params"]
         event = json.loads(params["Payload"])
         invocations.append({"function": params["FunctionName"], "event": event})
-        answer = dialer_handler.handler(event, _Context())
+        answer = dialer_handler.handler(event, FakeContext())
         return _Http(), {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
 
     events = clients.send_client("lambda").meta.events
@@ -106,7 +100,7 @@ def test_connect_throttling_through_the_dialer_is_retryable(clarion, through_dia
 def test_dialer_refuses_an_incomplete_request_without_calling(clarion):
     # Given a request missing the destination
     # When the dialer handles it
-    answer = dialer_handler.handler({"request": {"InstanceId": "i"}}, _Context())
+    answer = dialer_handler.handler({"request": {"InstanceId": "i"}}, FakeContext())
 
     # Then nothing is called and the answer says why
     assert answer["error"]["code"] == "InvalidParameterException"

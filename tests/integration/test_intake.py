@@ -11,7 +11,8 @@ from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact,
 from clarion.handlers.intake import handler
 from clarion.shared import settings
 from clarion.usecases import accept_alert
-from tests.integration.api_events import FakeContext, api_event, call, log_to_captured_stdout
+from tests.helpers import FakeContext
+from tests.integration.api_events import api_event, call, log_to_captured_stdout
 
 PATIENT = "PATIENT-REF-98765"
 BODY = {

@@ -13,7 +13,7 @@ import pytest
 from clarion.adapters import links
 from clarion.handlers import links as links_api
 from clarion.shared import clock
-from tests.integration.api_events import FakeContext
+from tests.helpers import FakeContext
 from tests.integration.walk import Walk
 
 LINK = re.compile(r"https?://\S+/l/([A-Za-z0-9_-]{38})")

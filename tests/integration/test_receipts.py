@@ -18,11 +18,9 @@ from clarion.domain.models import Alert, AlertStatus, Channel, Contact, Priority
 from clarion.handlers import receipts, router
 from clarion.shared import settings
 from clarion.usecases import settle_receipt
-from clarion_local.poller import sqs_record
 from clarion_local.receipts import LocalReceipts, ses_event
-from tests.helpers import wait_until
+from tests.helpers import FakeContext, sqs_record, wait_until
 from tests.integration.test_router import (
-    FakeContext,
     given_accepted,
     log_of,
     make_alert,
@@ -68,7 +66,7 @@ def receipts_waiting(clarion: Any, wait_s: int = 0) -> dict[str, Any]:
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=wait_s).get(
         "Messages", []
     )
-    return {"Records": [sqs_record(m, arn, "eu-west-2") for m in got]}
+    return {"Records": [sqs_record(m, arn) for m in got]}
 
 
 def settle(clarion: Any, wait_s: int = 0) -> int:
@@ -155,8 +153,9 @@ def test_a_receipt_for_a_message_clarion_never_sent_comes_back_then_is_dropped(r
     # Given a receipt for a message id the delivery log does not hold
     event = ses_event("never-sent-0001", {"Destination": {"ToAddresses": ["x@example.org"]}}, bounced=True)
     body = json.dumps(event)
-    record = {"messageId": "m-1", "body": body, "attributes": {"ApproximateReceiveCount": "1"}}
-    record |= {"receiptHandle": "h", "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:q"}
+    record = sqs_record(
+        {"MessageId": "m-1", "ReceiptHandle": "h", "Body": body, "Attributes": {"ApproximateReceiveCount": "1"}}
+    )
     # When it arrives first (it may have overtaken the write of its attempt), it goes back to the queue
     assert receipts.handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     # And on its third arrival it is dropped, counted, and raises nothing

@@ -18,9 +18,8 @@ from clarion.handlers import keypress, replies
 from clarion.shared import settings
 from clarion.shared.observability import logger
 from clarion.usecases import read_reply
-from clarion_local.poller import sqs_record
 from clarion_local.receipts import flow_event
-from tests.integration.api_events import FakeContext
+from tests.helpers import FakeContext, sqs_record
 from tests.integration.walk import CONTACTS, Walk
 
 ADA, BEN = CONTACTS["C-1"].phone_sms, CONTACTS["C-2"].phone_sms
@@ -67,7 +66,7 @@ def reply(clarion: Any, number: str, text: str) -> None:
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
     assert len(got) == 1  # it came through the topic's subscription, raw
-    event = {"Records": [sqs_record(m, arn, "eu-west-2") for m in got]}
+    event = {"Records": [sqs_record(m, arn) for m in got]}
     assert replies.handler(event, FakeContext()) == {"batchItemFailures": []}
     sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
 

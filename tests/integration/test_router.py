@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact,
 from clarion.handlers import router
 from clarion.shared.observability import logger
 from clarion.usecases import deliver_alert
+from tests.helpers import FULL_BUDGET_MS, FakeContext, sqs_record
 
 PATIENT_ID = "PAT-99887766"
 CONTACT = Contact(
@@ -29,21 +29,6 @@ CONTACT = Contact(
     phone_sms="+447700900002",
     email="ada@clarion.example.org",
 )
-FULL_BUDGET_MS = 60_000
-
-
-@dataclass
-class FakeContext:
-    """A Lambda context whose remaining time follows `budgets_ms` (the last value repeats)."""
-
-    budgets_ms: list[int] = field(default_factory=lambda: [FULL_BUDGET_MS])
-    function_name: str = "clarion-router"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:clarion-router"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.budgets_ms.pop(0) if len(self.budgets_ms) > 1 else self.budgets_ms[0]
 
 
 @pytest.fixture
@@ -130,22 +115,7 @@ def queue_event(clarion: Any, *bodies: str) -> dict[str, Any]:
     for body in bodies:
         sqs.send_message(QueueUrl=url, MessageBody=body)
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": "eu-west-2",
-            }
-            for m in received
-        ]
-    }
+    return {"Records": [sqs_record(m, arn) for m in received]}
 
 
 def route(clarion: Any, alert: Alert, context: FakeContext | None = None) -> dict[str, Any]:

@@ -342,12 +342,12 @@ def test_the_escalator_dying_at_any_step_of_a_stage_start_still_notifies_the_sta
 
 def test_a_batch_of_timers_is_handled_soonest_due_first(walk: Walk, monkeypatch: pytest.MonkeyPatch) -> None:
     from clarion.domain.timers import Timer
-    from tests.integration.api_events import FakeContext
+    from tests.helpers import FakeContext, sqs_record
 
     seen: list[float] = []
     monkeypatch.setattr(advance_walk, "advance", lambda timer, _count: seen.append(timer.due))
     records = [
-        {"messageId": str(due), "body": Timer("lab-system", "m", 0, due).body(), "attributes": {}}
+        sqs_record({"MessageId": str(due), "ReceiptHandle": "h", "Body": Timer("lab-system", "m", 0, due).body()})
         for due in (30.0, 10.0, 20.0)
     ]
     assert escalator.handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}

@@ -19,7 +19,8 @@ from clarion.handlers import contacts as contacts_api
 from clarion.handlers import intake, router
 from clarion.shared import clock
 from clarion.usecases import advance_walk
-from tests.integration.api_events import FakeContext, api_event, call
+from tests.helpers import FakeContext, sqs_record
+from tests.integration.api_events import api_event, call
 
 UPDATED = "2026-01-01T00:00:00Z"
 CONTACTS = {
@@ -41,11 +42,6 @@ def alert_body(message_id: str = "lab-1", priority: str = "H", **extra: Any) -> 
         "priority": priority,
         **extra,
     }
-
-
-class _RouterContext(FakeContext):
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000  # the router's timeout
 
 
 @dataclass
@@ -91,15 +87,7 @@ class Walk:
                 return records
             for m in messages:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-                records.append(
-                    {
-                        "messageId": m["MessageId"],
-                        "receiptHandle": m["ReceiptHandle"],
-                        "body": m["Body"],
-                        "attributes": m.get("Attributes", {}),
-                        "eventSourceARN": arn,
-                    }
-                )
+                records.append(sqs_record(m, arn))
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every delivery waiting on the alert queue (taken off it)."""
@@ -109,7 +97,7 @@ class Walk:
         """Run the router on every queued delivery; the deliveries it handled."""
         records = self._receive(names.ENV_ALERT_QUEUE_URL)
         if records:
-            assert router.handler({"Records": records}, _RouterContext()) == {"batchItemFailures": []}
+            assert router.handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}
         handled = [json.loads(r["body"]) for r in records]
         self.delivered.extend(handled)
         return handled

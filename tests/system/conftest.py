@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,6 +143,38 @@ class Api:
             return dict(view) if status == 200 and view["status"] in ("delivered", "failed") else None
 
         return wait_until(ended, timeout, message=lambda: f"{message_id} still {seen[-1]}")
+
+
+# The queues that hold the system's work: a visible message is work to do now, one in flight work under way, and a
+# delayed one (a window's timer, a receipt's deadline) work for later
+WORK_QUEUES = ("AlertQueueUrl", "ReceiptsQueueUrl", "RepliesQueueUrl", "TimerQueueUrl")
+
+
+def idle(system: LocalClarion) -> bool:
+    """Nothing for the system to do now: no work queue holds a message to handle or being handled, no provider's
+    receipt is on its way (the local providers send them from timer threads) and no call waits for a keypress."""
+    if any(isinstance(t, threading.Timer) and t.is_alive() for t in threading.enumerate()):
+        return False
+    if system.bridge.receipts is not None and system.bridge.receipts.ringing:
+        return False
+    sqs, counts = system.client("sqs"), ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    for name in WORK_QUEUES:
+        with contextlib.suppress(KeyError):  # (an assembly without two-way SMS has no replies queue)
+            attributes = sqs.get_queue_attributes(QueueUrl=system.deployment.output(name), AttributeNames=counts)
+            if any(attributes["Attributes"][c] != "0" for c in counts):
+                return False
+    return True
+
+
+def wait_idle(system: LocalClarion, timeout: float = 30) -> None:
+    """Until the system is `idle` at two looks in a row (work moves from one queue to the next between looks)."""
+    looks: list[bool] = []
+
+    def twice() -> bool:
+        looks.append(idle(system))
+        return looks[-2:] == [True, True]
+
+    wait_until(twice, timeout, 0.1, "the local system never fell idle")
 
 
 def new_alert(**fields: Any) -> dict[str, Any]:

@@ -7,13 +7,13 @@ device without being expected fails the test.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from clarion_local.system import LocalClarion
 from tests.helpers import http_call, wait_until
-from tests.system.conftest import Api
+from tests.system.conftest import Api, wait_idle
 
 LINK = re.compile(r"https?://[^\s/]+(/l/[A-Za-z0-9_-]{38})")
 
@@ -44,6 +44,7 @@ class Message:
 class Phones:
     api: Api
     port: int
+    system: LocalClarion
     _start: int = 0
     _taken: set[int] = field(default_factory=set)
     _mine: set[str] = field(default_factory=set)  # the script's alerts: other suites' alerts are not its business
@@ -101,9 +102,10 @@ class Phones:
         assert status == 200, answer
         return dict(answer["flow_result"] or {})
 
-    def nothing_unexpected(self, settle: float = 2.0) -> None:
-        """After `settle` seconds, every message since the script began was expected by it."""
-        time.sleep(settle)  # time is the subject: nothing more arrives within it
+    def nothing_unexpected(self) -> None:
+        """Once the system has nothing left to do now (`idle`: what a phone's last answer set going has gone out,
+        a call still ringing has ended), every message since the script began was expected by it."""
+        wait_idle(self.system)
         extra = [
             e for i, e in enumerate(self._outbox()[self._start :], start=self._start) if i not in self._taken and e
         ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clarion_local.system import ACCOUNT_CREDENTIALS, REGION, LocalClarion
 from tests.helpers import wait_until
-from tests.system.conftest import UNROUTABLE, Api
+from tests.system.conftest import UNROUTABLE, Api, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,5 +97,5 @@ def test_a_dead_lettered_alert_ends_failed_and_one_redrive_delivers_it_once(api:
     assert len(api.outbox_of(alert["message_id"])) == 1
     # And a second redrive finds nothing, and nothing goes out again
     assert redrive(local) == "Nothing is parked: there is nothing to redrive."
-    time.sleep(1)  # time is the subject: nothing goes out within it
+    wait_idle(local)
     assert len(api.outbox_of(alert["message_id"])) == 1

@@ -21,7 +21,7 @@ def phones(api: Api, local: LocalClarion) -> Phones:
         "stages": [{"contact_ids": ["C-2"], "ack_within_s": WINDOW}],
     }
     assert api.call("PUT", "/escalation-policies/e2e-phones", body, api.admin_token)[0] in (200, 201)
-    return Phones(api, local.port)
+    return Phones(api, local.port, local)
 
 
 def test_ada_does_not_answer_ben_acknowledges_and_ada_learns_it_is_taken(api: Api, phones: Phones) -> None:

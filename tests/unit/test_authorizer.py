@@ -11,7 +11,8 @@ from clarion.domain import tokens
 from clarion.domain.tokens import Scope, StoredToken
 from clarion.handlers import authorizer
 from clarion.usecases import authorize_client
-from tests.integration.api_events import FakeContext, log_to_captured_stdout
+from tests.helpers import FakeContext
+from tests.integration.api_events import log_to_captured_stdout
 
 ARN = "arn:aws:execute-api:eu-west-2:123456789012:abc123/prod/POST/alerts"
 BASE = "arn:aws:execute-api:eu-west-2:123456789012:abc123/prod"
