@@ -14,7 +14,8 @@ import boto3
 import pytest
 
 from clarion import names
-from clarion.domain.models import Alert, AlertStatus, Channel, Contact, Priority
+from clarion.adapters import delivery_log
+from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome, Priority
 from clarion.handlers import receipts, router
 from clarion.shared import settings
 from clarion.usecases import settle_receipt
@@ -128,6 +129,27 @@ def test_an_unanswered_call_moves_to_the_next_channel_at_once_and_a_bounce_ends_
     assert log_of(alert).status is AlertStatus.FAILED
     logs = "\n".join(json.dumps(line) for line in output.logs())
     assert [s for s in SECRETS if s in logs] == []
+
+
+def test_a_receipt_that_overtakes_the_record_of_its_send_comes_back_and_then_counts(receipted, output):
+    # Given an email whose provider id is findable, but whose attempt still reads `pending`: SES's receipt came
+    # between the router's two writes (the provider-id item, then the attempt's `sent`)
+    alert = make_alert(Priority.LOW, message_id="rcpt-overtaken")
+    start(receipted, alert)
+    (sent,) = log_of(alert).attempts
+    delivery_log.record_attempt(alert, Attempt(Channel.EMAIL, sent.attempt, Outcome.PENDING, sent.at))
+    # When the Delivery receipt arrives then
+    event = receipts_waiting(receipted)
+    (record,) = event["Records"]
+    answer = receipts.handler(event, FakeContext(function_name="receipts"))
+    # Then it is not dropped as "settled already": it goes back to the queue, to come again in a few seconds
+    assert answer == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert attempts(alert) == [("email", "pending", None)]
+    # And when it comes again after the send is recorded, it settles the attempt
+    delivery_log.record_attempt(alert, sent, awaits_receipt=True)
+    record["attributes"]["ApproximateReceiveCount"] = "2"
+    assert receipts.handler({"Records": [record]}, FakeContext(function_name="receipts")) == {"batchItemFailures": []}
+    assert attempts(alert) == [("email", "delivered", "Delivery")]
 
 
 def test_receipts_twice_late_or_contradicting_change_nothing(receipted, output):

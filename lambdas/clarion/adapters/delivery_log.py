@@ -191,21 +191,24 @@ def find_sent(channel: Channel, provider_id: str) -> SentAttempt | None:
     )
 
 
-def settle_attempt(sent: SentAttempt, outcome: Outcome, receipt: str, at: str) -> bool:
-    """Record a receipt's verdict on a `sent` attempt. False when the attempt was settled already (a duplicate,
-    a late or a contradicting receipt): the first verdict stands."""
+def settle_attempt(sent: SentAttempt, outcome: Outcome, receipt: str, at: str) -> Outcome | None:
+    """Record a receipt's verdict on a `sent` attempt; None when it did, else the attempt's outcome as it stands:
+    settled already (a duplicate, a late or a contradicting receipt: the first verdict stands), or still `pending`
+    (the receipt overtook the write of the attempt's `sent`)."""
     try:
         table().update_item(
             Key={"pk": sent.alert_pk, "sk": sent.attempt_sk},
             UpdateExpression="SET outcome = :o, receipt = :r, receipt_at = :at",
             ConditionExpression="outcome = :sent",
             ExpressionAttributeValues={":o": outcome.value, ":r": receipt, ":at": at, ":sent": Outcome.SENT.value},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
+            stood = (error.response.get("Item") or {}).get("outcome")
+            return Outcome(stood["S"] if isinstance(stood, dict) else stood) if stood else Outcome.PENDING
         raise
-    return True
+    return None
 
 
 def _attempt_from_item(item: dict[str, Any]) -> Attempt:

@@ -5,8 +5,8 @@ A receipt names the provider's message id; the delivery log finds the attempt by
 conditional write, so only the first final verdict counts: a duplicate, a late or an out-of-order receipt changes
 nothing. When the verdict is new, the delivery it belongs to goes back on the alert queue and the router resumes
 from the log: a delivered receipt ends the delivery, a failure sends the next channel at once (or, with none left,
-reports the recipient unreachable). A receipt can overtake the write of its attempt: it comes back a few seconds
-later, a few times, before it is counted unmatched.
+reports the recipient unreachable). A receipt can overtake the write of its attempt (no attempt yet, or one still
+`pending`): it comes back a few seconds later, a few times, before it is counted unmatched or dropped.
 
 Logs name the provider's message id and the receipt's kind, never a destination or message text.
 """
@@ -52,17 +52,24 @@ def settle(
         metrics.emit(names.METRIC_RECEIPTS_UNMATCHED)
         logger.warning("Receipt for no attempt Clarion knows; nothing changed", extra=log)
         return False
-    return _apply(sent, receipt, outcome, receive_count)
+    return _apply(sent, receipt, outcome, receive_count, message)
 
 
-def _apply(sent: SentAttempt, receipt: Receipt, outcome: Outcome, receive_count: int) -> bool:
+def _apply(
+    sent: SentAttempt, receipt: Receipt, outcome: Outcome, receive_count: int, message: QueueMessage | None
+) -> bool:
     delivery = sent.delivery
     logger.set_correlation_id(delivery.message_id)
     logger.append_keys(message_id=delivery.message_id, client_id=delivery.client_id, stage=delivery.stage)
     log = {"channel": receipt.channel.value, "provider_message_id": receipt.provider_id, "receipt": receipt.kind}
     at = receipt.at or clock.stamp()
-    if not delivery_log.settle_attempt(sent, outcome, receipt.kind, at):
-        logger.info("Receipt changes nothing: the attempt was settled already", extra=log)
+    stood = delivery_log.settle_attempt(sent, outcome, receipt.kind, at)
+    if stood is Outcome.PENDING and message is not None and receive_count < UNMATCHED_RETRIES:
+        logger.info("Receipt for an attempt whose send is not recorded yet; it comes back", extra=log)
+        message.visible_in(RETRY_AFTER_S)
+        raise NotYetKnownError(receipt.provider_id)
+    if stood is not None:
+        logger.info("Receipt changes nothing: the attempt was settled already", extra={**log, "stood": stood.value})
         if receive_count > 1:
             queue.enqueue(delivery)  # this receipt may have settled it before a crash: the router resumes (idempotent)
         return False
