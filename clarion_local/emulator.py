@@ -1,5 +1,6 @@
 """The embedded emulator: moto's server, with three performance bridges and one fidelity bridge.
 
+`start_emulator` launches it in its own process on a free port (so its state never mixes with in-process mocks);
 `python -m clarion_local.emulator -H 127.0.0.1 -p PORT` runs moto's own server after
 - narrowing one of moto's search paths: a DynamoDB `Query` on a table's own key gathers every item of the table,
   sorts them all, then keeps those of the queried partition. Clarion's delivery log is queried by partition at
@@ -20,10 +21,16 @@ write atomic, as DynamoDB's are.
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 _partition = threading.local()
 
@@ -131,6 +138,45 @@ def atomic_dynamodb_writes() -> None:
 
         setattr(DynamoDBBackend, name, atomic)
     DynamoDBBackend._clarion_atomic = True  # type: ignore[attr-defined]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_emulator(log_path: Path, timeout: float = 60) -> tuple[str, Callable[[], None]]:
+    """A moto server in its own process on a free port: (endpoint URL, stop)."""
+    port = free_port()
+    log = log_path.open("ab")
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments, no shell
+        [sys.executable, "-m", "clarion_local.emulator", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+
+    def stop() -> None:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+        log.close()
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                stop()
+                raise RuntimeError(f"the emulator did not start; see {log_path}") from None
+            time.sleep(0.1)
+    return f"http://127.0.0.1:{port}", stop
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from clarion import names
 from clarion.adapters.clients_repo import ClientsRepo
 from clarion.domain import tokens
 from clarion_local import guard, samples, stack
+from clarion_local.emulator import free_port, start_emulator
 from clarion_local.functions import FunctionPool
 from clarion_local.gateway import Gateway
 from clarion_local.local_routes import LocalRoutes
@@ -50,12 +50,6 @@ ADMIN_ID = "local-admin"
 CONCURRENCY = {names.INTAKE_HANDLER: 8, names.AUTHORIZER_HANDLER: 4, names.CONTACTS_HANDLER: 2}
 _SESSION_LOCK = threading.Lock()
 LOCAL_POLLERS = 4  # concurrent router batches here (the mapping allows more on AWS; this machine has few cores)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def synthesize(outdir: Path, env: str = "dev") -> Path:
@@ -347,39 +341,6 @@ class LocalClarion:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{message_id} is still {body} after {timeout} s")
             time.sleep(0.1)
-
-
-def start_emulator(log_path: Path, timeout: float = 60) -> tuple[str, Callable[[], None]]:
-    """A moto server in its own process on a free port: (endpoint URL, stop)."""
-    port = free_port()
-    log = log_path.open("ab")
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments, no shell
-        [sys.executable, "-m", "clarion_local.emulator", "-H", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-    )
-
-    def stop() -> None:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-        log.close()
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                stop()
-                raise RuntimeError(f"the emulator did not start; see {log_path}") from None
-            time.sleep(0.1)
-    return f"http://127.0.0.1:{port}", stop
 
 
 def http_call(

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import boto3
 
-from clarion_local.system import free_port, http_call, start_emulator
+from clarion_local.emulator import free_port, start_emulator
+from clarion_local.system import http_call
 from tests.synth import Synth
 from tests.system.conftest import new_alert
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from clarion_local import __main__ as main
-from clarion_local.system import LocalClarion, free_port
+from clarion_local.emulator import free_port
+from clarion_local.system import LocalClarion
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ("CLARION_CLIENT_TOKEN", "CLARION_ADMIN_TOKEN", "AWS_ENDPOINT_URL", "PORT")
