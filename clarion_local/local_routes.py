@@ -15,27 +15,43 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from clarion_local import api_page
 from clarion_local.gateway import Answer
-from clarion_local.providers import CHANNELS, FAULT_MODES
+from clarion_local.providers import CHANNELS, FAULT_MODES, ProviderBridge
+from clarion_local.proxy import ProviderProxy
+from clarion_local.stack import Deployment
 from clarion_local.template import STAND_IN_SMS_PHONE
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 NOTICE_AFTER_S = 5  # a send no attempt has claimed after this long is no alert's (a notice, an answer)
 _VOICE_ANSWER = re.compile(r"/_local/voice/([0-9a-f-]{36})/answer")
 
-if TYPE_CHECKING:
-    from clarion_local.system import LocalClarion
-
 _OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+
+
+class System(Protocol):
+    """What the routes read of the running system (`clarion_local.system.LocalClarion` is one)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def log_dir(self) -> Path | None: ...
+    @property
+    def bridge(self) -> ProviderBridge: ...
+    @property
+    def proxy(self) -> ProviderProxy: ...
+    @property
+    def deployment(self) -> Deployment: ...
+    def client(self, service: str) -> Any: ...
+    def events(self) -> list[dict[str, Any]]: ...
 
 
 class LocalRoutes:
     """The local-only routes of `system`; they read its state at each request, so can be made before it starts."""
 
-    def __init__(self, system: LocalClarion) -> None:
+    def __init__(self, system: System) -> None:
         self.system = system
         self._no_alert: set[str] = set()  # provider ids of sends no attempt belongs to
 
