@@ -1,12 +1,6 @@
 """TOKEN authorizer: who is calling, and which routes its token's scopes open (`clarion.usecases.authorize_client`).
-
-API Gateway caches the answer per token across routes, so the policy lists every route the
-scopes allow on this API and stage; anything else is denied (403). An empty or malformed header
-is answered with "Unauthorized" (401).
-
-An allowed answer names the client's usage identifier (`usageIdentifierKey`): its own API key in its tier's usage
-plan, else the key its tier's clients without one share; API Gateway then holds the client to that plan's rate and
-burst (429 beyond them).
+The policy lists every route the scopes allow (API Gateway caches it per token), anything else is denied (403); a
+malformed header is "Unauthorized" (401). An allowed answer names the client's usage plan key (`usageIdentifierKey`).
 """
 
 from __future__ import annotations

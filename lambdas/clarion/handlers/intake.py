@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clarion.domain.validation import MESSAGE_ID_PATTERN
-from clarion.handlers import acks, http_errors
+from clarion.handlers import acks, http_errors, operations
 from clarion.handlers.alert_views import alert_view
 from clarion.handlers.api_models import AlertAccepted, AlertRequest, AlertView
 from clarion.shared import requests
@@ -21,9 +21,6 @@ from clarion.usecases import accept_alert, read_alert
 from clarion.usecases.accept_alert import NewAlert
 
 router = APIGatewayRouter()
-_POST_ERRORS = http_errors.documented(400, 401, 403, 409, 413, 415, 422, 500, 503)
-# 422 is listed only to replace the validator's default entry; this route answers 400 instead.
-_GET_ERRORS = http_errors.documented(400, 401, 403, 404, 422, 500, 503)
 
 
 def _post_alert(alert: AlertRequest) -> Response[AlertAccepted]:
@@ -35,38 +32,17 @@ def _post_alert(alert: AlertRequest) -> Response[AlertAccepted]:
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-@router.post(
-    "/alerts",
-    operation_id="createAlert",
-    summary="Send an alert",
-    description="Accepts the alert for delivery. Sending the same alert again returns the same answer.",
-    responses={202: {"description": "Accepted for delivery"}, **_POST_ERRORS},
-    tags=["alerts"],
-)
+@router.post("/alerts", **operations.CREATE_ALERT)
 def post_alerts(alert: AlertRequest) -> Response[AlertAccepted]:
     return _post_alert(alert)
 
 
-@router.post(
-    "/notification",
-    operation_id="createNotification",
-    summary="Send an alert (AWS sample path)",
-    description="The same operation as POST /alerts, for clients of the AWS sample.",
-    responses={202: {"description": "Accepted for delivery"}, **_POST_ERRORS},
-    tags=["alerts"],
-)
+@router.post("/notification", **operations.CREATE_NOTIFICATION)
 def post_notification(alert: AlertRequest) -> Response[AlertAccepted]:
     return _post_alert(alert)
 
 
-@router.get(
-    "/alerts/<message_id>",
-    operation_id="getAlert",
-    summary="Read an alert's status",
-    description="The calling client's own alert, with every delivery attempt so far.",
-    responses={200: {"description": "The alert"}, **_GET_ERRORS},
-    tags=["alerts"],
-)
+@router.get("/alerts/<message_id>", **operations.GET_ALERT)
 def get_alert(message_id: Annotated[str, Path(max_length=128, pattern=MESSAGE_ID_PATTERN)]) -> AlertView:
     logger.set_correlation_id(message_id)
     return alert_view(read_alert.read(requests.client_id(router), message_id))

@@ -1,8 +1,5 @@
-"""Router: the alert queue's consumer. Each record is one delivery (`clarion.usecases.deliver_alert`) or a request
-to send "taken" notices (`clarion.usecases.notify_taken`). A record that cannot finish inside the function's time
-budget, or whose body is neither, is reported as a batch item failure so SQS delivers it again (and, after
-`maxReceiveCount`, moves it to the dead-letter queue, which `clarion.handlers.dead_letters` drains).
-"""
+"""Router: the alert queue's consumer. Each record is a delivery (`clarion.usecases.deliver_alert`) or a request to
+send "taken" notices (`clarion.usecases.notify_taken`); one out of time, or neither, comes back (then the DLQ)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,109 @@
+"""What the API document says of each operation: its id (a generated client's function name), summary, description,
+documented answers and tag. The handlers' route decorators take these (`@router.put(path, **operations.PUT_CONTACT)`),
+so a handler file holds what the handler does and this one what the document says of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clarion.handlers.http_errors import documented
+
+ALERT_POST_ERRORS = documented(400, 401, 403, 409, 413, 415, 422, 500, 503)
+ALERT_GET_ERRORS = documented(400, 401, 403, 404, 422, 500, 503)
+ANSWER_ERRORS = documented(400, 401, 403, 404, 409, 413, 415, 422, 500, 503)
+ADMIN_PUT_ERRORS = documented(400, 401, 403, 413, 415, 422, 500, 503)
+ADMIN_ERRORS = documented(400, 401, 403, 404, 422, 500, 503)
+ADMIN_DELETE_ERRORS = documented(400, 401, 403, 404, 409, 422, 500, 503)
+# 422 is listed on the reads only to replace the validator's default entry: they answer 400 instead.
+
+CREATE_ALERT: dict[str, Any] = dict(
+    operation_id="createAlert",
+    summary="Send an alert",
+    description="Accepts the alert for delivery. Sending the same alert again returns the same answer.",
+    responses={202: {"description": "Accepted for delivery"}, **ALERT_POST_ERRORS},
+    tags=["alerts"],
+)
+CREATE_NOTIFICATION: dict[str, Any] = dict(
+    operation_id="createNotification",
+    summary="Send an alert (AWS sample path)",
+    description="The same operation as POST /alerts, for clients of the AWS sample.",
+    responses={202: {"description": "Accepted for delivery"}, **ALERT_POST_ERRORS},
+    tags=["alerts"],
+)
+GET_ALERT: dict[str, Any] = dict(
+    operation_id="getAlert",
+    summary="Read an alert's status",
+    description="The calling client's own alert, with every delivery attempt so far.",
+    responses={200: {"description": "The alert"}, **ALERT_GET_ERRORS},
+    tags=["alerts"],
+)
+ACKNOWLEDGE_ALERT: dict[str, Any] = dict(
+    operation_id="acknowledgeAlert",
+    summary="Acknowledge an alert",
+    description="Records that this clinician acknowledged; the first acknowledgement wins and stops escalation. "
+    "Later ones answer 200 and change nothing.",
+    responses={200: {"description": "The alert"}, **ANSWER_ERRORS},
+    tags=["alerts"],
+)
+DECLINE_ALERT: dict[str, Any] = dict(
+    operation_id="declineAlert",
+    summary="Decline an alert",
+    description="Records that this clinician declined (for example: not my patient). They get nothing more for "
+    "the alert; when everyone notified in the current stage has declined, the next stage starts at once.",
+    responses={200: {"description": "The alert"}, **ANSWER_ERRORS},
+    tags=["alerts"],
+)
+PUT_CONTACT: dict[str, Any] = dict(
+    operation_id="putContact",
+    summary="Create or replace a contact",
+    responses={200: {"description": "Replaced"}, 201: {"description": "Created"}, **ADMIN_PUT_ERRORS},
+    tags=["contacts"],
+)
+GET_CONTACT: dict[str, Any] = dict(
+    operation_id="getContact",
+    summary="Read a contact",
+    responses={200: {"description": "The contact"}, **ADMIN_ERRORS},
+    tags=["contacts"],
+)
+DELETE_CONTACT: dict[str, Any] = dict(
+    operation_id="deleteContact",
+    summary="Delete a contact",
+    description="Refused (409 in_use) while an escalation policy names the contact.",
+    responses={204: {"description": "Deleted"}, **ADMIN_DELETE_ERRORS},
+    tags=["contacts"],
+)
+GET_CONTACT_HISTORY: dict[str, Any] = dict(
+    operation_id="getContactHistory",
+    summary="Read who changed a contact, when, and what it held before",
+    description="Every create, replace and delete, oldest first; kept after the contact is deleted.",
+    responses={200: {"description": "The changes"}, **ADMIN_ERRORS},
+    tags=["contacts"],
+)
+PUT_ESCALATION_POLICY: dict[str, Any] = dict(
+    operation_id="putEscalationPolicy",
+    summary="Create or replace an escalation policy",
+    description="Who is notified, stage by stage, when an alert is not acknowledged in time. Alerts already on "
+    "their way keep the path they were accepted with.",
+    responses={200: {"description": "Replaced"}, 201: {"description": "Created"}, **ADMIN_PUT_ERRORS},
+    tags=["escalation policies"],
+)
+GET_ESCALATION_POLICY: dict[str, Any] = dict(
+    operation_id="getEscalationPolicy",
+    summary="Read an escalation policy",
+    responses={200: {"description": "The policy"}, **ADMIN_ERRORS},
+    tags=["escalation policies"],
+)
+DELETE_ESCALATION_POLICY: dict[str, Any] = dict(
+    operation_id="deleteEscalationPolicy",
+    summary="Delete an escalation policy",
+    description="Refused (409 in_use) while a contact names it as its policy.",
+    responses={204: {"description": "Deleted"}, **ADMIN_DELETE_ERRORS},
+    tags=["escalation policies"],
+)
+GET_ESCALATION_POLICY_HISTORY: dict[str, Any] = dict(
+    operation_id="getEscalationPolicyHistory",
+    summary="Read who changed an escalation policy, when, and what it held before",
+    description="Every create, replace and delete, oldest first; kept after the policy is deleted.",
+    responses={200: {"description": "The changes"}, **ADMIN_ERRORS},
+    tags=["escalation policies"],
+)
