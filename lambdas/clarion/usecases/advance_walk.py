@@ -47,7 +47,7 @@ def advance(timer: Timer, receive_count: int = 1) -> None:
         if record.stage == timer.stage + 1 and receive_count > 1:
             _repair(record)
         return
-    decision = escalation.decide(record.path, progress_of(record), now)
+    decision = escalation.decide(record.path, _progress_of(record), now)
     if isinstance(decision, StartStage):
         _start(record, decision, timer.due, now)
     elif isinstance(decision, End) and decision.outcome is not Outcome.ACKNOWLEDGED:
@@ -55,7 +55,7 @@ def advance(timer: Timer, receive_count: int = 1) -> None:
     # Wait: a check before the window ends, and the stage has not settled: the window's own timer is queued
 
 
-def progress_of(record: AlertRecord) -> Progress:
+def _progress_of(record: AlertRecord) -> Progress:
     return Progress(
         stage=record.stage,
         started_at=clock.epoch(record.stage_started_at),

@@ -52,16 +52,20 @@ def settle(
         metrics.emit(names.METRIC_RECEIPTS_UNMATCHED)
         logger.warning("Receipt for no attempt Clarion knows; nothing changed", extra=log)
         return False
-    return _apply(sent, receipt, outcome, receive_count, message)
+    return _apply(sent, receipt, outcome, receive_count, message, log)
 
 
 def _apply(
-    sent: SentAttempt, receipt: Receipt, outcome: Outcome, receive_count: int, message: QueueMessage | None
+    sent: SentAttempt,
+    receipt: Receipt,
+    outcome: Outcome,
+    receive_count: int,
+    message: QueueMessage | None,
+    log: dict[str, str],
 ) -> bool:
     delivery = sent.delivery
     logger.set_correlation_id(delivery.message_id)
     logger.append_keys(message_id=delivery.message_id, client_id=delivery.client_id, stage=delivery.stage)
-    log = {"channel": receipt.channel.value, "provider_message_id": receipt.provider_id, "receipt": receipt.kind}
     at = receipt.at or clock.stamp()
     stood = delivery_log.settle_attempt(sent, outcome, receipt.kind, at)
     if stood is Outcome.PENDING and message is not None and receive_count < UNMATCHED_RETRIES:
