@@ -7,11 +7,14 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-# Template kinds the router chooses from (by alert type); the router fills {{subject}} and {{body}}.
+# Template kinds the router chooses from (by alert type, and `taken` for the notice that someone took an alert);
+# the router fills {{subject}} and {{body}}.
 TEMPLATES = {
     "generic": ("Clarion alert", "A clinical alert needs your attention."),
     "critical_result": ("Clarion critical result", "A critical result needs your attention now."),
     "appointment_reminder": ("Clarion reminder", "A reminder from your clinical system."),
+    # not an alert: the notice to the others reached once someone acknowledged (no link is ever filled in)
+    "taken": ("Clarion alert taken", "A colleague has taken this alert."),
 }
 
 _HTML = (

@@ -302,7 +302,12 @@ def test_client_reads_its_own_alert_with_its_attempts(api: Any) -> None:
     delivery_log.record_attempt(
         alert,
         Attempt(
-            channel=Channel.CALL, attempt=1, outcome=Outcome.SENT, at="2026-01-01T00:00:01Z", provider_message_id="c-1"
+            channel=Channel.CALL,
+            attempt=1,
+            outcome=Outcome.SENT,
+            at="2026-01-01T00:00:01Z",
+            provider_message_id="c-1",
+            seq=1,
         ),
     )
     delivery_log.set_final_status(alert, AlertStatus.DELIVERED, "2026-01-01T00:00:01Z")
@@ -327,6 +332,7 @@ def test_client_reads_its_own_alert_with_its_attempts(api: Any) -> None:
             "stage": 0,
             "receipt": None,
             "receipt_at": None,
+            "seq": 1,
         }
     ]
 

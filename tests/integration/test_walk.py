@@ -38,8 +38,9 @@ def test_a_high_priority_alert_is_accepted_with_its_path_and_the_addressee_windo
         "target_s": 1800,
         "within_target": None,
         "after_end": False,
+        "seq": None,
     }
-    assert [(s["stage"], s["contact_ids"]) for s in view["stages"]] == [(0, ["C-1"])]
+    assert [(s["stage"], s["contact_ids"], s["seq"]) for s in view["stages"]] == [(0, ["C-1"], 0)]
     assert view["escalation_policy_id"] == "ward-7b"
     assert [s.contact_ids for s in walk.record().path] == [("C-1",), ("C-2",), ("C-3", "C-4")]
     assert walk.delayed_timers() == 1

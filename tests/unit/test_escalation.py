@@ -51,9 +51,42 @@ def test_inside_the_window_the_decision_is_to_wait_until_it_ends():
     assert escalation.decide(PATH, progress(0, 1000.0), 1100.0) == Wait(until=1120.0)
 
 
-def test_when_the_window_ends_the_next_stage_starts_with_its_own_window():
+def test_when_the_window_ends_the_next_stage_starts_with_its_own_window_counted_from_its_plan():
+    # Given the addressee's 120 s window ended at t=1120 and the escalator looks half a second late
     decision = escalation.decide(PATH, progress(0, 1000.0), 1120.5)
-    assert decision == StartStage(stage=1, contact_ids=("C-2",), window_ends=1420.5)
+    # Then stage 1's 300 s window ends 300 s after its planned start (1120), not after its late one
+    assert decision == StartStage(stage=1, contact_ids=("C-2",), window_ends=1420.0)
+
+
+def test_four_late_stages_end_at_their_plan_plus_one_lateness():
+    # Given a walk of four 10 s stages planned from t=0, and an escalator 1.5 s late at every step
+    path = (Stage(("C-1",), 10), Stage(("C-2",), 10), Stage(("C-3",), 10), Stage(("C-4",), 10))
+    reached = {(0, "C-1"): Reach.DELIVERED}
+    state = Progress(0, 0.0, False, frozenset(), reached, window_ends=10.0)
+    for stage in (1, 2, 3):
+        now = state.window_ends + 1.5  # type: ignore[operator]
+        decision = escalation.decide(path, state, now)
+        assert isinstance(decision, StartStage) and decision.stage == stage
+        # Then each window ends where the plan put it, whatever the lateness before
+        assert decision.window_ends == 10.0 * (stage + 1)
+        state = Progress(stage, now, False, frozenset(), reached, window_ends=decision.window_ends)
+    # And the walk ends at its planned 40 s plus that one step's lateness
+    assert escalation.decide(path, state, 39.9) == Wait(until=40.0)
+    assert escalation.decide(path, state, 41.5) == End(Outcome.UNACKNOWLEDGED)
+
+
+def test_a_stage_that_starts_very_late_still_keeps_half_its_window():
+    # Given the addressee's window ended at t=1120 and the escalator could not look until t=1400
+    decision = escalation.decide(PATH, progress(0, 1000.0), 1400.0)
+    # Then stage 1 (300 s) keeps 150 s from its actual start, not the 20 s its plan leaves
+    assert decision == StartStage(stage=1, contact_ids=("C-2",), window_ends=1550.0)
+
+
+def test_a_stage_that_settled_early_starts_the_next_now_with_a_full_window():
+    # Given the addressee declined at t=1010, long before its window ends at 1120
+    state = Progress(0, 1000.0, False, frozenset({"C-1"}), {}, window_ends=1120.0)
+    # Then stage 1 starts now and its window is counted from now
+    assert escalation.decide(PATH, state, 1010.0) == StartStage(stage=1, contact_ids=("C-2",), window_ends=1310.0)
 
 
 def test_an_acknowledged_alert_is_done_whatever_the_time():

@@ -67,6 +67,8 @@ def create_alert(alert: Alert, walk: dict[str, Any] | None = None) -> None:
         "accepted_at": alert.accepted_at,
         "updated_at": alert.accepted_at,
         "at": alert.accepted_at,
+        "seq": 0,  # the alert's order: acceptance is event 0 (`clarion.adapters.commits`)
+        "seq_at": alert.accepted_at,
         "expires_at": expires_at(),
         **(walk or {}),
     }
@@ -130,6 +132,8 @@ def _attempt_item(alert: Alert, attempt: Attempt) -> dict[str, Any]:
         "at": attempt.at,
         "expires_at": expires_at(),
     }
+    if attempt.seq is not None:
+        item["seq"] = attempt.seq
     if attempt.provider_message_id:
         item["provider_message_id"] = attempt.provider_message_id
     if attempt.error:
@@ -223,6 +227,7 @@ def _attempt_from_item(item: dict[str, Any]) -> Attempt:
         stage=int(item.get("stage", 0)),
         receipt=item.get("receipt"),
         receipt_at=item.get("receipt_at"),
+        seq=int(item["seq"]) if item.get("seq") is not None else None,
     )
 
 
@@ -239,7 +244,8 @@ def _query_all(key: str) -> list[dict[str, Any]]:
 
 def _attempts(items: list[dict[str, Any]]) -> list[Attempt]:
     attempts = (_attempt_from_item(i) for i in items if i["sk"].startswith(ATTEMPT_PREFIX))
-    return sorted(attempts, key=lambda a: (a.stage, a.at, a.contact_id or "", a.attempt))
+    # In commit order (`seq`), after those recorded before sequence numbers existed (by stage and time, as then)
+    return sorted(attempts, key=lambda a: (a.seq is not None, a.seq or 0, a.stage, a.at, a.contact_id or "", a.attempt))
 
 
 def _reach(item: dict[str, Any]) -> dict[tuple[int, str], Reach]:
@@ -284,6 +290,13 @@ def record_from_items(items: list[dict[str, Any]]) -> AlertRecord | None:
         path=_path(head),
         stage=int(head.get("stage", 0)),
         stage_started_at=head.get("stage_started_at", head["accepted_at"]),
+        stage_ends=head.get("stage_ends"),
+        seq=int(head["seq"]) if head.get("seq") is not None else None,
+        seq_at=head.get("seq_at"),
+        reached={
+            Channel.SMS: frozenset(head.get("reached_sms") or ()),
+            Channel.EMAIL: frozenset(head.get("reached_email") or ()),
+        },
         stages=[dict(s) for s in head.get("stages") or []],
         reach=reach,
         declines={k: dict(v) for k, v in (head.get("declines") or {}).items()},

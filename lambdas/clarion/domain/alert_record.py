@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clarion.domain.escalation import Reach, Stage
-from clarion.domain.models import ENDED, AlertStatus, Attempt
+from clarion.domain.models import ENDED, AlertStatus, Attempt, Channel
 
 
 def status_of(stored: AlertStatus, attempts: Sequence[Attempt], reach: Mapping[tuple[int, str], Reach]) -> AlertStatus:
@@ -42,6 +42,7 @@ class AlertRecord:
     path: tuple[Stage, ...] = ()
     stage: int = 0
     stage_started_at: str = ""
+    stage_ends: str | None = None  # when the current stage's window ends, as planned (None: written before)
     stages: list[dict[str, Any]] = field(default_factory=list)
     reach: dict[tuple[int, str], Reach] = field(default_factory=dict)
     declines: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -52,6 +53,9 @@ class AlertRecord:
     description: str = ""
     ended_at: str | None = None
     failure_reason: str | None = None
+    seq: int | None = None  # the last event's place in the alert's commit order (None: written before)
+    seq_at: str | None = None  # and its time
+    reached: Mapping[Channel, frozenset[str]] = field(default_factory=dict)  # who a send was fenced for, by channel
 
     @property
     def ended(self) -> bool:

@@ -11,6 +11,10 @@ Rules (`decide`), in order:
   the next stage starts at once instead of waiting out the window;
 - when the window ends (or the stage settles), the next stage starts; after the last one the alert ends
   `unacknowledged`, or `failed` when no contact of any stage could be reached.
+
+Windows are anchored to the plan (`next_window_ends`): a stage's window ends at its planned start (the previous
+window's end, or the moment the previous stage settled early) plus its window, not at its actual start, so the
+lateness of each step never adds up along a walk; a stage that starts late still keeps at least half its window.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ class Progress:
     acknowledged: bool
     declined: frozenset[str]  # contacts that declined (at any stage)
     reach: Mapping[tuple[int, str], Reach]  # (stage, contact) -> how far its delivery came
+    window_ends: float | None = None  # epoch seconds: when its window ends as planned (None: started_at + window)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class Wait:
 class StartStage:
     stage: int
     contact_ids: tuple[str, ...]
-    window_ends: float  # epoch seconds, counted from `now`
+    window_ends: float  # epoch seconds, as planned (`next_window_ends`)
 
 
 class Outcome(StrEnum):
@@ -120,20 +125,29 @@ def window_ends(path: Sequence[Stage], stage: int, started_at: float) -> float:
     return started_at + path[stage].ack_within_s
 
 
+def next_window_ends(path: Sequence[Stage], stage: int, planned_start: float, now: float) -> float:
+    """When the window of `stage`, planned to start at `planned_start` and starting at `now`, ends: at its plan,
+    so lateness never adds up, but never less than half its window after it actually starts."""
+    return max(window_ends(path, stage, planned_start), now + path[stage].ack_within_s / 2)
+
+
 def decide(path: Sequence[Stage], progress: Progress, now: float) -> Decision:
     """What to do for an alert walking `path`, given its `progress`, at epoch second `now`."""
     if progress.acknowledged:
         return End(Outcome.ACKNOWLEDGED)
-    ends = window_ends(path, progress.stage, progress.started_at)
+    ends = progress.window_ends
+    if ends is None:
+        ends = window_ends(path, progress.stage, progress.started_at)
     if now < ends and not settled(path, progress):
         return Wait(until=ends)
     following = progress.stage + 1
+    planned = min(now, ends)  # the next stage was due when this window ended, or now if it settled early
     if following < len(path):
         contacts = tuple(c for c in path[following].contact_ids if c not in progress.declined)
         if contacts:
-            return StartStage(following, contacts, window_ends(path, following, now))
+            return StartStage(following, contacts, next_window_ends(path, following, planned, now))
         # Everyone in that stage has declined already: it is settled before it starts; skip it.
-        skipped = Progress(following, now, False, progress.declined, progress.reach)
+        skipped = Progress(following, planned, False, progress.declined, progress.reach)
         return decide(path, skipped, now)
     return End(Outcome.UNACKNOWLEDGED if reached_anyone(progress) else Outcome.FAILED)
 

@@ -20,6 +20,7 @@ class TemplateKind(StrEnum):
     CRITICAL_RESULT = "critical_result"
     APPOINTMENT_REMINDER = "appointment_reminder"
     GENERIC = "generic"
+    TAKEN = "taken"  # not an alert: the notice that someone took one (`taken_text`)
 
 
 _KIND_WORDS: tuple[tuple[TemplateKind, frozenset[str]], ...] = (

@@ -156,3 +156,4 @@ class Attempt:
     stage: int = 0
     receipt: str | None = None  # the provider's receipt that settled a `sent` attempt (event kind, no content)
     receipt_at: str | None = None
+    seq: int | None = None  # its place in the alert's commit order, taken when its send was fenced

@@ -29,6 +29,7 @@ def _ack(record: AlertRecord) -> AckView:
         target_s=record.target_s,
         within_target=record.target_s is None or took <= record.target_s,
         after_end=bool(ack.get("after_end", False)),
+        seq=_seq(ack),
     )
 
 
@@ -53,23 +54,30 @@ def alert_view(record: AlertRecord) -> AlertView:
                 stage=a.stage,
                 receipt=a.receipt,
                 receipt_at=a.receipt_at,
+                seq=a.seq,
             )
             for a in record.attempts
         ],
         ack=_ack(record),
         stages=[
-            StageView(stage=int(s["stage"]), contact_ids=list(s["contact_ids"]), started_at=s["started_at"])
+            StageView(
+                stage=int(s["stage"]), contact_ids=list(s["contact_ids"]), started_at=s["started_at"], seq=_seq(s)
+            )
             for s in record.stages
         ],
         declines=[
-            DeclineView(contact_id=c, at=d["at"], via=d["via"], reason=d.get("reason"))
-            for c, d in sorted(record.declines.items(), key=lambda kv: str(kv[1]["at"]))
+            DeclineView(contact_id=c, at=d["at"], via=d["via"], reason=d.get("reason"), seq=_seq(d))
+            for c, d in sorted(record.declines.items(), key=lambda kv: (_seq(kv[1]) or 0, str(kv[1]["at"])))
         ],
         time_to_first_delivery_s=_seconds(record.accepted_at, first) if first else None,
         escalation_policy_id=record.escalation_policy_id,
         ended_at=record.ended_at,
         failure=_failure(record.failure_reason),
     )
+
+
+def _seq(entry: dict[str, Any]) -> int | None:
+    return int(entry["seq"]) if entry.get("seq") is not None else None
 
 
 def _error_code(stored: str | None) -> str | None:

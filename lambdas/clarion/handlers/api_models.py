@@ -101,6 +101,11 @@ class AttemptView(BaseModel):
         "Bounce, TEXT_UNREACHABLE, TELECOM_UNANSWERED), or no_receipt when none came in time.",
     )
     receipt_at: Time | None = None
+    seq: int | None = Field(
+        default=None,
+        description="Its place in the alert's commit order: every attempt, stage, decline and the acknowledgement "
+        "take the next number when they commit (acceptance is 0). Absent on records written before it existed.",
+    )
 
 
 class AckView(BaseModel):
@@ -112,12 +117,22 @@ class AckView(BaseModel):
     target_s: int | None = Field(default=None, description="The organisation's target for this priority.")
     within_target: bool | None = None
     after_end: bool = Field(default=False, description="Recorded after escalation had ended (for the audit).")
+    seq: int | None = Field(
+        default=None,
+        description="Its place in the alert's commit order: every attempt, stage, decline and the acknowledgement "
+        "take the next number when they commit (acceptance is 0). Absent on records written before it existed.",
+    )
 
 
 class StageView(BaseModel):
     stage: int = Field(description="0 is the addressed contact; then each policy stage, across repeats.")
     contact_ids: list[str]
     started_at: Time
+    seq: int | None = Field(
+        default=None,
+        description="Its place in the alert's commit order: every attempt, stage, decline and the acknowledgement "
+        "take the next number when they commit (acceptance is 0). Absent on records written before it existed.",
+    )
 
 
 class DeclineView(BaseModel):
@@ -125,6 +140,11 @@ class DeclineView(BaseModel):
     at: Time
     via: str
     reason: str | None = None
+    seq: int | None = Field(
+        default=None,
+        description="Its place in the alert's commit order: every attempt, stage, decline and the acknowledgement "
+        "take the next number when they commit (acceptance is 0). Absent on records written before it existed.",
+    )
 
 
 class FailureView(BaseModel):

@@ -121,14 +121,16 @@ def _walk(alert: Alert, request: NewAlert, contact: Contact) -> tuple[dict[str, 
     policy = _policy_for(request, contact)
     path = escalation.build_path(alert.contact_id, window, policy)
     target = config.ack_target_s(alert.priority.value) or window
+    ends = escalation.window_ends(path, 0, clock.epoch(alert.accepted_at))
     walk = escalations.walk_item(
         path,
         target,
         policy.policy_id if policy else None,
         alert.accepted_at,
         messages.clean_description(alert.description),
+        clock.stamp(ends),
     )
-    return walk, escalation.window_ends(path, 0, clock.epoch(alert.accepted_at))
+    return walk, ends
 
 
 def begin(context: Any) -> None:

@@ -2,7 +2,8 @@
 start the next stage, or end the walk `unacknowledged` (alarmed) or `failed` (`clarion.domain.escalation.decide`).
 
 A timer not yet due goes back on the queue with the time still to wait (SQS delays at most 15 minutes), and the
-last fraction of a second is waited out here so a stage starts on time. A due timer reads the alert; when its
+last fraction of a second is waited out here so a stage starts on time, but only for an alert still open (one
+acknowledged or ended holds no concurrency waiting). A due timer reads the alert; when its
 stage's window has ended (or the stage settled) the next stage starts with one conditional write, then its
 deliveries go on the alert queue (one message per contact, each delivered by its own channel chain) and its
 window's timer on the timer queue. A crash after the write and before those sends leaves the timer message on
@@ -17,6 +18,7 @@ from collections.abc import Callable
 
 from clarion import names
 from clarion.adapters import contacts, delivery_log, escalations, events, queue, timers
+from clarion.adapters.commits import Head
 from clarion.domain import escalation
 from clarion.domain.alert_record import AlertRecord
 from clarion.domain.escalation import End, Outcome, Progress, StartStage
@@ -38,6 +40,8 @@ def advance(timer: Timer, receive_count: int = 1) -> None:
         timers.schedule(timer, now)
         return
     if timer.due > now:
+        if not escalations.is_open(timer.client_id, timer.message_id):
+            return  # acknowledged or ended: nothing to wait for
         sleep(timer.due - now)
         now = clock.time()
     record = delivery_log.get_alert(timer.client_id, timer.message_id)
@@ -51,7 +55,7 @@ def advance(timer: Timer, receive_count: int = 1) -> None:
     if isinstance(decision, StartStage):
         _start(record, decision, timer.due, now)
     elif isinstance(decision, End) and decision.outcome is not Outcome.ACKNOWLEDGED:
-        _end(record, decision.outcome, now)
+        _end(record, decision.outcome)
     # Wait: a check before the window ends, and the stage has not settled: the window's own timer is queued
 
 
@@ -62,6 +66,7 @@ def _progress_of(record: AlertRecord) -> Progress:
         acknowledged=record.ack is not None,
         declined=frozenset(record.declines),
         reach=record.reach,
+        window_ends=clock.epoch(record.stage_ends) if record.stage_ends else None,
     )
 
 
@@ -92,10 +97,19 @@ def _dispatch(record: AlertRecord, stage: int, contact_ids: tuple[str, ...], win
 
 
 def _start(record: AlertRecord, step: StartStage, due: float, now: float) -> None:
-    at = clock.stamp(now)
-    if not escalations.start_stage(record.client_id, record.message_id, record.stage, step.stage, step.contact_ids, at):
+    started = escalations.start_stage(
+        record.client_id,
+        record.message_id,
+        record.stage,
+        step.stage,
+        step.contact_ids,
+        clock.stamp(step.window_ends),
+        Head(record.seq, record.seq_at),
+    )
+    if started is None:
         logger.info("Stage not started: the alert moved on, ended or was acknowledged meanwhile")
         return
+    at = started.at
     _dispatch(record, step.stage, step.contact_ids, step.window_ends)
     lateness = max(0.0, now - due)
     events.publish_walk(
@@ -105,6 +119,7 @@ def _start(record: AlertRecord, step: StartStage, due: float, now: float) -> Non
         record.type,
         events.ESCALATED,
         at,
+        seq=started.seq,
         stage=step.stage,
         contact_ids=list(step.contact_ids),
     )
@@ -113,10 +128,12 @@ def _start(record: AlertRecord, step: StartStage, due: float, now: float) -> Non
     logger.info("Stage started", extra={"stage": step.stage, "contacts": len(step.contact_ids), "late_s": lateness})
 
 
-def _end(record: AlertRecord, outcome: Outcome, now: float) -> None:
+def _end(record: AlertRecord, outcome: Outcome) -> None:
     status = AlertStatus.UNACKNOWLEDGED if outcome is Outcome.UNACKNOWLEDGED else AlertStatus.FAILED
-    at = clock.stamp(now)
-    if not escalations.end_walk(record.client_id, record.message_id, record.stage, status, at):
+    ended = escalations.end_walk(
+        record.client_id, record.message_id, record.stage, status, Head(record.seq, record.seq_at)
+    )
+    if ended is None:
         return
     if status is AlertStatus.UNACKNOWLEDGED:
         published: tuple[str, ...] = (events.UNACKNOWLEDGED,)
@@ -128,14 +145,24 @@ def _end(record: AlertRecord, outcome: Outcome, now: float) -> None:
         logger.error("Alert failed: no contact of any stage could be reached", extra={"stage": record.stage})
     for name in published:
         events.publish_walk(
-            record.client_id, record.message_id, record.priority, record.type, name, at, stage=record.stage
+            record.client_id,
+            record.message_id,
+            record.priority,
+            record.type,
+            name,
+            ended.at,
+            seq=ended.seq,
+            stage=record.stage,
         )
 
 
 def _repair(record: AlertRecord) -> None:
     """A timer of the previous stage came back: the stage may have been started without its sends."""
     stage = record.stage
-    window_ends = escalation.window_ends(record.path, stage, clock.epoch(record.stage_started_at))
+    if record.stage_ends:
+        window_ends = clock.epoch(record.stage_ends)
+    else:  # a stage started before its planned end was recorded
+        window_ends = escalation.window_ends(record.path, stage, clock.epoch(record.stage_started_at))
     contact_ids = tuple(c for c in record.path[stage].contact_ids if c not in record.declines)
     logger.info("Resending a started stage's deliveries and timer", extra={"stage": stage})
     _dispatch(record, stage, contact_ids, window_ends)

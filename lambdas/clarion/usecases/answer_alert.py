@@ -9,11 +9,11 @@ notified, or to an alert that needs none, is refused with the domain's error.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from clarion import names
 from clarion.adapters import delivery_log, escalations, events, timers
+from clarion.adapters.commits import Committed
 from clarion.domain import errors
 from clarion.domain.alert_record import AlertRecord
 from clarion.domain.models import ENDED
@@ -57,24 +57,23 @@ def _refuse(record: AlertRecord, contact_id: str) -> None:
 
 
 def _acknowledge(client_id: str, message_id: str, contact_id: str, via: str) -> AlertRecord:
-    moment = clock.now()
-    at = clock.stamp(moment)
-    if escalations.acknowledge(client_id, message_id, contact_id, at, via):
+    acked = escalations.acknowledge(client_id, message_id, contact_id, via)
+    if acked is not None:
         record = _read(client_id, message_id)
-        _announce_ack(record, contact_id, via, moment)
-        notify_taken.request(client_id, message_id, contact_id, at)
+        _announce_ack(record, contact_id, via, acked)
+        notify_taken.request(client_id, message_id, contact_id, acked.at)
         return record
     record = _read(client_id, message_id)
     _refuse(record, contact_id)
     late = record.ack is None and record.status in ENDED
-    if late and escalations.acknowledge_after_end(client_id, message_id, contact_id, at, via):
+    if late and escalations.acknowledge_after_end(client_id, message_id, contact_id, via):
         logger.info("Acknowledgement after the walk ended", extra={"via": via, "status": record.status.value})
         record = _read(client_id, message_id)
     return record
 
 
-def _announce_ack(record: AlertRecord, contact_id: str, via: str, moment: datetime) -> None:
-    seconds = clock.seconds_between(record.accepted_at, moment)
+def _announce_ack(record: AlertRecord, contact_id: str, via: str, acked: Committed) -> None:
+    seconds = clock.seconds_between(record.accepted_at, acked.at)
     target = record.target_s
     within = target is None or seconds <= target
     events.publish_walk(
@@ -83,7 +82,8 @@ def _announce_ack(record: AlertRecord, contact_id: str, via: str, moment: dateti
         record.priority,
         record.type,
         events.ACKNOWLEDGED,
-        clock.stamp(moment),
+        acked.at,
+        seq=acked.seq,
         acknowledged_by=contact_id,
         via=via,
         stage=record.stage,
@@ -100,10 +100,9 @@ def _announce_ack(record: AlertRecord, contact_id: str, via: str, moment: dateti
 
 
 def _decline(client_id: str, message_id: str, contact_id: str, via: str, reason: str | None) -> AlertRecord:
-    at = clock.stamp()
-    record = escalations.decline(client_id, message_id, contact_id, at, via, reason)
-    if record is None:
-        record = _read(client_id, message_id)
+    declined = escalations.decline(client_id, message_id, contact_id, via, reason)
+    record = _read(client_id, message_id)
+    if declined is None:
         _refuse(record, contact_id)
         return record  # declined already, acknowledged or ended: nothing changes
     events.publish_walk(
@@ -112,7 +111,8 @@ def _decline(client_id: str, message_id: str, contact_id: str, via: str, reason:
         record.priority,
         record.type,
         events.DECLINED,
-        at,
+        declined.at,
+        seq=declined.seq,
         contact_id=contact_id,
         via=via,
         stage=record.stage,

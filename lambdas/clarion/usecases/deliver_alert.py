@@ -1,11 +1,13 @@
 """Deliver one alert to one recipient (its addressee, or a contact of an escalation stage): each channel of its
 plan in order, retrying what can succeed and falling back when a channel fails, resuming from the delivery log.
 
-The log decides where to resume (`routing.next_step`); every provider call is preceded by a `pending` attempt item
-and followed by its outcome. A sent attempt whose channel has receipts waits for its receipt (the receipts resume
-the delivery); without receipts, a sent attempt delivers. For an alert that needs an acknowledgement the walk is
-read again just before each send, so an acknowledgement, a decline or the end that came meanwhile stops it; the
-recipient's reach (delivered, or unreachable on every channel) is recorded for the escalator. An alert that needs
+The log decides where to resume (`routing.next_step`). Every provider call is preceded by its fence: one
+conditional write on the alert that commits the decision to send (the alert still open; for one that needs an
+acknowledgement, not acknowledged and not declined by this recipient) and takes the attempt's place in the alert's
+order, then its `pending` attempt item, and is followed by its outcome. So an acknowledgement, a decline or the end
+that commits first stops the send, and a send fenced first is on record before it. A sent attempt whose channel
+has receipts waits for its receipt (the receipts resume the delivery); without receipts, a sent attempt delivers.
+The recipient's reach (delivered, or unreachable on every channel) is recorded for the escalator. An alert that needs
 none ends `delivered` or `failed` (then `unroutable`, alarmed). A delivery that cannot finish in the time left
 raises `OutOfTimeError` after handing its message back to the queue at once, and resumes from the log.
 """
@@ -15,10 +17,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from clarion import names
 from clarion.adapters import channels, contacts, delivery_log, escalations, events, links, receipts, reply_codes, timers
 from clarion.adapters.channels import SendError, sms
+from clarion.adapters.commits import Head
 from clarion.domain import routing
 from clarion.domain.escalation import Reach
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome
@@ -64,10 +68,11 @@ def deliver(alert: Alert, seconds_left: Callable[[], float], message: QueueMessa
 
 
 def _deliver(alert: Alert, seconds_left: Callable[[], float]) -> None:
-    attempts = _logged_attempts(alert)
-    if attempts is None:
+    logged = _logged_attempts(alert)
+    if logged is None:
         logger.info("Nothing left to send for this delivery: the alert ended or the recipient answered or was tried")
         return
+    attempts, order = logged
     contact = contacts.get_contact(alert.recipient)
     if contact is None:
         logger.warning("Contact not found; no channel can be tried", extra={"contact_id": alert.recipient})
@@ -75,9 +80,10 @@ def _deliver(alert: Alert, seconds_left: Callable[[], float]) -> None:
     while True:
         step = routing.next_step(alert.plan, attempts, policy, jitter)
         if isinstance(step, Send) and contact is not None:
-            made = _send(alert, contact, step, policy, seconds_left())
+            made = _send(alert, contact, step, policy, seconds_left(), order)
             if made is None:
                 return
+            order = Head(made.seq, made.at)  # this invocation's own fence is the alert's order as it knows it
             attempts = sorted([a for a in attempts if a.attempt != made.attempt] + [made], key=lambda a: a.attempt)
         elif isinstance(step, AwaitReceipt):
             _await_receipt(step, attempts)
@@ -90,13 +96,14 @@ def _deliver(alert: Alert, seconds_left: Callable[[], float]) -> None:
             return
 
 
-def _logged_attempts(alert: Alert) -> list[Attempt] | None:
-    """The attempts the delivery log holds for this delivery (the alert's recipient at its stage), or None when
-    there is nothing left to send: the alert ended, or this recipient was reached, was unreachable or declined."""
+def _logged_attempts(alert: Alert) -> tuple[list[Attempt], Head] | None:
+    """The attempts the delivery log holds for this delivery (the alert's recipient at its stage) and the alert's
+    order as read, or None when there is nothing left to send: the alert ended, or this recipient was reached, was
+    unreachable or declined."""
     record = delivery_log.get_alert(alert.client_id, alert.message_id)
     if record is None:
         delivery_log.create_alert(alert)  # normally written by intake; never route an alert the log cannot track
-        return []
+        return [], Head(0, alert.accepted_at)
     if record.ended:
         return None
     if alert.ack_required:
@@ -104,7 +111,8 @@ def _logged_attempts(alert: Alert) -> list[Attempt] | None:
             return None
         if alert.recipient in record.declines:
             return None
-    return [a for a in record.attempts if a.stage == alert.stage and a.contact_id == alert.recipient]
+    mine = [a for a in record.attempts if a.stage == alert.stage and a.contact_id == alert.recipient]
+    return mine, Head(record.seq, record.seq_at)
 
 
 def _policy() -> RetryPolicy:
@@ -117,19 +125,24 @@ def _policy() -> RetryPolicy:
     )
 
 
-def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, seconds_left: float) -> Attempt | None:
-    """Make the attempt `step`, record its outcome and return it; None when it is no longer wanted."""
+def _send(
+    alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, seconds_left: float, order: Head
+) -> Attempt | None:
+    """Make the attempt `step`, record its outcome and return it; None when it is no longer wanted (the fence
+    refused it: acknowledged, declined or ended meanwhile). No provider request starts before its fence commits."""
     if not routing.has_time_for(step, seconds_left, policy):
         raise OutOfTimeError(step.delay)
     if step.delay:
         sleep(step.delay)
     link = _link(alert) if alert.ack_required and step.channel in LINKED_CHANNELS else None
     code = _reply_code(alert, contact) if alert.ack_required and step.channel is Channel.SMS else None
-    if alert.ack_required and not escalations.still_wanted(alert):
+    fenced = escalations.fence(alert, step.channel, order)
+    if fenced is None:
         logger.info("Acknowledged, declined or ended meanwhile: nothing more is sent to this recipient")
         return None
     channel = step.channel.value
-    delivery_log.record_attempt(alert, Attempt(step.channel, step.attempt, Outcome.PENDING, clock.stamp()))
+    pending = Attempt(step.channel, step.attempt, Outcome.PENDING, fenced.at, seq=fenced.seq)
+    delivery_log.record_attempt(alert, pending)
     metrics.per_channel(names.METRIC_DELIVERY_ATTEMPTS, channel)
     if step.resend:
         metrics.per_channel(names.METRIC_AMBIGUOUS_RESENDS, channel)
@@ -139,14 +152,14 @@ def _send(alert: Alert, contact: Contact, step: Send, policy: RetryPolicy, secon
     try:
         provider_id = channels.send(step.channel, alert, contact, step.attempt, link, code)
     except SendError as error:
-        failed = Attempt(step.channel, step.attempt, error.outcome, clock.stamp(), error=error.text)
+        failed = replace(pending, outcome=error.outcome, at=clock.stamp(), error=error.text)
         delivery_log.record_attempt(alert, failed)
         failure = names.METRIC_RETRYABLE_FAILURES if error.retryable else names.METRIC_PERMANENT_FAILURES
         metrics.per_channel(failure, channel)
         metrics.per_channel(names.METRIC_DELIVERY_FAILURES, channel)
         logger.warning("Send failed", extra={**log, "code": error.code, "retryable": error.retryable})
         return failed
-    sent = Attempt(step.channel, step.attempt, Outcome.SENT, clock.stamp(), provider_message_id=provider_id)
+    sent = replace(pending, outcome=Outcome.SENT, at=clock.stamp(), provider_message_id=provider_id)
     # Findable by its provider id: an attempt awaiting its receipt, and every call (its keypress finds it so)
     findable = step.channel in policy.receipts or step.channel is Channel.CALL
     delivery_log.record_attempt(alert, sent, awaits_receipt=findable)

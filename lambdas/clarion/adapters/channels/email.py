@@ -47,3 +47,18 @@ class EmailAdapter:
             request["ConfigurationSetName"] = config.ses_configuration_set
         response = clients.send_client("ses").send_templated_email(**request)
         return str(response["MessageId"])
+
+
+def send_taken(destination: str, text: str) -> str:
+    """Send the "taken by" notice (`messages.taken_text`) to `destination` with the `taken` template; the
+    provider's message id."""
+    config = settings()
+    request: dict[str, Any] = {
+        "Source": config.sender_email,
+        "Destination": {"ToAddresses": [destination]},
+        "Template": template_name(TemplateKind.TAKEN),
+        "TemplateData": json.dumps({"subject": "Clarion: alert taken", "body": text}),
+    }
+    if config.ses_configuration_set:
+        request["ConfigurationSetName"] = config.ses_configuration_set
+    return str(clients.send_client("ses").send_templated_email(**request)["MessageId"])
