@@ -1,4 +1,5 @@
-"""Once an alert is acknowledged, everyone else Clarion reached for it by SMS gets one line saying who took it."""
+"""Once an alert is acknowledged, everyone else Clarion reached for it by SMS or email gets one line saying who took
+it (by email: tests/integration/test_fence.py)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_the_others_reached_by_sms_learn_once_who_took_the_alert(walk: Walk, cla
     # When C-2 acknowledges, and the router handles what that queued
     assert walk.answer("ack", "C-2")[0] == 200
     walk.route_all()
-    # Then C-1, reached by SMS, gets one line naming C-2; C-2 itself and C-4 (email only) get nothing more
+    # Then C-1, reached by SMS, gets one line naming C-2; C-2 itself gets nothing more (C-4, emailed, gets an email)
     notices = [t for t in sms_to(clarion, "+447700900101") if "taken by" in t]
     assert (
         notices
