@@ -291,19 +291,55 @@ def receipts(w: Wiring) -> FunctionSpec:
 
 
 def dead_letters(w: Wiring) -> FunctionSpec:
-    """The alert dead-letter queue's consumer: ends each alert there failed and parks it for a redrive."""
+    """The alert, receipt and reply dead-letter queues' consumer: ends each alert there failed and parks it for a
+    redrive; parks and counts each receipt and reply."""
+    sources = {w.msg.dead_letters: "alerts", w.data.receipts.dead_letters: "receipts"}
+    if w.sms is not None:
+        sources[w.sms.replies_dead_letters] = "replies"
     return FunctionSpec(
         "DeadLetters",
         handler=names.DEAD_LETTERS_HANDLER,
         description="Clarion: ends alerts the router gave up on as failed and parks them for a redrive",
         service=names.SERVICE_DEAD_LETTERS,
-        environment={**w.walk, names.ENV_DELIVERY_RETENTION_DAYS: str(w.s.delivery_log_retention_days)},
-        invoked_by="the SQS event source mapping of the alert dead-letter queue",
+        environment={
+            **w.walk,
+            names.ENV_DELIVERY_RETENTION_DAYS: str(w.s.delivery_log_retention_days),
+            names.ENV_DEAD_LETTER_SOURCES: w.json({q.queue_arn: source for q, source in sources.items()}),
+        },
+        invoked_by="the SQS event source mappings of the alert, receipt and reply dead-letter queues",
         grants=(
             allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], w.tables.delivery_log.table_arn),
             allow(PUBLISH, w.msg.events.topic_arn),
             allow(SEND, w.timer_queue.queue_arn),
-            Consume(w.msg.dead_letters, QUEUE_BATCH_SIZE),
+            *(Consume(q, QUEUE_BATCH_SIZE) for q in sources),
+            use_key(w),
+        ),
+    )
+
+
+def timer_dead_letters(w: Wiring) -> FunctionSpec:
+    """The timer dead-letter queue's consumer: moves on, or ends loudly, each walk whose timer dead-lettered; it
+    does what the escalator does (`escalator`'s grants), and parks the timer."""
+    t, msg = w.tables, w.msg
+    return FunctionSpec(
+        "TimerDeadLetters",
+        handler=names.TIMER_DEAD_LETTERS_HANDLER,
+        description="Clarion: moves on or ends the walk of each escalation timer the escalator gave up on",
+        service=names.SERVICE_TIMER_DEAD_LETTERS,
+        environment={
+            **w.common,
+            **w.walk,
+            names.ENV_CONTACTS_TABLE: t.contacts.table_name,
+            names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
+        },
+        timeout=ESCALATOR_TIMEOUT,
+        invoked_by="the SQS event source mapping of the timer dead-letter queue",
+        grants=(
+            allow(GET, t.contacts.table_arn),
+            allow(DELIVERY_LOG_ACTIONS, t.delivery_log.table_arn),
+            allow(SEND, msg.alerts.queue_arn, w.timer_queue.queue_arn),
+            allow(PUBLISH, msg.events.topic_arn),
+            Consume(w.data.timers.dead_letters, QUEUE_BATCH_SIZE),
             use_key(w),
         ),
     )
@@ -387,6 +423,7 @@ TABLE: tuple[Callable[[Wiring], FunctionSpec | None], ...] = (
     links,
     receipts,
     dead_letters,
+    timer_dead_letters,
     replies,
     sms_status,
 )

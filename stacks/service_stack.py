@@ -37,6 +37,7 @@ WATCH_ORDER = (
     "Keypress",
     "SmsStatus",
     "Dialer",
+    "TimerDeadLetters",
 )
 
 

@@ -7,6 +7,8 @@ The dead-letters function ended each such alert `failed` (reason `dead_lettered`
 the delivery log. For each parked message this reopens the alert, queues the message on the alert queue and
 unparks it; the router then resumes from the delivery log, so nothing already sent is sent again. Running it
 twice sends nothing more: a message is unparked once queued, and an alert that ended meanwhile is not reopened.
+Parked timers, receipts and SMS replies are listed and left parked: their walks were moved on or ended, their
+attempts settle by their receipt deadline, and their alerts escalate on (docs/runbook.md).
 The stack is the data stack (outputs DeliveryLogTable and AlertQueueUrl). Set AWS_ENDPOINT_URL for the emulator.
 """
 
@@ -38,9 +40,10 @@ class Outcome:
     queued: list[str] = field(default_factory=list)  # "<client>/<message id>" (or "taken notice")
     dropped: list[str] = field(default_factory=list)  # alerts that ended meanwhile: nothing to send
     unreadable: list[str] = field(default_factory=list)  # SQS message ids of bodies that are no alert
+    kept: dict[str, int] = field(default_factory=dict)  # parked timers, receipts, replies (for the record): how many
 
     def report(self, dry_run: bool) -> str:
-        if not (self.queued or self.dropped or self.unreadable):
+        if not (self.queued or self.dropped or self.unreadable or self.kept):
             return "Nothing is parked: there is nothing to redrive."
         verb = "Would queue" if dry_run else "Queued"
         lines = [f"{verb} {len(self.queued)}: {', '.join(self.queued) or '-'}"]
@@ -51,6 +54,11 @@ class Outcome:
             lines.append(
                 f"Left parked {len(self.unreadable)} whose body is no alert (SQS ids {', '.join(self.unreadable)}); "
                 "read them in the delivery log (pk dead-letters)."
+            )
+        if self.kept:
+            counts = ", ".join(f"{n} {source}" for source, n in sorted(self.kept.items()))
+            lines.append(
+                f"Left parked, not redriven: {counts} (docs/runbook.md says why none needs a redrive; pk dead-letters)."
             )
         return "\n".join(lines)
 
@@ -86,6 +94,10 @@ def redrive(queue_url: str, sqs: Any, dry_run: bool = False) -> Outcome:
     outcome = Outcome()
     at = clock.stamp()
     for item in dead_letters.parked():
+        source = str(item.get("source") or dead_letters.ALERTS)
+        if source != dead_letters.ALERTS:
+            outcome.kept[source] = outcome.kept.get(source, 0) + 1
+            continue
         body = str(item["body"])
         try:
             notice = TakenRequest.read(json.loads(body)) is not None

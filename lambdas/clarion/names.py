@@ -13,6 +13,7 @@ REPLIES_HANDLER = "clarion.handlers.replies.handler"
 KEYPRESS_HANDLER = "clarion.handlers.keypress.handler"
 SMS_STATUS_HANDLER = "clarion.handlers.sms_status.handler"
 DEAD_LETTERS_HANDLER = "clarion.handlers.dead_letters.handler"
+TIMER_DEAD_LETTERS_HANDLER = "clarion.handlers.timer_dead_letters.handler"
 
 # Environment variables the stacks set and the handlers read.
 ENV_CONTACTS_TABLE = "CONTACTS_TABLE"
@@ -90,6 +91,12 @@ SERVICE_KEYPRESS = "keypress"
 SERVICE_SMS_STATUS = "sms-status"
 SERVICE_DEAD_LETTERS = "dead-letters"
 METRIC_DEAD_LETTERED = "AlertsDeadLettered"  # queue messages the router gave up on (the dead-letter alarm)
+METRIC_RECEIPTS_DEAD_LETTERED = "ReceiptsDeadLettered"  # receipts the receipts function gave up on, parked
+METRIC_REPLIES_DEAD_LETTERED = "RepliesDeadLettered"  # SMS replies the replies function gave up on, parked
+SERVICE_TIMER_DEAD_LETTERS = "timer-dead-letters"
+METRIC_TIMERS_DEAD_LETTERED = "TimersDeadLettered"  # timers the escalator gave up on; each walk moved on or ended
+# JSON object: dead-letter queue ARN -> what it holds (alerts, receipts, replies), for the dead-letters function
+ENV_DEAD_LETTER_SOURCES = "DEAD_LETTER_SOURCES"
 METRIC_REPLIES = "SmsReplies"  # dimension action: acknowledge, decline, ask_for_code, nothing, carrier, throttled
 
 # Private networking: Amazon Connect has no VPC endpoint, so the router (in the VPC) asks the

@@ -27,11 +27,6 @@ def router_metric(name: str, statistic: str = "Sum") -> cw.Metric:
     return service_metric(name, names.SERVICE_ROUTER, statistic)
 
 
-def waiting(dead_letters: sqs.IQueue) -> cw.Metric:
-    """Messages waiting in a dead-letter queue, checked every minute."""
-    return dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum")
-
-
 def unroutable() -> cw.MathExpression:
     """Alerts that reached nobody: the router counts those that need no acknowledgement, the escalator those
     whose walk ended with nobody reached."""
@@ -45,16 +40,21 @@ def unroutable() -> cw.MathExpression:
     )
 
 
-def dead_lettered(dead_letters: sqs.IQueue) -> cw.MathExpression:
-    """Alert messages the dead-letters function parked over five minutes, plus any it could not take (still in the
-    queue: it drains the queue within seconds)."""
-    parked = service_metric(names.METRIC_DEAD_LETTERED, names.SERVICE_DEAD_LETTERS)
+def dead_lettered(
+    dead_letters: sqs.IQueue,
+    metric: str = names.METRIC_DEAD_LETTERED,
+    service: str = names.SERVICE_DEAD_LETTERS,
+    label: str = "Dead-lettered alerts",
+) -> cw.MathExpression:
+    """Messages a drainer (`service`) took from `dead_letters` over five minutes (its count `metric`), plus any it
+    could not take (still in the queue: it drains the queue within seconds)."""
+    parked = service_metric(metric, service)
     waiting = dead_letters.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum")
     return cw.MathExpression(
         expression="FILL(parked, 0) + FILL(waiting, 0)",
         using_metrics={"parked": parked, "waiting": waiting},
         period=FIVE_MINUTES,
-        label="Dead-lettered alerts",
+        label=label,
     )
 
 

@@ -144,24 +144,35 @@ class Monitoring(Construct):
     def _loop_alarms(self, w: Watched) -> None:
         self._alarm(
             "TimerDeadLetters",
-            m.waiting(w.timer_dead_letters),
+            m.dead_lettered(
+                w.timer_dead_letters,
+                names.METRIC_TIMERS_DEAD_LETTERED,
+                names.SERVICE_TIMER_DEAD_LETTERS,
+                "Dead-lettered timers",
+            ),
             threshold=1,
-            what="Escalation timers reached their dead-letter queue: some alerts may not escalate",
+            what="Escalation timers reached their dead-letter queue: each walk was moved on, or ended unacknowledged",
             anchor="timer-dead-letters",
         )
         self._alarm(
             "ReceiptDeadLetters",
-            m.waiting(w.receipt_dead_letters),
+            m.dead_lettered(
+                w.receipt_dead_letters, names.METRIC_RECEIPTS_DEAD_LETTERED, label="Dead-lettered receipts"
+            ),
             threshold=1,
-            what="Delivery receipts reached their dead-letter queue: some attempts wait for their receipt deadline",
+            what="Delivery receipts reached their dead-letter queue (parked): those attempts wait for their receipt "
+            "deadline",
             anchor="receipt-dead-letters",
         )
         if w.reply_dead_letters is not None:
             self._alarm(
                 "ReplyDeadLetters",
-                m.waiting(w.reply_dead_letters),
+                m.dead_lettered(
+                    w.reply_dead_letters, names.METRIC_REPLIES_DEAD_LETTERED, label="Dead-lettered replies"
+                ),
                 threshold=1,
-                what="SMS replies reached their dead-letter queue: some clinicians' answers were not recorded",
+                what="SMS replies reached their dead-letter queue (parked): those clinicians' answers were not "
+                "recorded; their alerts escalate on",
                 anchor="reply-dead-letters",
             )
         for channel in w.receipt_channels:

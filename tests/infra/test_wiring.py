@@ -80,27 +80,38 @@ def test_environment_variables_name_the_right_resources(dev: Synth):
         assert kind in templates
 
 
-def test_router_escalator_and_receipts_consume_their_queues_with_partial_batch_responses(dev: Synth):
-    mappings = {json.dumps(m["Properties"]["FunctionName"]): m["Properties"] for m in _mappings(dev)}
-    assert len(mappings) == 5
-    kind = {
+def test_every_queue_has_its_consumer_with_partial_batch_responses(dev: Synth):
+    kind = {  # longest first: TimerDeadLetters is not DeadLetters
+        "TimerDeadLetters": "timer_dead_letters",
+        "DeadLetters": "dead_letters",
         "Router": "router",
         "Escalator": "escalator",
         "Receipts": "receipts",
         "Replies": "replies",
-        "DeadLetters": "dead_letters",
     }
-    queues = {
-        next(v for k, v in kind.items() if k in name): _imports(props["EventSourceArn"])
-        for name, props in mappings.items()
-    }
-    assert "MessagingAlerts" in queues["router"]
-    assert "Timers" in queues["escalator"] and "TimerDeadLetters" not in queues["escalator"]
-    assert "Receipts" in queues["receipts"] and "DeadLetters" not in queues["receipts"]
-    assert "SmsReplies" in queues["replies"] and "DeadLetters" not in queues["replies"]
-    # the alert dead-letter queue is drained by the dead-letters function, which parks each alert for a redrive
-    assert "MessagingAlertDeadLetters" in queues["dead_letters"]
-    for props in mappings.values():
+    queues: dict[str, list[str]] = {}
+    mappings = [m["Properties"] for m in _mappings(dev)]
+    for props in mappings:
+        function = json.dumps(props["FunctionName"])
+        queues.setdefault(next(v for k, v in kind.items() if k in function), []).append(
+            _imports(props["EventSourceArn"])
+        )
+    assert len(mappings) == 8
+    [router], [escalator], [receipts], [replies], [timer_dead] = (
+        queues[k] for k in ("router", "escalator", "receipts", "replies", "timer_dead_letters")
+    )
+    assert "MessagingAlerts" in router
+    assert "Timers" in escalator and "TimerDeadLetters" not in escalator
+    assert "Receipts" in receipts and "DeadLetters" not in receipts
+    assert "SmsReplies" in replies and "DeadLetters" not in replies
+    # a dead-lettered timer is rescued by its own function, which moves its walk on or ends it loudly
+    assert "TimerDeadLetters" in timer_dead
+    # the alert, receipt and reply dead-letter queues are drained by the dead-letters function, which parks each
+    dead = queues["dead_letters"]
+    assert len(dead) == 3
+    assert [q for q in dead if "MessagingAlertDeadLetters" in q]
+    assert [q for q in dead if "ReceiptDeadLetters" in q] and [q for q in dead if "ReplyDeadLetters" in q]
+    for props in mappings:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         # ten records at a time; the escalator handles its ten timers side by side (each in its own thread)
         assert props["BatchSize"] == 10
@@ -321,7 +332,7 @@ def test_private_networking_puts_functions_in_isolated_subnets_and_the_dialer_ou
 
 def test_ses_templates_and_configuration_set_events(dev: Synth):
     templates = dev.resources("AWS::SES::Template")
-    assert len(templates) == 3
+    assert len(templates) == 4  # generic, critical result, reminder, and the "taken by" notice
     for template in templates.values():
         t = template["Properties"]["Template"]
         assert t["SubjectPart"] == "{{subject}}"

@@ -1,10 +1,14 @@
-"""Alert-queue messages the router gave up on, parked in the delivery log until an operator redrives them.
+"""Queue messages a consumer gave up on, parked in the delivery log: alerts until an operator redrives them, and
+for the record the timers, receipts and SMS replies that dead-lettered.
 
-  pk = "dead-letters", sk = "<sqs message id>"   the message body as it was queued, the alert it names (if any)
-                                                 and when it was parked; it expires with the log
+  pk = "dead-letters", sk = "<sqs message id>"   the message body as it was queued, its source queue (`alerts`,
+                                                 `timers`, `receipts`, `replies`), the alert it names (if any) and
+                                                 when it was parked; it expires with the log
 
-The dead-letters function parks each message as it drains the dead-letter queue and ends the alert `failed`
-(`clarion.handlers.dead_letters`); `python -m tools.redrive` reopens the alert and queues the body again.
+The dead-letters function parks each message as it drains the alert, receipt and reply dead-letter queues and
+ends a dead-lettered alert `failed` (`clarion.handlers.dead_letters`); the timer dead-letters function moves on or
+ends the walk of each dead-lettered timer (`clarion.usecases.rescue_walk`). `python -m tools.redrive` reopens
+each parked alert and queues its body again.
 """
 
 from __future__ import annotations
@@ -23,12 +27,17 @@ PARTITION = "dead-letters"
 REASON = "dead_lettered"  # the alert item's failure_reason while its message is parked
 
 
-def park(sqs_message_id: str, body: str, at: str, alert: Alert | None) -> None:
-    """Keep `body` for a redrive. Parking the same message twice keeps one copy."""
+ALERTS = "alerts"  # the source of a parked alert-queue message: the only ones redriven
+
+
+def park(sqs_message_id: str, body: str, at: str, alert: Alert | None, source: str = ALERTS) -> None:
+    """Keep `body` (from the `source` queue's dead letters) for a redrive. Parking the same message twice keeps
+    one copy."""
     item: dict[str, Any] = {
         "pk": PARTITION,
         "sk": sqs_message_id,
         "sqs_message_id": sqs_message_id,
+        "source": source,
         "body": body,
         "parked_at": at,
         "expires_at": delivery_log.expires_at(),

@@ -57,6 +57,7 @@ class Settings:
     sms_configuration_set: str = ""
     usage_keys: dict[str, str] = field(default_factory=dict)  # tier -> the key its clients without their own share
     usage_tier_default: str = ""
+    dead_letter_sources: dict[str, str] = field(default_factory=dict)  # dead-letter queue ARN -> what it holds
 
     def ack_window_s(self, priority: str) -> int | None:
         """How long the addressee has to acknowledge an alert of `priority`; None: it needs no acknowledgement."""
@@ -105,5 +106,6 @@ def settings() -> Settings:
         sms_configuration_set=env(names.ENV_SMS_CONFIGURATION_SET, ""),
         usage_keys=json.loads(env(names.ENV_USAGE_KEYS) or "{}"),
         usage_tier_default=env(names.ENV_USAGE_TIER_DEFAULT, ""),
+        dead_letter_sources=json.loads(env(names.ENV_DEAD_LETTER_SOURCES) or "{}"),
         receipt_timeouts={k: int(v) for k, v in json.loads(env(names.ENV_RECEIPT_TIMEOUTS) or "{}").items() if v},
     )

@@ -1,7 +1,12 @@
-"""Park an alert's dead letter, so no alert waits in the dead-letter queue unseen.
+"""Park a dead letter of the alert, receipt or reply queue, so nothing waits in a dead-letter queue unseen.
 
-A message lands there after the router was handed it `maxReceiveCount` times without finishing (it crashed, ran
-out of time, or the body is no alert). For each one:
+A receipt or an SMS reply lands in its dead-letter queue after its consumer was handed it `maxReceiveCount` times
+without finishing: it is parked and counted (`ReceiptsDeadLettered`, `RepliesDeadLettered`, each alarmed). The
+attempt the receipt was for is settled by its receipt deadline; the clinician whose reply it was is still being
+escalated past, and can answer again (docs/runbook.md).
+
+An alert's message lands there after the router was handed it `maxReceiveCount` times without finishing (it
+crashed, ran out of time, or the body is no alert). For each one:
 - an alert that needs no acknowledgement ends `failed`, with failure_reason `dead_lettered`, publishes `failed`
   and `unroutable` and counts as unroutable (the on-call alarm); for one that does, the recipient counts as
   unreachable at that stage and the escalator is asked to look, so the walk moves on as for any unreachable one;
@@ -21,10 +26,18 @@ from clarion.shared import clock, metrics
 from clarion.shared.observability import logger
 from clarion.usecases.notify_taken import TakenRequest
 
+# What each source's dead letters count as (alerts: `METRIC_DEAD_LETTERED`, with the alert's own handling).
+COUNTED = {"receipts": names.METRIC_RECEIPTS_DEAD_LETTERED, "replies": names.METRIC_REPLIES_DEAD_LETTERED}
 
-def park(sqs_message_id: str, body: str) -> None:
-    """Give up on what the dead letter `body` routed, and park it for redrive."""
+
+def park(sqs_message_id: str, body: str, source: str = dead_letters.ALERTS) -> None:
+    """Give up on what the dead letter `body` (from the `source` queue) did, and park it."""
     at = clock.stamp()
+    if source in COUNTED:
+        dead_letters.park(sqs_message_id, body, at, None, source)
+        metrics.emit(COUNTED[source])
+        logger.error("Dead letter parked", extra={"sqs_message_id": sqs_message_id, "source": source})
+        return
     alert = _alert_in(body)
     if alert is not None:
         logger.append_keys(message_id=alert.message_id, client_id=alert.client_id, stage=alert.stage)
