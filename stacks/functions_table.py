@@ -72,6 +72,7 @@ def intake(w: Wiring) -> FunctionSpec:
             names.ENV_CONTACTS_TABLE: t.contacts.table_name,
             names.ENV_POLICIES_TABLE: t.policies.table_name,
             names.ENV_IDEMPOTENCY_TABLE: t.idempotency.table_name,
+            names.ENV_LINK_KEY_ID: w.data.link_key.key_arn,
             names.ENV_ALERT_QUEUE_URL: w.msg.alerts.queue_url,
             names.ENV_ACK_POLICY: w.json(w.s.ack_policy()),
             names.ENV_NOTIFY_ON_ACK: w.notify_on_ack,
@@ -80,6 +81,7 @@ def intake(w: Wiring) -> FunctionSpec:
             allow(GET, t.contacts.table_arn, t.policies.table_arn),
             allow(SEND, w.timer_queue.queue_arn),
             allow(IDEMPOTENCY_ACTIONS, t.idempotency.table_arn),
+            allow(["kms:GenerateMac"], w.data.link_key.key_arn),  # the key of the idempotency records' body HMAC
             allow(DELIVERY_LOG_ACTIONS, t.delivery_log.table_arn),
             allow(SEND, w.msg.alerts.queue_arn),
             allow(PUBLISH, w.msg.events.topic_arn),

@@ -31,19 +31,19 @@ def test_one_customer_managed_key_with_rotation_and_no_fixed_alias(any_config: S
     assert any_config.resources("AWS::KMS::Alias") == {}
 
 
-def test_links_are_signed_by_an_hmac_key_only_the_router_and_the_links_function_use(any_config: Synth):
+def test_links_are_signed_by_an_hmac_key_only_the_router_links_and_intake_functions_use(any_config: Synth):
     # Given the HMAC key beside the encryption key
     (hmac_id,) = [k for k, v in any_config.resources("AWS::KMS::Key").items() if "KeySpec" in v["Properties"]]
     hmac_key = any_config.resources("AWS::KMS::Key")[hmac_id]["Properties"]
     assert (hmac_key["KeySpec"], hmac_key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
-    # Then only GenerateMac is granted on it, to exactly two roles
+    # Then only GenerateMac is granted on it, to exactly three roles (intake derives its idempotency body key)
     users = []
     for name, policy in any_config.resources("AWS::IAM::ManagedPolicy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if hmac_id in json.dumps(statement.get("Resource")):
                 assert statement["Action"] == "kms:GenerateMac", statement
                 users.append(name)
-    assert len(users) == 2 and all("Router" in u or "Links" in u for u in users), users
+    assert len(users) == 3 and all(any(f in u for f in ("Router", "Links", "Intake")) for u in users), users
 
 
 def test_key_policy_lets_only_logs_cloudwatch_the_receipt_senders_sns_sqs_services_use_it(dev: Synth):

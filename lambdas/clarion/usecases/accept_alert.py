@@ -4,8 +4,9 @@ reached, fix its escalation path, record it, announce it and queue it for delive
 An alert whose priority needs an acknowledgement is accepted with its walk fixed (the addressee, then the policy's
 stages: the alert's own policy wins over the contact's) and the addressee's window timer queued before the alert
 itself. An alert naming an unknown policy is refused even when its priority needs no acknowledgement, so clients
-learn of the typo. The patient reference is validated by the API, hashed with the body for idempotency, and
-otherwise discarded.
+learn of the typo. The patient reference is validated by the API, taken into the body's keyed hash (HMAC) for
+idempotency (`adapters/idempotency.py`: a reused message id with another patient is refused), and otherwise
+discarded.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from clarion.shared.settings import settings
 
 @dataclass(frozen=True)
 class NewAlert:
-    """An alert as a client submits it (its fields and their order are what the idempotency hash is taken over)."""
+    """An alert as a client submits it (its fields are what the idempotency record's keyed hash is taken over)."""
 
     message_id: str
     type: str
