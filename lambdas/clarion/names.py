@@ -107,3 +107,4 @@ TOKEN_HEADER_PATTERN = rf"^{_TOKEN_FORM}$|^[Bb][Ee][Aa][Rr][Ee][Rr] +{_TOKEN_FOR
 ENV_SMS_BARE_ACK = "SMS_BARE_ACK"
 METRIC_SMS_OPT_OUTS = "SmsOptOuts"  # a clinician's number opted out of SMS (STOP): the SmsOptOuts alarm
 METRIC_REPLY_LOCKS = "SmsReplyLocks"  # a number locked for sending too many wrong reply codes
+# METRIC_REPLIES' action also takes need_code (a reply without the code) and locked (from a locked number).

@@ -208,9 +208,7 @@ def test_stop_from_a_clinicians_number_counts_an_opt_out_naming_the_contact_but_
     assert metric(capsys.readouterr().out, names.METRIC_SMS_OPT_OUTS) == 0
 
 
-def test_an_answer_refused_because_the_number_opted_out_counts_an_opt_out_and_the_reply_still_counts(
-    two_way, capsys
-):
+def test_an_answer_refused_because_the_number_opted_out_counts_an_opt_out_and_the_reply_still_counts(two_way, capsys):
     # Given Ben, texted an alert, whose number End User Messaging now refuses (he replied STOP earlier)
     walk = Walk(two_way, message_id="sms-opted-out")
     walk.given_contacts_and_policy(None)

@@ -86,7 +86,7 @@ def test_sms_replies_need_the_code_unless_bare_answers_are_turned_on() -> None:
     # SMS senders can be spoofed: by default (every environment) a reply without its code answers nothing
     assert settings().sms_bare_ack is False and settings(env="prod").sms_bare_ack is False
     assert settings(sms_bare_ack="true").sms_bare_ack is True
-    with pytest.raises(ConfigError, match="Setting 'sms_bare_ack' must be true or false; got 'sometimes'."):
+    with pytest.raises(ConfigError, match=r"Setting 'sms_bare_ack' must be true or false; got 'sometimes'\."):
         settings(sms_bare_ack="sometimes")
 
 
