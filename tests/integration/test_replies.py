@@ -1,85 +1,29 @@
 """Acknowledging from the phone, in-process against the emulator: two-way SMS replies (through the real inbound
-topic and replies queue) and the call's keypress (the contact flow's event to the keypress function)."""
+topic and replies queue) and the call's keypress (the contact flow's event to the keypress function). What guards
+the replies (the wrong-code lock, opt-outs) is `test_reply_guards`."""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from typing import Any
 
-import boto3
 import pytest
 
 from clarion import names
 from clarion.adapters import reply_codes
 from clarion.domain.models import Alert, Priority
-from clarion.handlers import keypress, replies
-from clarion.shared import clients, clock, settings
-from clarion.shared.observability import logger
+from clarion.handlers import keypress
+from clarion.shared import settings
 from clarion.usecases import read_reply
 from clarion_local.receipts import flow_event
-from tests.helpers import FakeContext, sqs_record
-from tests.integration.walk import CONTACTS, Walk
-
-ADA, BEN = CONTACTS["C-1"].phone_sms, CONTACTS["C-2"].phone_sms
-assert ADA and BEN
-
-
-class _CurrentStdout:
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
+from tests.helpers import FakeContext
+from tests.integration.sms_replies import ADA, BEN, alert_to, reply, texts_to, use_two_way
+from tests.integration.walk import Walk
 
 
 @pytest.fixture
-def two_way(clarion: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    """SMS through End User Messaging, as the dev deployment has it (its identity and configuration set), and
-    receipts awaited as deployed (nobody sends them here: an attempt stays `sent` until its answer)."""
-    router_env = clarion.deployment.function_for(names.ROUTER_HANDLER).environment
-    for key in (names.ENV_SMS_ORIGINATION, names.ENV_SMS_CONFIGURATION_SET, names.ENV_RECEIPT_TIMEOUTS):
-        monkeypatch.setenv(key, router_env[key])
-    settings.settings.cache_clear()
-    monkeypatch.setattr(logger.registered_handler, "stream", _CurrentStdout())
-    return clarion
-
-
-def texts_to(clarion: Any, number: str) -> list[str]:
-    return [e["text"] for e in clarion.outbox if e["channel"] == "sms" and e["destination"] == number]
-
-
-def reply(clarion: Any, number: str, text: str) -> None:
-    """The clinician's reply, as End User Messaging publishes it to the inbound topic, handed to the function."""
-    inbound = {
-        "originationNumber": number,
-        "destinationNumber": "+12025550142",
-        "messageKeyword": text.split()[0].upper() if text.split() else "",
-        "messageBody": text,
-        "inboundMessageId": "in-" + str(len(clarion.outbox)),
-        "previousPublishedMessageId": None,
-    }
-    boto3.client("sns").publish(TopicArn=clarion.deployment.output("InboundSmsTopicArn"), Message=json.dumps(inbound))
-    sqs = boto3.client("sqs")
-    url = clarion.deployment.output("RepliesQueueUrl")
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
-    assert len(got) == 1  # it came through the topic's subscription, raw
-    event = {"Records": [sqs_record(m, arn) for m in got]}
-    assert replies.handler(event, FakeContext()) == {"batchItemFailures": []}
-    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
-
-
-def alert_to(walk: Walk, contact_id: str, priority: str = "M", **extra: Any) -> str:
-    """Post an alert to `contact_id` and route it: the code its SMS carries."""
-    status, _ = walk.post_alert(priority=priority, contact_id=contact_id, **extra)
-    assert status == 202
-    walk.route_all()
-    number = CONTACTS[contact_id].phone_sms
-    assert number
-    (code,) = [c for c, e in reply_codes.entries(number).items() if e.message_id == walk.message_id]
-    return code
+def two_way(clarion: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return use_two_way(clarion, monkeypatch)
 
 
 @pytest.mark.parametrize("text", ["{code}", "ack {code}", " ACK  {code} ", "Ok {code}.", "yes {code}!"])
@@ -168,128 +112,6 @@ def test_an_unknown_code_or_a_stranger_acknowledges_nothing_and_reveals_nothing(
     for word in ("STOP", "help"):
         reply(two_way, BEN, word)
     assert walk.get()["status"] != "acknowledged" and len(two_way.outbox) == sent
-
-
-def metric(out: str, name: str) -> float:
-    """The total of the EMF metric `name` in the function's output `out`."""
-    total = 0.0
-    for line in out.splitlines():
-        if '"_aws"' in line and f'"{name}"' in line:
-            value = json.loads(line)[name]
-            total += sum(value) if isinstance(value, list) else value
-    return total
-
-
-def warnings_in(out: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.splitlines() if '"level":"WARNING"' in line.replace(" ", "")]
-
-
-def test_stop_from_a_clinicians_number_counts_an_opt_out_naming_the_contact_but_not_the_number(two_way, capsys):
-    # Given Ben, texted an alert, who has already sent as many replies as the throttle allows
-    walk = Walk(two_way, message_id="sms-stop")
-    walk.given_contacts_and_policy(None)
-    alert_to(walk, "C-2")
-    for _ in range(read_reply.REPLIES_PER_WINDOW + 1):
-        reply(two_way, BEN, "what?")
-    capsys.readouterr()
-    sent = len(two_way.outbox)
-    # When Ben replies STOP (End User Messaging opts the number out and answers it)
-    reply(two_way, BEN, "STOP")
-    out = capsys.readouterr().out
-    # Then the opt-out is counted for its alarm, throttle or not, and the warning names Ben, not his number
-    assert metric(out, names.METRIC_SMS_OPT_OUTS) == 1
-    (warning,) = [w for w in warnings_in(out) if "opted out" in w["message"]]
-    assert warning["contact_ids"] == ["C-2"] and warning["number"] == "+" + "*" * (len(BEN) - 3) + BEN[-2:]
-    assert BEN not in out and BEN[1:] not in out
-    # And Clarion sends nothing (the carrier answers) and acknowledges nothing
-    assert len(two_way.outbox) == sent and walk.get()["status"] != "acknowledged"
-    # While a stranger's STOP (or OPT-OUT) is no clinician's: no opt-out to count
-    reply(two_way, "+447700900999", "OPT-OUT")
-    assert metric(capsys.readouterr().out, names.METRIC_SMS_OPT_OUTS) == 0
-
-
-def test_an_answer_refused_because_the_number_opted_out_counts_an_opt_out_and_the_reply_still_counts(two_way, capsys):
-    # Given Ben, texted an alert, whose number End User Messaging now refuses (he replied STOP earlier)
-    walk = Walk(two_way, message_id="sms-opted-out")
-    walk.given_contacts_and_policy(None)
-    code = alert_to(walk, "C-2")
-    client = clients.send_client("pinpoint-sms-voice-v2")
-    event = "before-call.pinpoint-sms-voice-v2.SendTextMessage"
-    client.meta.events.register_first(event, _refused_as_opted_out)
-    try:
-        capsys.readouterr()
-        # When he replies with the code (the handler reports no failure: the reply is not retried)
-        reply(two_way, BEN, f"ack {code}")
-    finally:
-        client.meta.events.unregister(event, _refused_as_opted_out)
-    # Then his acknowledgement stands, and the refused answer is counted as an opt-out
-    assert walk.get()["status"] == "acknowledged"
-    out = capsys.readouterr().out
-    assert metric(out, names.METRIC_SMS_OPT_OUTS) == 1 and BEN not in out
-
-
-def _refused_as_opted_out(**_: Any) -> tuple[Any, dict[str, Any]]:
-    """End User Messaging's answer to a send to an opted-out number, as botocore parses it."""
-
-    class Http:
-        status_code = 400
-
-    error = {"Code": "ConflictException", "Message": "Conflict Occurred - Reason=DESTINATION_PHONE_NUMBER_OPTED_OUT"}
-    return Http(), {
-        "Error": error,
-        "Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT",
-        "ResponseMetadata": {"HTTPStatusCode": 400},
-    }
-
-
-def test_five_wrong_codes_in_fifteen_minutes_lock_the_number_for_an_hour_told_once(two_way, monkeypatch, capsys):
-    # Given an alert texted to Ben, and a clock the test moves
-    walk = Walk(two_way, message_id="sms-guess")
-    walk.given_contacts_and_policy(None)
-    code = alert_to(walk, "C-2")
-    start = time.time()
-    monkeypatch.setattr(clock, "time", lambda: start)
-    wrong = [str(n) for n in range(700_001, 700_006) if str(n) != code]
-    capsys.readouterr()
-    # When four wrong codes come, each is answered as unknown
-    for guess in wrong[:4]:
-        reply(two_way, BEN, f"ack {guess}")
-        assert texts_to(two_way, BEN)[-1].startswith("Clarion: no open alert has that code")
-    # And the fifth, within 15 minutes, locks the number: Ben is told so, once
-    monkeypatch.setattr(clock, "time", lambda: start + 14 * 60)
-    reply(two_way, BEN, f"ack {wrong[4]}")
-    locked = "Clarion: too many wrong codes. Replies from this number are locked for an hour; use the alert's link."
-    assert texts_to(two_way, BEN)[-1] == locked
-    out = capsys.readouterr().out
-    assert metric(out, names.METRIC_REPLY_LOCKS) == 1
-    (warning,) = [w for w in warnings_in(out) if "locked" in w["message"]]
-    assert warning["contact_ids"] == ["C-2"] and warning["number"].endswith(BEN[-2:]) and BEN not in out
-    # Then, while locked, even the right code acknowledges nothing, and nothing more is sent to Ben
-    answered = len(texts_to(two_way, BEN))
-    for text in (f"ack {code}", "ack 700009", code):
-        reply(two_way, BEN, text)
-    assert walk.get()["status"] != "acknowledged" and len(texts_to(two_way, BEN)) == answered
-    # And the lock is durable (the delivery log, TTL at its end), not one container's memory
-    guard = two_way.table(names.ENV_DELIVERY_TABLE).get_item(Key={"pk": f"replies#{BEN}", "sk": "GUARD"})["Item"]
-    assert int(guard["expires_at"]) >= int(guard["locked_until"]) >= start + 14 * 60 + 3599
-    # An hour on, the right code acknowledges again
-    monkeypatch.setattr(clock, "time", lambda: start + 14 * 60 + reply_codes.LOCK_S + 1)
-    reply(two_way, BEN, f"ack {code}")
-    assert walk.get()["status"] == "acknowledged"
-    assert texts_to(two_way, BEN)[-1] == f"Clarion: {code} acknowledged. Thank you."
-
-
-def test_wrong_codes_spread_over_more_than_fifteen_minutes_lock_nothing(two_way, monkeypatch):
-    walk = Walk(two_way, message_id="sms-typos")
-    walk.given_contacts_and_policy(None)
-    code = alert_to(walk, "C-2")
-    start = time.time()
-    for n in range(6):  # one typo every 4 minutes: never 5 within 15 minutes
-        monkeypatch.setattr(clock, "time", lambda n=n: start + n * 4 * 60)
-        reply(two_way, BEN, f"ack {700_001 + n if str(700_001 + n) != code else 700_099}")
-    assert texts_to(two_way, BEN)[-1].startswith("Clarion: no open alert has that code")
-    reply(two_way, BEN, f"ack {code}")
-    assert walk.get()["status"] == "acknowledged"
 
 
 def test_replies_are_throttled_per_number(two_way):

@@ -160,8 +160,8 @@ def count_wrong_code(number: str, now: float) -> bool:
     wrong = [float(t) for t in answer["Attributes"].get("wrong", [])]
     if not replies.locks(wrong, now, WRONG_CODES_TO_LOCK, WRONG_CODE_WINDOW_S):
         recent = [int(t) for t in wrong if now - t < WRONG_CODE_WINDOW_S]
-        if len(recent) < len(wrong):  # forget the old ones, unless another reply wrote meanwhile
-            _write_if_unchanged(number, "SET wrong = :recent", {":recent": recent}, len(wrong))
+        if len(recent) < len(wrong):
+            _forget_old(number, recent, len(wrong))
         return False
     until = moment + LOCK_S
     try:
@@ -178,13 +178,14 @@ def count_wrong_code(number: str, now: float) -> bool:
     return True
 
 
-def _write_if_unchanged(number: str, update: str, values: dict[str, object], size: int) -> None:
+def _forget_old(number: str, recent: list[int], size: int) -> None:
+    """Keep only the `recent` wrong codes, unless another reply wrote meanwhile (the list is no longer `size` long)."""
     try:
         delivery_log.table().update_item(
             Key=_guard(number),
-            UpdateExpression=update,
+            UpdateExpression="SET wrong = :recent",
             ConditionExpression="size(wrong) = :size",
-            ExpressionAttributeValues={**values, ":size": size},
+            ExpressionAttributeValues={":recent": recent, ":size": size},
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
