@@ -59,12 +59,17 @@ def _opted_out(number: str, known: dict[str, Entry], how: str) -> None:
     if not known:
         logger.info("Opt-out from a number Clarion has not texted", extra={"how": how})
         return
-    contacts = sorted({entry.contact_id for entry in known.values()})
     logger.warning(
         "A clinician's number opted out of SMS: Clarion can no longer text it",
-        extra={"contact_ids": contacts, "number": replies.mask_number(number), "how": how},
+        extra={**_whose(number, known), "how": how},
     )
     metrics.emit(names.METRIC_SMS_OPT_OUTS)
+
+
+def _whose(number: str, known: dict[str, Entry]) -> dict[str, object]:
+    """What a log line may say of whose number it is: the contacts texted at it, and its last two digits."""
+    contacts = sorted({entry.contact_id for entry in known.values()})
+    return {"contact_ids": contacts, "number": replies.mask_number(number)}
 
 
 def _tell(number: str, known: dict[str, Entry], said: ReplyAnswer, code: str | None = None) -> None:
@@ -107,10 +112,9 @@ def _act(number: str, reply: Reply) -> str:
         _tell(number, known, ReplyAnswer.WHICH if resolution.action is Action.ASK_FOR_CODE else ReplyAnswer.NEED_CODE)
         return resolution.action.value
     if replies.wrong_code(reply, set(known)) and reply_codes.count_wrong_code(number, now):
-        contacts = sorted({entry.contact_id for entry in known.values()})
         logger.warning(
             "Number locked: too many wrong reply codes; its replies count for nothing for an hour",
-            extra={"contact_ids": contacts, "number": replies.mask_number(number)},
+            extra=_whose(number, known),
         )
         metrics.emit(names.METRIC_REPLY_LOCKS)
         _tell(number, known, ReplyAnswer.LOCKED)
