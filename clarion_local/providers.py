@@ -39,7 +39,7 @@ RECEIPT_FAULTS: dict[str, tuple[str, ...]] = {
 }
 FAULT_MODES = SEND_FAULTS + tuple(RECEIPT_FAULTS)
 EUM_SERVICE = "pinpoint-sms-voice-v2"
-_REPLY_CODE = re.compile(r"\bReply (\d{4}) to acknowledge")
+_REPLY_CODE = re.compile(r"\bReply (\d+) to acknowledge")
 
 _OPERATIONS = {
     "call": ("connect", "StartOutboundVoiceContact"),

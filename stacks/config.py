@@ -109,6 +109,7 @@ class Settings:
     sms_origination: str  # "" (one-way SNS), "request" (the stack requests a number), or an existing identity
     sms_number_country: str
     sms_number_type: str
+    sms_bare_ack: bool  # two-way SMS: a reply without the code ("ACK") answers the number's only open alert
     sns_sms_delivery_status: str  # one of SNS_SMS_DELIVERY_STATUS; read only when SMS stays on SNS
     usage_tiers: dict[str, UsageTier]  # name -> each client's own rate and burst in that tier (a usage plan)
     usage_tier_default: str  # the tier of a client given none
@@ -268,6 +269,7 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
             "a two-letter ISO country code",
         ),
         sms_number_type=_one_of("sms_number_type", raw.get("sms_number_type"), SMS_NUMBER_TYPES),
+        sms_bare_ack=_as_bool("sms_bare_ack", raw.get("sms_bare_ack")),
         sns_sms_delivery_status=_one_of(
             "sns_sms_delivery_status", raw.get("sns_sms_delivery_status"), SNS_SMS_DELIVERY_STATUS
         ),

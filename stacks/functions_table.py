@@ -364,6 +364,7 @@ def replies(w: Wiring) -> FunctionSpec | None:
             names.ENV_SMS_ORIGINATION: sms.identity,
             names.ENV_SMS_TYPE: w.s.sms_type,
             names.ENV_SMS_MAX_PRICE: w.s.sms_max_price_usd,
+            names.ENV_SMS_BARE_ACK: "true" if w.s.sms_bare_ack else "false",
         },
         timeout=REPLIES_TIMEOUT,
         invoked_by="the SQS event source mapping of the replies queue",

@@ -108,3 +108,10 @@ ENV_DIALER_FUNCTION = "DIALER_FUNCTION"
 # anything else with 401 before invoking the authorizer, so a flood of junk costs no invocation.
 _TOKEN_FORM = r"clr_[a-z0-9][a-z0-9-]{0,62}_[A-Za-z0-9_-]{43}"  # noqa: S105 - a pattern, no secret
 TOKEN_HEADER_PATTERN = rf"^{_TOKEN_FORM}$|^[Bb][Ee][Aa][Rr][Ee][Rr] +{_TOKEN_FORM}$"
+
+# SMS replies without the alert's code ("ACK", "a", "NO"): "true" lets one answer the number's only open alert;
+# "false" (the default) answers nothing, as SMS senders can be spoofed.
+ENV_SMS_BARE_ACK = "SMS_BARE_ACK"
+METRIC_SMS_OPT_OUTS = "SmsOptOuts"  # a clinician's number opted out of SMS (STOP): the SmsOptOuts alarm
+METRIC_REPLY_LOCKS = "SmsReplyLocks"  # a number locked for sending too many wrong reply codes
+# METRIC_REPLIES' action also takes need_code (a reply without the code) and locked (from a locked number).

@@ -175,6 +175,13 @@ class Monitoring(Construct):
                 "recorded; their alerts escalate on",
                 anchor="reply-dead-letters",
             )
+            self._alarm(
+                "SmsOptOuts",
+                m.service_metric(names.METRIC_SMS_OPT_OUTS, names.SERVICE_REPLIES),
+                threshold=1,
+                what="A clinician's number opted out of SMS (STOP): Clarion can no longer text that clinician",
+                anchor="sms-opt-out",
+            )
         for channel in w.receipt_channels:
             self._alarm(
                 f"DeliveryRate{channel.title()}",

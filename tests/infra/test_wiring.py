@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from clarion import names
 from tests.synth import Synth
+
+RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "runbook.md"
 
 
 def _functions(s: Synth) -> dict[str, dict[str, Any]]:
@@ -160,6 +164,7 @@ ALARMS = {
     "TimeToAckP90M",
     "ReceiptDeadLetters",
     "ReplyDeadLetters",
+    "SmsOptOuts",
     "DeliveryRateCall",
     "DeliveryRateSms",
     "DeliveryRateEmail",
@@ -177,9 +182,11 @@ def _alarms(s: Synth) -> dict[str, dict[str, Any]]:
 def test_every_alarm_notifies_on_call_and_points_to_the_runbook(dev: Synth):
     alarms = _alarms(dev)
     assert set(alarms) == ALARMS
+    sections = set(re.findall(r"^## (\S+)$", RUNBOOK.read_text(), re.MULTILINE))
     for props in alarms.values():
         assert "MessagingOnCall" in _imports(props["AlarmActions"])
         assert "docs/runbook.md#" in props["AlarmDescription"]
+        assert props["AlarmDescription"].rsplit("#", 1)[1] in sections  # the runbook has the section it names
 
 
 def test_alarm_thresholds(dev: Synth):
@@ -224,6 +231,24 @@ def test_alarm_thresholds(dev: Synth):
             assert m["MetricStat"]["Period"] == 900
             dims = {d["Name"]: d["Value"] for d in m["MetricStat"]["Metric"]["Dimensions"]}
             assert dims == {"service": names.SERVICE_RECEIPTS, "channel": "email"}
+
+
+def test_an_opt_out_from_a_clinicians_number_raises_an_alarm_where_replies_arrive(dev: Synth, prod: Synth):
+    # Given two-way SMS (dev), whose replies function counts each STOP from a number it texted
+    opt_outs = _alarms(dev)["SmsOptOuts"]
+    # Then one opt-out in five minutes raises the alarm, which points to its runbook section
+    assert (opt_outs["MetricName"], opt_outs["Namespace"]) == (names.METRIC_SMS_OPT_OUTS, names.METRICS_NAMESPACE)
+    assert {d["Name"]: d["Value"] for d in opt_outs["Dimensions"]} == {"service": names.SERVICE_REPLIES}
+    assert (opt_outs["Threshold"], opt_outs["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert (opt_outs["Statistic"], opt_outs["Period"], opt_outs["TreatMissingData"]) == ("Sum", 300, "notBreaching")
+    assert opt_outs["AlarmDescription"].endswith("docs/runbook.md#sms-opt-out")
+    # And one-way SMS (prod's default) has no replies, so no such alarm
+    assert not [k for k in prod.resources("AWS::CloudWatch::Alarm") if k.startswith("MonitoringSmsOptOuts")]
+
+
+def test_the_replies_function_needs_the_code_by_default(dev: Synth):
+    replies = _functions(dev)[names.REPLIES_HANDLER]["Environment"]["Variables"]
+    assert replies[names.ENV_SMS_BARE_ACK] == "false"
 
 
 def reported(actions: dict[str, Any], identifier: str) -> str:

@@ -1,85 +1,29 @@
 """Acknowledging from the phone, in-process against the emulator: two-way SMS replies (through the real inbound
-topic and replies queue) and the call's keypress (the contact flow's event to the keypress function)."""
+topic and replies queue) and the call's keypress (the contact flow's event to the keypress function). What guards
+the replies (the wrong-code lock, opt-outs) is `test_reply_guards`."""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from typing import Any
 
-import boto3
 import pytest
 
 from clarion import names
 from clarion.adapters import reply_codes
 from clarion.domain.models import Alert, Priority
-from clarion.handlers import keypress, replies
+from clarion.handlers import keypress
 from clarion.shared import settings
-from clarion.shared.observability import logger
 from clarion.usecases import read_reply
 from clarion_local.receipts import flow_event
-from tests.helpers import FakeContext, sqs_record
-from tests.integration.walk import CONTACTS, Walk
-
-ADA, BEN = CONTACTS["C-1"].phone_sms, CONTACTS["C-2"].phone_sms
-assert ADA and BEN
-
-
-class _CurrentStdout:
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
+from tests.helpers import FakeContext
+from tests.integration.sms_replies import ADA, BEN, alert_to, reply, texts_to, use_two_way
+from tests.integration.walk import Walk
 
 
 @pytest.fixture
-def two_way(clarion: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    """SMS through End User Messaging, as the dev deployment has it (its identity and configuration set), and
-    receipts awaited as deployed (nobody sends them here: an attempt stays `sent` until its answer)."""
-    router_env = clarion.deployment.function_for(names.ROUTER_HANDLER).environment
-    for key in (names.ENV_SMS_ORIGINATION, names.ENV_SMS_CONFIGURATION_SET, names.ENV_RECEIPT_TIMEOUTS):
-        monkeypatch.setenv(key, router_env[key])
-    settings.settings.cache_clear()
-    monkeypatch.setattr(logger.registered_handler, "stream", _CurrentStdout())
-    return clarion
-
-
-def texts_to(clarion: Any, number: str) -> list[str]:
-    return [e["text"] for e in clarion.outbox if e["channel"] == "sms" and e["destination"] == number]
-
-
-def reply(clarion: Any, number: str, text: str) -> None:
-    """The clinician's reply, as End User Messaging publishes it to the inbound topic, handed to the function."""
-    inbound = {
-        "originationNumber": number,
-        "destinationNumber": "+12025550142",
-        "messageKeyword": text.split()[0].upper() if text.split() else "",
-        "messageBody": text,
-        "inboundMessageId": "in-" + str(len(clarion.outbox)),
-        "previousPublishedMessageId": None,
-    }
-    boto3.client("sns").publish(TopicArn=clarion.deployment.output("InboundSmsTopicArn"), Message=json.dumps(inbound))
-    sqs = boto3.client("sqs")
-    url = clarion.deployment.output("RepliesQueueUrl")
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
-    assert len(got) == 1  # it came through the topic's subscription, raw
-    event = {"Records": [sqs_record(m, arn) for m in got]}
-    assert replies.handler(event, FakeContext()) == {"batchItemFailures": []}
-    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
-
-
-def alert_to(walk: Walk, contact_id: str, priority: str = "M", **extra: Any) -> str:
-    """Post an alert to `contact_id` and route it: the code its SMS carries."""
-    status, _ = walk.post_alert(priority=priority, contact_id=contact_id, **extra)
-    assert status == 202
-    walk.route_all()
-    number = CONTACTS[contact_id].phone_sms
-    assert number
-    (code,) = [c for c, e in reply_codes.entries(number).items() if e.message_id == walk.message_id]
-    return code
+def two_way(clarion: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return use_two_way(clarion, monkeypatch)
 
 
 @pytest.mark.parametrize("text", ["{code}", "ack {code}", " ACK  {code} ", "Ok {code}.", "yes {code}!"])
@@ -97,7 +41,27 @@ def test_a_reply_with_the_code_acknowledges_for_that_contact_and_is_confirmed(tw
     assert texts_to(two_way, BEN)[-1] == f"Clarion: {code} acknowledged. Thank you."
 
 
-def test_a_bare_ack_counts_only_when_one_alert_is_open_for_the_number(two_way):
+def test_by_default_a_reply_without_the_code_acknowledges_nothing_and_asks_for_it(two_way):
+    # Given one open alert texted to Ben (SMS senders can be spoofed: `sms_bare_ack` is off by default)
+    assert two_way.env[names.ENV_SMS_BARE_ACK] == "false"
+    walk = Walk(two_way, message_id="bare-off")
+    walk.given_contacts_and_policy(None)
+    code = alert_to(walk, "C-2")
+    # When Ben replies ACK, or "a", without the code
+    for text in ("ACK", "a"):
+        reply(two_way, BEN, text)
+        # Then nothing is acknowledged, and Ben is asked for the code (naming none, and nothing of the alert)
+        answer = texts_to(two_way, BEN)[-1]
+        assert answer == "Clarion: nothing was recorded. A reply needs the alert's code, e.g. ACK 482193 or NO 482193."
+        assert code not in answer and walk.get()["status"] != "acknowledged"
+    # And the code acknowledges
+    reply(two_way, BEN, f"a {code}")
+    assert walk.get()["status"] == "acknowledged"
+
+
+def test_with_sms_bare_ack_on_a_bare_ack_counts_only_when_one_alert_is_open_for_the_number(two_way, monkeypatch):
+    monkeypatch.setenv(names.ENV_SMS_BARE_ACK, "true")
+    settings.settings.cache_clear()
     # Given two open alerts texted to Ben
     first, second = Walk(two_way, message_id="bare-1"), Walk(two_way, message_id="bare-2")
     first.given_contacts_and_policy(None)
@@ -107,7 +71,7 @@ def test_a_bare_ack_counts_only_when_one_alert_is_open_for_the_number(two_way):
     reply(two_way, BEN, "ACK")
     assert (
         texts_to(two_way, BEN)[-1]
-        == "Clarion: more than one alert is open for you. Reply with its code, e.g. ACK 4821."
+        == "Clarion: more than one alert is open for you. Reply with its code, e.g. ACK 482193."
     )
     assert code_1 not in texts_to(two_way, BEN)[-1] and code_2 not in texts_to(two_way, BEN)[-1]
     assert first.get()["status"] != "acknowledged" and second.get()["status"] != "acknowledged"
@@ -135,7 +99,7 @@ def test_an_unknown_code_or_a_stranger_acknowledges_nothing_and_reveals_nothing(
     walk = Walk(two_way, message_id="sms-stranger")
     walk.given_contacts_and_policy(None)
     code = alert_to(walk, "C-2")
-    other = "1234" if code != "1234" else "5678"
+    other = "123456" if code != "123456" else "654321"
     # A wrong code from Ben: nothing acknowledged, and the answer names no alert
     reply(two_way, BEN, f"ack {other}")
     assert walk.get()["status"] != "acknowledged"
@@ -269,7 +233,7 @@ def test_codes_are_reused_for_the_same_alert_and_unique_among_a_numbers_alerts_w
     # Ten alerts texted to one number each get their own code
     codes = [reply_codes.code_for(alert(n), number) for n in range(10)]
     assert len(set(codes)) == 10
-    assert all(len(c) == 4 and c[0] != "0" for c in codes)
+    assert all(len(c) == 6 and c.isdigit() and c[0] != "0" for c in codes)
     # A retry or a second SMS of the same alert to the same contact keeps its code
     assert reply_codes.code_for(alert(3), number) == codes[3]
     # A claim that raced another (it read the number's codes before the other's write) is refused and tries again

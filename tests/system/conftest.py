@@ -51,7 +51,7 @@ class Witness:
 
 # What only a message's text holds: the SMS's reply line, the answers to replies, the notices, the suites' description
 MESSAGE_TEXT = re.compile(
-    r"Reply \d{4} to acknowledge|Clarion: \d{4} (acknowledged|declined)|Clarion: taken by|Potassium 6\.9 mmol/L"
+    r"Reply \d{6} to acknowledge|Clarion: \d{6} (acknowledged|declined)|Clarion: taken by|Potassium 6\.9 mmol/L"
 )
 WITNESS = Witness()
 # An alert that reached nobody: counted by the router (no acknowledgement needed), by the escalator (its walk

@@ -29,7 +29,7 @@ class Message:
 
     @property
     def code(self) -> str:
-        found = re.search(r"Reply (\d{4}) to acknowledge", self.text)
+        found = re.search(r"Reply (\d{6}) to acknowledge", self.text)
         assert found, f"no reply code in {self.text!r}"
         return found.group(1)
 

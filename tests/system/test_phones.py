@@ -84,7 +84,7 @@ def test_a_wrong_code_is_answered_without_naming_the_alert_and_the_right_one_the
     status, body = phones.post(priority="M", contact_id="C-2", escalation_policy_id="e2e-phones-long")
     assert status == 202
     sms = phones.expect(BEN, "sms", "Reply ")
-    wrong = "1234" if sms.code != "1234" else "5678"
+    wrong = "123456" if sms.code != "123456" else "654321"
     phones.reply(BEN, f"ack {wrong}")
     answer = phones.expect(BEN, "sms", "no open alert has that code")
     assert sms.code not in answer.text and "Potassium" not in answer.text

@@ -82,6 +82,14 @@ def test_two_way_sms_takes_a_requested_number_or_an_existing_identity() -> None:
     assert settings(sms_origination=arn).sms_two_way
 
 
+def test_sms_replies_need_the_code_unless_bare_answers_are_turned_on() -> None:
+    # SMS senders can be spoofed: by default (every environment) a reply without its code answers nothing
+    assert settings().sms_bare_ack is False and settings(env="prod").sms_bare_ack is False
+    assert settings(sms_bare_ack="true").sms_bare_ack is True
+    with pytest.raises(ConfigError, match=r"Setting 'sms_bare_ack' must be true or false; got 'sometimes'\."):
+        settings(sms_bare_ack="sometimes")
+
+
 def test_usage_tiers_give_each_tier_its_rate_and_burst_and_a_default() -> None:
     s = settings()
     assert {name: (t.rate_limit, t.burst_limit) for name, t in s.usage_tiers.items()} == {

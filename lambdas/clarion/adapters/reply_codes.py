@@ -1,10 +1,16 @@
-"""Reply codes: the short code each SMS of an alert carries ("Reply 4821 to acknowledge"), per phone number.
+"""Reply codes: the code each SMS of an alert carries ("Reply 482193 to acknowledge"), per phone number, and what
+guards them: the replies a number sends, and the wrong codes that lock it.
 
 One item per number in the delivery log table (pk = "sms#<E.164 number>", sk = "CODES") maps each code to the
 alert (`client#message`) and the contact it was sent to. A code is unique among the entries of its number; a
 second SMS of the same alert to the same contact reuses its code; entries older than the longest an alert stays
 answerable are dropped when a new code is given. Each write is conditional, so two deliveries to one number at once
 cannot take the same code.
+
+Per number, under pk = "replies#<E.164 number>": sk = "W#<10-minute window>" counts its replies (the throttle), and
+sk = "GUARD" holds the times of its recent wrong codes (`wrong`) and, once 5 came within 15 minutes, `locked_until`
+(an hour on). Both expire by TTL (`expires_at`); a read compares the times too, as TTL deletes late. The lock is
+set by one conditional write, so it is announced once however many replies race.
 """
 
 from __future__ import annotations
@@ -109,3 +115,78 @@ def count_reply(number: str, now: float) -> int:
         ReturnValues="UPDATED_NEW",
     )
     return int(answer["Attributes"]["n"])
+
+
+WRONG_CODES_TO_LOCK = 5
+WRONG_CODE_WINDOW_S = 15 * 60
+LOCK_S = 60 * 60
+GUARD_SK = "GUARD"
+
+
+def _guard(number: str) -> dict[str, str]:
+    return {"pk": f"replies#{number}", "sk": GUARD_SK}
+
+
+def locked_until(number: str, now: float) -> float | None:
+    """When the lock on `number`'s replies ends; None when it is not locked at `now`."""
+    item = delivery_log.table().get_item(Key=_guard(number), ConsistentRead=True).get("Item") or {}
+    until = float(item.get("locked_until") or 0)
+    return until if until > now else None
+
+
+def count_wrong_code(number: str, now: float) -> bool:
+    """Record a wrong code from `number` at `now`; True when it is the one that locks the number (only one reply
+    of a race gets True). The lock clears the wrong codes that made it."""
+    table = delivery_log.table()
+    moment = int(now)
+    unlocked = "attribute_not_exists(locked_until) OR locked_until <= :moment"
+    try:
+        answer = table.update_item(
+            Key=_guard(number),
+            UpdateExpression="SET wrong = list_append(if_not_exists(wrong, :none), :now), expires_at = :x",
+            ConditionExpression=unlocked,  # locked meanwhile by another reply: counts for nothing more
+            ExpressionAttributeValues={
+                ":none": [],
+                ":now": [moment],
+                ":x": moment + WRONG_CODE_WINDOW_S,
+                ":moment": moment,
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    wrong = [float(t) for t in answer["Attributes"].get("wrong", [])]
+    if not replies.locks(wrong, now, WRONG_CODES_TO_LOCK, WRONG_CODE_WINDOW_S):
+        recent = [int(t) for t in wrong if now - t < WRONG_CODE_WINDOW_S]
+        if len(recent) < len(wrong):
+            _forget_old(number, recent, len(wrong))
+        return False
+    until = moment + LOCK_S
+    try:
+        table.update_item(
+            Key=_guard(number),
+            UpdateExpression="SET locked_until = :until, wrong = :none, expires_at = :until",
+            ConditionExpression=unlocked,
+            ExpressionAttributeValues={":until": until, ":none": [], ":moment": moment},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False  # another reply locked it first
+        raise
+    return True
+
+
+def _forget_old(number: str, recent: list[int], size: int) -> None:
+    """Keep only the `recent` wrong codes, unless another reply wrote meanwhile (the list is no longer `size` long)."""
+    try:
+        delivery_log.table().update_item(
+            Key=_guard(number),
+            UpdateExpression="SET wrong = :recent",
+            ConditionExpression="size(wrong) = :size",
+            ExpressionAttributeValues={":recent": recent, ":size": size},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

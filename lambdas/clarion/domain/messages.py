@@ -70,7 +70,7 @@ def _answer_tail(link: str | None, code: str | None) -> str:
 
 def sms_text(alert: Alert, link: str | None = None, detail: str = "description", code: str | None = None) -> str:
     """The SMS. With an acknowledgement `link` it ends with the link, whole; with a reply `code` (two-way SMS) it
-    says how to answer by reply ("Reply 4821 to acknowledge"). `detail` "minimal" leaves the description out (it
+    says how to answer by reply ("Reply 482193 to acknowledge"). `detail` "minimal" leaves the description out (it
     is on the link's page, behind its signature), keeping free text off lock screens."""
     what = f"{_URGENCY[alert.priority]} Clarion {_WHAT[template_kind(alert.type)]}"
     answerable = link is not None or code is not None
@@ -147,6 +147,8 @@ class ReplyAnswer(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     DECLINED = "declined"
     WHICH = "which"  # several alerts are open for the number: ask for the code
+    NEED_CODE = "need_code"  # a reply without the code, which counts for nothing (setting `sms_bare_ack` off)
+    LOCKED = "locked"  # too many wrong codes: the number's replies count for nothing for a while
     UNKNOWN_CODE = "unknown_code"
 
 
@@ -157,5 +159,9 @@ def reply_text(answer: ReplyAnswer, code: str | None = None) -> str:
     if answer is ReplyAnswer.DECLINED:
         return f"Clarion: {code} declined. It passes to the next person now."
     if answer is ReplyAnswer.WHICH:
-        return "Clarion: more than one alert is open for you. Reply with its code, e.g. ACK 4821."
-    return "Clarion: no open alert has that code. Reply with the code from the alert, e.g. ACK 4821."
+        return "Clarion: more than one alert is open for you. Reply with its code, e.g. ACK 482193."
+    if answer is ReplyAnswer.NEED_CODE:
+        return "Clarion: nothing was recorded. A reply needs the alert's code, e.g. ACK 482193 or NO 482193."
+    if answer is ReplyAnswer.LOCKED:
+        return "Clarion: too many wrong codes. Replies from this number are locked for an hour; use the alert's link."
+    return "Clarion: no open alert has that code. Reply with the code from the alert, e.g. ACK 482193."

@@ -1,13 +1,19 @@
 """SMS replies: what a clinician's answer to an alert's SMS means. Pure logic, no I/O.
 
-Each SMS of an alert that needs an acknowledgement says "Reply 4821 to acknowledge": a short code, unique among the
-alerts still open for the number it was sent to (`allocate_code`). A reply is read (`parse`) as:
-- an acknowledgement: the code alone (`4821`), or with a word (`ack 4821`, ` ACK  4821 `, `ok 4821`), any case;
-- a decline: `NO 4821`, `decline 4821`;
-- a bare `ACK` (or `NO`) without a code: it counts only when exactly one alert is open for that number;
-- the carriers' own keywords (STOP and its kin, HELP and INFO): left to the carrier and the messaging service;
+Each SMS of an alert that needs an acknowledgement says "Reply 482193 to acknowledge": a six-digit code, unique among
+the codes its number holds (`allocate_code`). A reply is read (`parse`) as:
+- an acknowledgement: the code alone (`482193`), or with a word (`ack 482193`, ` ACK  482193 `, `ok 482193`), any case;
+- a decline: `NO 482193`, `decline 482193`;
+- a bare `ACK`, `a` (or `NO`) without a code;
+- an opt-out (STOP and its kin, `opt-out`), or HELP and INFO: left to the carrier and the messaging service;
 - anything else: nothing.
-`resolve` then turns a reply and the number's open alerts into what to do; it never reveals another alert.
+`resolve` then turns a reply and the number's open alerts into what to do; it never reveals another alert:
+1. an opt-out, HELP or INFO: the carrier's;
+2. nothing readable: nothing;
+3. a code: the alert it names, if the number holds it; otherwise nothing (a wrong code);
+4. no code, and bare answers not allowed (the default: SMS senders can be spoofed, and a spoofed acknowledgement
+   stops an escalation): ask for the code;
+5. no code: the only open alert; with several, ask which; with none, nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-CODE_DIGITS = 4
+CODE_DIGITS = 6
 _ACK_WORDS = frozenset({"ack", "acknowledge", "acknowledged", "ok", "yes", "y", "accept", "a"})
 _DECLINE_WORDS = frozenset({"no", "n", "decline", "declined", "reject"})
 # Keywords the carriers and AWS End User Messaging handle themselves (its opt-out words, and help).
@@ -47,7 +53,7 @@ def parse(text: str) -> Reply:
     if not words or _NOISE.sub("", text) != "".join(words):
         return Reply(Intent.UNKNOWN)
     lowered = [w.lower() for w in words]
-    if len(lowered) == 1 and lowered[0] in STOP_WORDS:
+    if (len(lowered) == 1 and lowered[0] in STOP_WORDS) or lowered == ["opt", "out"]:  # OPT-OUT: two words here
         return Reply(Intent.STOP)
     if len(lowered) == 1 and lowered[0] in HELP_WORDS:
         return Reply(Intent.HELP)
@@ -71,6 +77,7 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     DECLINE = "decline"
     ASK_FOR_CODE = "ask_for_code"  # several alerts are open for this number: say which one
+    NEED_CODE = "need_code"  # a bare answer, and bare answers are off: reply with the code
     NOTHING = "nothing"  # unknown code, no open alert, not a reply: acknowledge nothing, reveal nothing
     CARRIER = "carrier"  # STOP/HELP: the carrier's and the messaging service's to answer
 
@@ -81,8 +88,9 @@ class Resolution:
     alert: str | None = None  # the open alert the reply is about (its key), for ACKNOWLEDGE and DECLINE
 
 
-def resolve(reply: Reply, open_alerts: Mapping[str, str]) -> Resolution:
-    """What to do with `reply` from a number whose open alerts are `open_alerts` (code -> alert key)."""
+def resolve(reply: Reply, open_alerts: Mapping[str, str], bare_answers: bool = False) -> Resolution:
+    """What to do with `reply` from a number whose open alerts are `open_alerts` (code -> alert key). A reply
+    without a code answers the number's only open alert only when `bare_answers` (setting `sms_bare_ack`)."""
     if reply.intent in (Intent.STOP, Intent.HELP):
         return Resolution(Action.CARRIER)
     if reply.intent is Intent.UNKNOWN:
@@ -91,14 +99,34 @@ def resolve(reply: Reply, open_alerts: Mapping[str, str]) -> Resolution:
     if reply.code is not None:
         alert = open_alerts.get(reply.code)
         return Resolution(action, alert) if alert else Resolution(Action.NOTHING)
+    if not bare_answers:
+        return Resolution(Action.NEED_CODE)
     if len(open_alerts) == 1:
         return Resolution(action, next(iter(open_alerts.values())))
     return Resolution(Action.ASK_FOR_CODE) if open_alerts else Resolution(Action.NOTHING)
 
 
+def wrong_code(reply: Reply, codes: frozenset[str] | set[str]) -> bool:
+    """Whether `reply` names a code that is none of the number's `codes`: a mistake, or a guess (the lock counts
+    these). A code of an alert that has since ended is no guess."""
+    return reply.intent in (Intent.ACK, Intent.DECLINE) and reply.code is not None and reply.code not in codes
+
+
+def locks(wrong_at: list[float], now: float, limit: int, window_s: float) -> bool:
+    """Whether the wrong codes sent at `wrong_at` (epoch seconds) lock the number: `limit` of them within the
+    `window_s` up to `now`."""
+    return sum(1 for t in wrong_at if now - window_s < t <= now) >= limit
+
+
+def mask_number(number: str) -> str:
+    """A phone number as a log line may show it: its last two digits, the rest starred (`+*********42`)."""
+    digits = [c for c in number if c.isdigit()]
+    return ("+" if number.startswith("+") else "") + "*" * max(len(digits) - 2, 0) + "".join(digits[-2:])
+
+
 def allocate_code(taken: frozenset[str] | set[str], rand: Callable[[int], int]) -> str:
     """A code no alert open for the number uses: `rand(n)` gives a number in [0, n). Codes avoid a leading 0
-    (some phones drop it) and runs like 1111 that are typed by accident."""
+    (some phones drop it) and runs like 111111 that are typed by accident."""
     space = 9 * 10 ** (CODE_DIGITS - 1)
     if len(taken) >= space // 2:
         raise ValueError("too many open alerts for one number to give each a short code")

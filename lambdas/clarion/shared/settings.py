@@ -55,6 +55,7 @@ class Settings:
     receipt_timeouts: dict[str, int] = field(default_factory=dict)  # channel -> seconds; absent: no receipts
     sms_origination: str = ""  # End User Messaging identity: two-way SMS; empty: one-way through SNS
     sms_configuration_set: str = ""
+    sms_bare_ack: bool = False  # a reply without the code answers the number's only open alert
     usage_keys: dict[str, str] = field(default_factory=dict)  # tier -> the key its clients without their own share
     usage_tier_default: str = ""
     dead_letter_sources: dict[str, str] = field(default_factory=dict)  # dead-letter queue ARN -> what it holds
@@ -104,6 +105,7 @@ def settings() -> Settings:
         receipts_queue_url=env(names.ENV_RECEIPTS_QUEUE_URL, ""),
         sms_origination=env(names.ENV_SMS_ORIGINATION, ""),
         sms_configuration_set=env(names.ENV_SMS_CONFIGURATION_SET, ""),
+        sms_bare_ack=(env(names.ENV_SMS_BARE_ACK) or "false").lower() == "true",
         usage_keys=json.loads(env(names.ENV_USAGE_KEYS) or "{}"),
         usage_tier_default=env(names.ENV_USAGE_TIER_DEFAULT, ""),
         dead_letter_sources=json.loads(env(names.ENV_DEAD_LETTER_SOURCES) or "{}"),

@@ -58,3 +58,12 @@ def send_text(destination: str, text: str) -> str:
     """A plain SMS that is no alert (a notice that an alert was taken, an answer to a reply); the provider's
     message id. Sent without the configuration set: nothing waits for its receipt."""
     return _send(destination, text, receipts=False)
+
+
+OPTED_OUT = "DESTINATION_PHONE_NUMBER_OPTED_OUT"  # End User Messaging's ConflictException reason
+
+
+def opted_out(error: Exception) -> bool:
+    """Whether `error` is End User Messaging refusing a send because the destination opted out (replied STOP)."""
+    response = getattr(error, "response", None)
+    return isinstance(response, dict) and response.get("Reason") == OPTED_OUT
