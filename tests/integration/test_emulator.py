@@ -170,8 +170,9 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
         names.RECEIPTS_HANDLER,
         names.REPLIES_HANDLER,
         names.DEAD_LETTERS_HANDLER,
+        names.TIMER_DEAD_LETTERS_HANDLER,
     }
-    assert (sources[names.ROUTER_HANDLER].batch_size, sources[names.ESCALATOR_HANDLER].batch_size) == (10, 1)
+    assert (sources[names.ROUTER_HANDLER].batch_size, sources[names.ESCALATOR_HANDLER].batch_size) == (10, 10)
     assert sources[names.RECEIPTS_HANDLER].batch_size == 10
     assert all(s.report_batch_item_failures for s in sources.values())
 
