@@ -1,5 +1,5 @@
 """Authorize a caller of the API: which client a token belongs to, whether it is still valid, which routes its
-scopes open, and which usage plan key holds it to its tier's rate and burst.
+scopes open, and which usage plan key holds it to its tier's rate, burst and daily quota.
 
 A token is checked against the hashes of its client's live tokens (`clarion.domain.tokens`); the answer lists
 every route the scopes allow, since API Gateway caches it per token across routes. A client with its own API key
