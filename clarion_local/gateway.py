@@ -1,9 +1,9 @@
 """API Gateway, as the template defines it: routes, the TOKEN authorizer and its cache, the request validator's
 JSON-object model, the gateway responses, and Lambda proxy integration.
 
-It holds each client to its usage plan (`clarion_local.usage`): its own rate and burst, 429 beyond them. What it
-leaves out, and says so in `docs/local.md`: the stage's own throttling, the WAF, access logs, the `/v1` stage
-prefix (the local API is served at the root).
+It holds each client to its usage plan (`clarion_local.usage`): its own rate, burst and daily quota, 429 beyond
+them. What it leaves out, and says so in `docs/local.md`: the stage's own throttling, the WAF, access logs, the
+`/v1` stage prefix (the local API is served at the root).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ _STATUS = {
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "INVALID_API_KEY": 403,
     "THROTTLED": 429,
+    "QUOTA_EXCEEDED": 429,
 }
 _MESSAGES = {
     "UNAUTHORIZED": "Unauthorized",
@@ -55,6 +56,7 @@ _MESSAGES = {
     "UNSUPPORTED_MEDIA_TYPE": "Unsupported Media Type",
     "INVALID_API_KEY": "Forbidden",
     "THROTTLED": "Too Many Requests",
+    "QUOTA_EXCEEDED": "Limit Exceeded",
 }
 
 

@@ -51,10 +51,12 @@ _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
 _PRICE = re.compile(r"^\d{1,3}(\.\d{1,5})?$")
 _CONNECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TIER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+_TIER_KEYS = {"rate_limit", "burst_limit", "daily_quota"}
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _SMS_ORIGINATION = re.compile(
     r"^(request|(phone|pool)-[0-9a-f]{32}|arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool)/(phone|pool)-[0-9a-f]{32})$"
 )
+DEFAULT_DAILY_QUOTA = 100_000  # a tier's requests per client per UTC day when cdk.json gives none
 SMS_NUMBER_TYPES = ("TOLL_FREE", "LONG_CODE", "TEN_DLC", "SIMULATOR")
 # SNS's SMS delivery status (one-way SMS only): the stack turns it on for the account and region and owns its log
 # groups ("manage"), or subscribes to the log groups an earlier setup made ("existing"), or there is none ("off").
@@ -67,10 +69,12 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class UsageTier:
-    """A usage plan: every client in it has its own bucket of `burst_limit` requests, refilled at `rate_limit`/s."""
+    """A usage plan: every client in it has its own bucket of `burst_limit` requests, refilled at `rate_limit`/s,
+    and its own `daily_quota` of requests a UTC day."""
 
     rate_limit: float
     burst_limit: int
+    daily_quota: int = DEFAULT_DAILY_QUOTA
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class Settings:
     api_rate_limit: float
     api_burst_limit: int
     waf_rate_limit_per_5min: int
+    waf_link_rate_limit_per_min: int  # acknowledgement-link requests per source address a minute
     removal_policy: str
     max_attempts_per_channel: int
     powertools_layer_version: int
@@ -241,6 +246,9 @@ def _parse(env_name: str, raw: dict[str, Any]) -> Settings:
         waf_rate_limit_per_5min=_as_int(
             "waf_rate_limit_per_5min", raw.get("waf_rate_limit_per_5min"), 10, 2_000_000_000
         ),
+        waf_link_rate_limit_per_min=_as_int(
+            "waf_link_rate_limit_per_min", raw.get("waf_link_rate_limit_per_min"), 10, 2_000_000_000
+        ),
         removal_policy=_one_of("removal_policy", raw.get("removal_policy"), REMOVAL_POLICIES),
         max_attempts_per_channel=_as_int("max_attempts_per_channel", raw.get("max_attempts_per_channel"), 1, 10),
         powertools_layer_version=_as_int("powertools_layer_version", raw.get("powertools_layer_version"), 1, 10000),
@@ -331,13 +339,15 @@ def _usage_tiers(key: str, value: Any) -> dict[str, UsageTier]:
         )
     tiers: dict[str, UsageTier] = {}
     for name, limits in value.items():
-        if not isinstance(limits, dict) or set(limits) != {"rate_limit", "burst_limit"}:
+        if not isinstance(limits, dict) or not {"rate_limit", "burst_limit"} <= set(limits) <= _TIER_KEYS:
             raise ConfigError(
-                f'Setting \'{key}.{name}\' must be {{"rate_limit": N, "burst_limit": N}}; got {limits!r}.'
+                f'Setting \'{key}.{name}\' must be {{"rate_limit": N, "burst_limit": N, "daily_quota": N}} '
+                f"(daily_quota optional, default {DEFAULT_DAILY_QUOTA}); got {limits!r}."
             )
         tiers[name] = UsageTier(
             rate_limit=_as_float(f"{key}.{name}.rate_limit", limits["rate_limit"], 1, 10000),
             burst_limit=_as_int(f"{key}.{name}.burst_limit", limits["burst_limit"], 1, 5000),
+            daily_quota=_as_int(f"{key}.{name}.daily_quota", limits.get("daily_quota", DEFAULT_DAILY_QUOTA), 1, 10**9),
         )
     return tiers
 

@@ -11,7 +11,7 @@ from typing import Any
 from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
-from stacks.constructs.api import STAGE, Api
+from stacks.constructs.api import STAGE, Api, Limits
 from stacks.constructs.call_flow import CallFlow
 from stacks.constructs.email import Email
 from stacks.constructs.functions import FunctionDefaults, FunctionFactory
@@ -93,10 +93,13 @@ class ServiceStack(Stack):
             intake_fn=built["Intake"],
             contacts_fn=built["Contacts"],
             links_fn=built["Links"],
-            rate_limit=s.api_rate_limit,
-            burst_limit=s.api_burst_limit,
-            waf_rate_limit=s.waf_rate_limit_per_5min,
-            usage_tiers={name: (t.rate_limit, t.burst_limit) for name, t in s.usage_tiers.items()},
+            limits=Limits(
+                s.api_rate_limit,
+                s.api_burst_limit,
+                s.waf_rate_limit_per_5min,
+                s.waf_link_rate_limit_per_min,
+                s.usage_tiers,
+            ),
         )
         wiring.api_url.set(self.api.api.url)
         wiring.usage_keys.set(json.dumps(self.api.usage_plans.shared_keys))

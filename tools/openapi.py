@@ -47,14 +47,16 @@ def render() -> str:
 
 # What the gateway itself may answer on any operation, before or instead of the function.
 _GATEWAY_ERRORS = {
-    "429": "Throttled (over the client's own rate or burst, the stage's, or the WAF's): retry after Retry-After",
+    "429": "Throttled (over the client's own rate, burst or daily quota, the stage's, or the WAF's): retry after "
+    "Retry-After",
     "502": "The gateway could not read the function's answer; retry",
     "504": "The function did not answer in time; retry",
 }
 
 
 _RETRY_AFTER = {
-    "description": "Seconds to wait: 1 over a client's or the stage's rate, 60 over the WAF's",
+    "description": "Seconds to wait: 1 over a client's or the stage's rate, 3600 over a client's daily quota, 60 "
+    "over the WAF's",
     "schema": {"type": "integer", "minimum": 1},
 }
 

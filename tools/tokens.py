@@ -1,8 +1,8 @@
-"""Create, list and revoke client tokens.
+"""Create, list and revoke client tokens; place clients in usage tiers.
 
-    python -m tools.tokens create --client lab-system --scope alerts [--scope admin] [--tier NAME]
-                                  [--table NAME | --stack NAME]
+    python -m tools.tokens create --client lab-system --scope alerts [--scope admin] [--tier NAME] --stack NAME
     python -m tools.tokens tier --client lab-system --tier bulk --stack NAME
+    python -m tools.tokens keys --stack NAME
     python -m tools.tokens list [--table NAME | --stack NAME]
     python -m tools.tokens revoke --client lab-system --token-id tok-1a2b3c4d [--table NAME | --stack NAME]
                                   [--api-id ID]
@@ -13,10 +13,10 @@ to rotate, create the second, switch the client to it, then revoke the old one. 
 stage's authorizer cache (`--api-id`, else the `RestApiId` output of the data stack's service stack), so API Gateway
 stops accepting the token at once rather than up to 5 minutes later.
 
-Each client has its own rate and burst: its tier's usage plan (`usage_tiers` in cdk.json). With `--stack`, create
-gives a new client its own API key in its tier's plan (`--tier`, else the deployment's default tier), and `tier`
-moves a client to another tier; with `--table` only, a client shares its tier's key with the other clients that
-have none, until `tier --stack` gives it its own.
+Each client has its own rate, burst and daily quota: its own API key in its tier's usage plan (`usage_tiers` in
+cdk.json), which the service stack's plans hold, hence `--stack`. `create` gives a new client its key (`--tier`,
+else the deployment's default tier), `tier` moves a client to another tier, and `keys` gives every client made
+before each had its own (and so sharing its tier's key with the others) a key of its own.
 """
 
 from __future__ import annotations
@@ -84,20 +84,16 @@ def create(repo: ClientsRepo, client: str, scopes: Sequence[str]) -> str:
 
 
 def placing(repo: ClientsRepo, args: argparse.Namespace) -> Callable[[], str] | None:
-    """What puts the client in its tier, checked before anything is written: with --stack its own key in the
-    tier's plan (a client that has one keeps it unless --tier names another); with --table only the tier alone."""
+    """What puts the client in its tier, checked before anything is written: its own key in the tier's plan (a
+    client that has one keeps it unless --tier names another; only then is --stack not needed)."""
     usage = repo.record_of(args.client).usage
-    if not args.stack:
-        if not args.tier:
-            return None
-
-        def record_tier() -> str:
-            repo.set_usage(args.client, usage_keys.Usage(args.tier, usage.key_id, usage.key))
-            return f"{args.client} shares tier {args.tier}'s key until `tier --stack` gives it its own."
-
-        return record_tier
     if usage.key and not args.tier:
         return None
+    if not args.stack:
+        raise UsageError(
+            f"{args.command} needs --stack: each client gets its own key in its tier's usage plan, which the "
+            "service stack holds"
+        )
     plans = json.loads(service_output(args.stack, usage_keys.OUTPUT))
     tier = args.tier or usage.tier or service_output(args.stack, "UsageTierDefault")
     usage_keys.plan_of(plans, tier)
@@ -147,15 +143,29 @@ def api_id_of(args: argparse.Namespace) -> str | None:
 
 
 def tier(repo: ClientsRepo, args: argparse.Namespace) -> str:
-    if not args.stack:
-        raise UsageError("tier needs --stack: the usage plans are the service stack's")
     place = placing(repo, args)
-    done = place() if place else ""
+    return (place() if place else "") + _flushed(args, "the tier holds from now on")
+
+
+def keys(repo: ClientsRepo, args: argparse.Namespace) -> str:
+    """Give every client that shares its tier's key one of its own."""
+    if not args.stack:
+        raise UsageError("keys needs --stack: each client gets its own key in its tier's usage plan")
+    plans = json.loads(service_output(args.stack, usage_keys.OUTPUT))
+    default = service_output(args.stack, "UsageTierDefault")
+    done = usage_keys.register_keyless(boto3.client("apigateway"), repo, plans, default)
+    if not done:
+        return "Every client has its own key."
+    return "\n".join(done) + _flushed(args, "each holds from now on")
+
+
+def _flushed(args: argparse.Namespace, holds: str) -> str:
+    """Flush the stage's authorizer cache (its answers name a client's old key for up to 5 minutes); what to say."""
     api_id = api_id_of(args)
-    if api_id:  # the cached decisions name the old key for up to 5 minutes
-        boto3.client("apigateway").flush_stage_authorizers_cache(restApiId=api_id, stageName=API_STAGE)
-        done += " The API's authorizer cache is flushed: the tier holds from now on."
-    return done
+    if not api_id:
+        return ""
+    boto3.client("apigateway").flush_stage_authorizers_cache(restApiId=api_id, stageName=API_STAGE)
+    return f" The API's authorizer cache is flushed: {holds}."
 
 
 def parser() -> argparse.ArgumentParser:
@@ -175,6 +185,8 @@ def parser() -> argparse.ArgumentParser:
     move.add_argument("--client", required=True)
     move.add_argument("--tier", required=True, help="usage tier (cdk.json usage_tiers)")
     move.add_argument("--api-id", help="REST API whose authorizer cache to flush (default: from --stack)")
+    own = commands.add_parser("keys", parents=[where], help="give each client that shares its tier's key its own")
+    own.add_argument("--api-id", help="REST API whose authorizer cache to flush (default: from --stack)")
     commands.add_parser("list", parents=[where], help="list active tokens (ids, creation time, scopes)")
     drop = commands.add_parser("revoke", parents=[where], help="revoke a token")
     drop.add_argument("--client", required=True)
@@ -194,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(place())
         elif args.command == "tier":
             print(tier(repo, args))
+        elif args.command == "keys":
+            print(keys(repo, args))
         elif args.command == "list":
             print(list_tokens(repo))
         else:

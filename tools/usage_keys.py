@@ -1,8 +1,8 @@
-"""A client's own API key in its tier's usage plan, for `python -m tools.tokens` (create --tier, tier).
+"""A client's own API key in its tier's usage plan, for `python -m tools.tokens` (create, tier, keys).
 
-API Gateway holds each key of a usage plan to the plan's rate and burst on its own; the authorizer names the
-client's key as its usage identifier. The key is created once per client and moved between plans when its tier
-changes; its value is kept with the client (it opens nothing: the API reads keys from the authorizer only).
+API Gateway holds each key of a usage plan to the plan's rate, burst and daily quota on its own; the authorizer
+names the client's key as its usage identifier. The key is created once per client and moved between plans when its
+tier changes; its value is kept with the client (it opens nothing: the API reads keys from the authorizer only).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from clarion.adapters.clients_repo import ClientsRepo, Usage
 
-__all__ = ["OUTPUT", "Usage", "UsageKeyError", "plan_of", "register"]
+__all__ = ["OUTPUT", "Usage", "UsageKeyError", "plan_of", "register", "register_keyless"]
 OUTPUT = "UsagePlans"  # the service stack's output: JSON tier -> usage plan id
 
 
@@ -51,6 +51,17 @@ def register(apigateway: Any, repo: ClientsRepo, client: str, tier: str, plans: 
         apigateway.create_usage_plan_key(usagePlanId=plan, keyId=key_id, keyType="API_KEY")
     repo.set_usage(client, Usage(tier, key_id, key))
     return f"{client} is in tier {tier} with its own key {key_id}."
+
+
+def register_keyless(apigateway: Any, repo: ClientsRepo, plans: dict[str, str], default_tier: str) -> list[str]:
+    """Give each client with no key of its own one, in its recorded tier's plan (the default tier's when it has none
+    or its tier is not deployed); what was done, a line per client."""
+    done = []
+    for client, record in repo.list_records().items():
+        if not record.usage.key:
+            tier = record.usage.tier if record.usage.tier in plans else default_tier
+            done.append(register(apigateway, repo, client, str(tier), plans))
+    return done
 
 
 def _in_plan(apigateway: Any, plan: str, key_id: str) -> bool:

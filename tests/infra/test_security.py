@@ -199,10 +199,10 @@ def test_stage_logs_errors_without_data_trace_and_traces_and_throttles(dev: Synt
         assert settings["DataTraceEnabled"] is False
         assert settings["ThrottlingRateLimit"] == rate
         assert settings["ThrottlingBurstLimit"] == burst
-        # The public link is throttled apart, well below the stage
+        # The public link is throttled apart from the stage (tests/infra/test_link_limits.py)
         for method in ("GET", "POST"):
             link = by_path[("/~1l~1{token}", method)]
-            assert (link["ThrottlingRateLimit"], link["ThrottlingBurstLimit"]) == (10, 20)
+            assert (link["ThrottlingRateLimit"], link["ThrottlingBurstLimit"]) == (100, 200)
         assert "DestinationArn" in props["AccessLogSetting"]
         assert json.loads(props["AccessLogSetting"]["Format"])["status"] == "$context.status"
 

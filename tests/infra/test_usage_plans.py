@@ -1,5 +1,5 @@
-"""Each client's own rate and burst: a usage plan per tier on the stage, the authorizer as the only key source,
-and a throttled client told when to retry."""
+"""Each client's own rate, burst and daily quota: a usage plan per tier on the stage, the authorizer as the only key
+source, and a throttled client, or one whose quota is spent, told when to retry."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def _authorizer_env(s: Synth) -> dict[str, str]:
     return dict(fn["Properties"]["Environment"]["Variables"])
 
 
-def test_each_tier_is_a_usage_plan_on_the_stage_with_the_configured_rate_and_burst(dev: Synth, prod: Synth) -> None:
+def test_each_tier_is_a_usage_plan_on_the_stage_with_the_configured_rate_burst_and_daily_quota(
+    dev: Synth, prod: Synth
+) -> None:
     for s, env in ((dev, "dev"), (prod, "prod")):
         # Given the tiers cdk.json sets for the environment
         tiers = load(CONTEXT, {"env": env}).usage_tiers
@@ -33,6 +35,8 @@ def test_each_tier_is_a_usage_plan_on_the_stage_with_the_configured_rate_and_bur
         assert set(plans) == set(tiers)
         for name, tier in tiers.items():
             assert plans[name]["Throttle"] == {"RateLimit": tier.rate_limit, "BurstLimit": tier.burst_limit}
+            # And to the tier's daily quota, a UTC day's requests per client
+            assert plans[name]["Quota"] == {"Limit": tier.daily_quota, "Period": "DAY"}
             (stage,) = plans[name]["ApiStages"]
             assert "Ref" in stage["ApiId"] and "Ref" in stage["Stage"]
 
@@ -70,7 +74,7 @@ def test_every_authorized_method_needs_the_authorizers_usage_key_and_no_public_o
     assert public and not any(m.get("ApiKeyRequired") for m in public)
 
 
-def test_a_throttled_client_is_told_to_retry_after_a_second_in_clarions_error_format(dev: Synth) -> None:
+def test_a_throttled_client_or_one_over_its_quota_is_told_when_to_retry_in_clarions_error_format(dev: Synth) -> None:
     responses = {
         r["Properties"]["ResponseType"]: r["Properties"]
         for r in dev.resources("AWS::ApiGateway::GatewayResponse").values()
@@ -78,6 +82,12 @@ def test_a_throttled_client_is_told_to_retry_after_a_second_in_clarions_error_fo
     throttled = responses["THROTTLED"]
     assert throttled["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
     assert json.loads(throttled["ResponseTemplates"]["application/json"])["error"]["code"] == "throttled"
+    # And a client whose daily quota is spent is told so, and to retry in an hour (the quota renews at 00:00 UTC)
+    spent = responses["QUOTA_EXCEEDED"]
+    assert spent.get("StatusCode") in (None, "429")  # API Gateway's own status for the type is 429
+    assert spent["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'3600'"}
+    error = json.loads(spent["ResponseTemplates"]["application/json"])["error"]
+    assert error["code"] == "quota_exceeded" and "00:00 UTC" in error["message"]
     # And a usage identifier in no plan is Clarion's 403, not API Gateway's bare "Forbidden"
     invalid = json.loads(responses["INVALID_API_KEY"]["ResponseTemplates"]["application/json"])
     assert invalid["error"]["code"] == "forbidden" and "usage plan" in invalid["error"]["message"]

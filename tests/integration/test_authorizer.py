@@ -128,6 +128,27 @@ def test_the_answer_names_the_clients_own_usage_key_else_its_tiers_shared_one(re
     assert "usageIdentifierKey" not in denied and denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
 
 
+def test_a_client_that_shares_its_tiers_key_is_warned_of_in_the_log(
+    repo: ClientsRepo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clarion.adapters.clients_repo import Usage
+    from tests.integration.api_events import log_to_captured_stdout
+
+    log_to_captured_stdout(monkeypatch)
+    # Given a client made before each had its own key, and one with its own
+    shared, own = issue(repo, "lab", Scope.ALERTS), issue(repo, "ehr", Scope.ALERTS)
+    repo.set_usage("ehr", Usage("bulk", "k1", "ehr-own-key-0123456789"))
+    # When each is authorized
+    answer_for(shared.token)
+    answer_for(own.token)
+    # Then one warning names the client that shares its tier's key (for `tools.tokens keys`), and no token
+    warnings = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"WARNING"' in line]
+    assert [(w["message"], w["client_id"]) for w in warnings] == [
+        ("client has no usage key of its own: it shares its tier's", "lab")
+    ]
+    assert shared.token not in json.dumps(warnings)
+
+
 def test_a_client_whose_tier_is_no_longer_configured_keeps_working_in_the_default_tier(
     repo: ClientsRepo, clarion: Any
 ) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 import boto3
 import pytest
 
-from clarion.adapters.clients_repo import ClientsRepo
+from clarion.adapters.clients_repo import ClientsRepo, Usage
 from clarion.domain import tokens
 from tools import tokens as cli
 
 TOKEN_RE = re.compile(r"^clr_[a-z0-9-]+_\S{43}$", re.MULTILINE)
+STACK = "Clarion-test-Data"  # the `usage` fixture's deployment
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -27,11 +28,11 @@ def created_token(out: str) -> str:
     return match.group(0)
 
 
-def test_create_prints_the_token_once_and_stores_only_its_hash(clarion: Any, capsys: Any) -> None:
+def test_create_prints_the_token_once_and_stores_only_its_hash(clarion: Any, capsys: Any, usage: Any) -> None:
     # Given an empty clients table
     table = clarion.env["CLIENTS_TABLE"]
     # When an operator creates an alerts token for lab-system
-    code, out, _ = run(capsys, "create", "--client", "lab-system", "--scope", "alerts", "--table", table)
+    code, out, _ = run(capsys, "create", "--client", "lab-system", "--scope", "alerts", "--stack", STACK)
     # Then the token is printed, and the table holds its hash and never the token
     assert code == 0
     token = created_token(out)
@@ -41,10 +42,10 @@ def test_create_prints_the_token_once_and_stores_only_its_hash(clarion: Any, cap
     assert tokens.verify(token, ClientsRepo(table).tokens_of("lab-system")) is not None
 
 
-def test_list_shows_ids_times_and_scopes_but_no_secret(clarion: Any, capsys: Any) -> None:
+def test_list_shows_ids_times_and_scopes_but_no_secret(clarion: Any, capsys: Any, usage: Any) -> None:
     # Given two tokens for lab-system (from $CLIENTS_TABLE) and one admin token
-    run(capsys, "create", "--client", "lab-system", "--scope", "alerts")
-    _, out, _ = run(capsys, "create", "--client", "ops", "--scope", "admin", "--scope", "alerts")
+    run(capsys, "create", "--client", "lab-system", "--scope", "alerts", "--stack", STACK)
+    _, out, _ = run(capsys, "create", "--client", "ops", "--scope", "admin", "--scope", "alerts", "--stack", STACK)
     token = created_token(out)
     # When the operator lists tokens
     code, listing, _ = run(capsys, "list")
@@ -67,9 +68,9 @@ def test_list_of_an_empty_table_says_so(clarion: Any, capsys: Any) -> None:
     assert (code, out.strip()) == (0, "No active tokens.")
 
 
-def test_rotation_two_tokens_work_a_third_is_refused_and_revoked_fails(clarion: Any, capsys: Any) -> None:
-    # Given lab-system has two active tokens
-    first = created_token(run(capsys, "create", "--client", "lab-system", "--scope", "alerts")[1])
+def test_rotation_two_tokens_work_a_third_is_refused_and_revoked_fails(clarion: Any, capsys: Any, usage: Any) -> None:
+    # Given lab-system has two active tokens (the second made with the table alone: the client has its own key)
+    first = created_token(run(capsys, "create", "--client", "lab-system", "--scope", "alerts", "--stack", STACK)[1])
     second = created_token(run(capsys, "create", "--client", "lab-system", "--scope", "alerts")[1])
     repo = ClientsRepo(clarion.env["CLIENTS_TABLE"])
     # When a third is requested
@@ -142,12 +143,12 @@ def test_no_table_anywhere_is_an_error(clarion: Any, capsys: Any, monkeypatch: p
 
 
 def test_a_revoke_flushes_the_stages_authorizer_cache(
-    clarion: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
+    clarion: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, usage: Any
 ) -> None:
     from botocore.stub import Stubber
 
     # Given a token, and API Gateway (stubbed: the emulator has no authorizer cache to flush)
-    _, out, _ = run(capsys, "create", "--client", "lab-system", "--scope", "alerts")
+    _, out, _ = run(capsys, "create", "--client", "lab-system", "--scope", "alerts", "--stack", STACK)
     token_id = next(t.token_id for t in ClientsRepo(clarion.env["CLIENTS_TABLE"]).tokens_of("lab-system"))
     apigateway = boto3.client("apigateway")
     stub = Stubber(apigateway)
@@ -165,9 +166,11 @@ def test_a_revoke_flushes_the_stages_authorizer_cache(
     assert "authorizer cache is flushed" in out
 
 
-def test_a_stack_that_cannot_be_read_is_one_sentence_and_nothing_is_revoked(clarion: Any, capsys: Any) -> None:
+def test_a_stack_that_cannot_be_read_is_one_sentence_and_nothing_is_revoked(
+    clarion: Any, capsys: Any, usage: Any
+) -> None:
     # Given a token, and a stack name that does not exist
-    run(capsys, "create", "--client", "lab-system", "--scope", "alerts")
+    run(capsys, "create", "--client", "lab-system", "--scope", "alerts", "--stack", STACK)
     repo = ClientsRepo(clarion.env["CLIENTS_TABLE"])
     token_id = next(t.token_id for t in repo.tokens_of("lab-system"))
     # When the operator revokes naming that stack
@@ -274,18 +277,51 @@ def test_an_unknown_tier_is_one_sentence_and_no_token_is_made(clarion: Any, caps
     assert boto3.client("apigateway").get_api_keys()["items"] == []
 
 
-def test_with_the_table_only_a_tier_is_recorded_and_the_client_shares_its_key(clarion: Any, capsys: Any) -> None:
-    # Given only the table
+def test_create_without_the_stack_is_refused_and_nothing_is_stored(clarion: Any, capsys: Any) -> None:
+    # Given only the table (no stack: no usage plans to give a key in)
     table = clarion.env["CLIENTS_TABLE"]
-    # When a token is created in bulk
-    code, out, _ = run(capsys, "create", "--client", "ehr", "--scope", "alerts", "--tier", "bulk", "--table", table)
-    # Then the client is in bulk with no key of its own, and the operator is told how to give it one
-    assert code == 0
-    assert ClientsRepo(table).record_of("ehr").usage.tier == "bulk"
-    assert ClientsRepo(table).record_of("ehr").usage.key is None
-    assert "shares tier bulk's key until `tier --stack` gives it its own" in out
-    # And the listing says so
-    assert run(capsys, "list", "--table", table)[1].splitlines()[1].split("\t")[4:] == ["bulk", "shared"]
-    # And `tier` without the stack is refused in one sentence
+    # When a token is created for a new client
+    code, _, err = run(capsys, "create", "--client", "ehr", "--scope", "alerts", "--tier", "bulk", "--table", table)
+    # Then it is refused in one sentence, before anything is stored: no client is made without its own key
+    assert code == 2 and "create needs --stack: each client gets its own key" in err
+    assert ClientsRepo(table).record_of("ehr").tokens == []
+    # And `tier` without the stack likewise
     code, _, err = run(capsys, "tier", "--client", "ehr", "--tier", "standard", "--table", table)
     assert code == 2 and "tier needs --stack" in err
+
+
+def test_keys_gives_each_client_that_shares_its_tiers_key_its_own(
+    clarion: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, usage: dict[str, str]
+) -> None:
+    # Given two clients made before each had its own key (one in bulk, one in no tier), and one with its own key
+    plans, table = usage, clarion.env["CLIENTS_TABLE"]
+    repo = ClientsRepo(table)
+    for client in ("lab-system", "ehr"):
+        repo.add_token(client, tokens.generate(client, [tokens.Scope.ALERTS], "2026-01-01T00:00:00Z").stored)
+    repo.set_usage("ehr", Usage("bulk", None, None))
+    run(capsys, "create", "--client", "ops", "--scope", "admin", "--stack", STACK)
+    own = repo.record_of("ops").usage
+    listing = [line.split("\t") for line in run(capsys, "list", "--table", table)[1].splitlines()[1:]]
+    assert [row[4:] for row in listing[:2]] == [["bulk", "shared"], ["(default)", "shared"]]
+    apigateway, flushed = boto3.client("apigateway"), []
+    apigateway.flush_stage_authorizers_cache = lambda **kw: flushed.append(kw)
+    real_client = boto3.client
+    monkeypatch.setattr(
+        cli.boto3, "client", lambda name, **kw: apigateway if name == "apigateway" else real_client(name, **kw)
+    )
+    # When the operator runs `keys`
+    code, out, _ = run(capsys, "keys", "--stack", STACK)
+    # Then each of the two has its own key, in its tier's plan (the default's for the one with none)
+    assert code == 0, out
+    ehr, lab = repo.record_of("ehr").usage, repo.record_of("lab-system").usage
+    assert ehr.tier == "bulk" and ehr.key and lab.tier == "standard" and lab.key
+    assert sorted(keys_in(plans["standard"])) == sorted([lab.key_id, own.key_id]) and keys_in(plans["bulk"]) == [
+        ehr.key_id
+    ]
+    assert len({ehr.key, lab.key, own.key}) == 3
+    # And the one that had its own key kept it, the operator is told, and the authorizer cache was flushed
+    assert repo.record_of("ops").usage == own
+    assert f"ehr is in tier bulk with its own key {ehr.key_id}." in out and "ops" not in out
+    assert flushed == [{"restApiId": "a1b2c3", "stageName": "v1"}]
+    # And run again, it changes nothing
+    assert run(capsys, "keys", "--stack", STACK)[1].strip() == "Every client has its own key."

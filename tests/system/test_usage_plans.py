@@ -1,16 +1,18 @@
-"""Each client's own rate and burst, over the local API: a client over its tier's plan is answered 429 with
-Retry-After, and nobody else is slowed by it."""
+"""Each client's own rate, burst and daily quota, over the local API: a client over its tier's plan is answered 429
+with Retry-After, and nobody else is slowed by it."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from clarion.adapters.clients_repo import Usage
 from clarion.domain.tokens import Scope
 from clarion_local.system import LocalClarion
+from clarion_local.usage import Plan
 from tests.system.conftest import WITNESS
 
 STANDARD_RATE, STANDARD_BURST = 20, 40  # cdk.json's dev tier `standard`
@@ -56,8 +58,37 @@ def test_a_client_over_its_tiers_burst_gets_429_with_retry_after_and_the_others_
     assert get(local.port, token)[0] == 404
 
 
+def test_a_client_over_its_daily_quota_gets_429_with_retry_after_and_nobody_else_is_slowed(local: LocalClarion) -> None:
+    # Given a plan of 5 requests a day (beside the template's, as API Gateway's CreateUsagePlan makes one; the
+    # template's quotas are far above what a test can send), and two clients each with its own key in it
+    local.usage.add_plan(Plan("plan-quota-probe", "quota-probe", rate=50, burst=100, daily_quota=5))
+    tokens = []
+    for client in ("usage-quota-a", "usage-quota-b"):
+        token, _ = local.issue_token(client, Scope.ALERTS)
+        key = secrets.token_hex(20)
+        local.usage.register(key, "plan-quota-probe")
+        local.clients_repo().set_usage(client, Usage("standard", f"local-{client}", key))
+        tokens.append(token)
+    WITNESS.tokens.update(tokens)
+    spender, neighbour = tokens
+    # When the first sends 8 requests
+    answers = [get(local.port, spender) for _ in range(8)]
+    # Then its quota's 5 were answered by the handler, and the rest by the gateway: 429, retry in an hour, in
+    # Clarion's error format naming the spent quota
+    assert [a[0] for a in answers] == [404] * 5 + [429] * 3
+    assert {a[1] for a in answers[5:]} == {"3600"}
+    errors = [json.loads(a[2])["error"] for a in answers[5:]]
+    assert {e["code"] for e in errors} == {"quota_exceeded"} and all("daily quota" in e["message"] for e in errors)
+    # And nobody else was slowed: the other client of the plan, and the sample client, are answered as before
+    assert [get(local.port, neighbour)[0] for _ in range(5)] == [404] * 5
+    assert get(local.port, local.client_token or "")[0] == 404
+    # And the spender stays refused (its quota renews only with the UTC day)
+    assert get(local.port, spender)[0] == 429
+
+
 def test_clients_without_their_own_key_share_their_tiers_key(local: LocalClarion) -> None:
-    # Given two clients in the default tier with no key of their own (made with the token tool's --table only)
+    # Given two clients in the default tier with no key of their own (made before each client had its own, until
+    # `tools.tokens keys` gives them one)
     first, _ = local.issue_token("usage-shared-a", Scope.ALERTS)
     second, _ = local.issue_token("usage-shared-b", Scope.ALERTS)
     WITNESS.tokens.update({first, second})

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stacks.config import ConfigError, load
+from stacks.config import DEFAULT_DAILY_QUOTA, ConfigError, load
 
 CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
 
@@ -100,6 +100,16 @@ def test_usage_tiers_give_each_tier_its_rate_and_burst_and_a_default() -> None:
     assert settings(env="prod").usage_tiers["bulk"].burst_limit == 400
 
 
+def test_each_tier_has_a_daily_quota_per_client_well_above_its_normal_use() -> None:
+    # Given cdk.json's tiers: each a daily quota, and a tier that names none gets the default
+    assert {n: t.daily_quota for n, t in settings().usage_tiers.items()} == {"standard": 100_000, "bulk": 500_000}
+    assert settings(env="prod").usage_tiers["bulk"].daily_quota == 1_000_000
+    plain = settings(usage_tiers='{"standard": {"rate_limit": 1, "burst_limit": 1}}').usage_tiers["standard"]
+    assert plain.daily_quota == DEFAULT_DAILY_QUOTA
+    # And the link's own WAF rate per address has a setting of its own
+    assert settings().waf_link_rate_limit_per_min == 100
+
+
 @pytest.mark.parametrize(
     ("overrides", "sentence"),
     [
@@ -108,6 +118,14 @@ def test_usage_tiers_give_each_tier_its_rate_and_burst_and_a_default() -> None:
         ({"usage_tiers": '{"standard": {"rate_limit": 1}}'}, "Setting 'usage_tiers.standard' must be"),
         ({"usage_tiers": '{"standard": {"rate_limit": 0, "burst_limit": 1}}'}, "usage_tiers.standard.rate_limit"),
         ({"usage_tier_default": "gold"}, "Setting 'usage_tier_default' must be one of the usage_tiers"),
+        (
+            {"usage_tiers": '{"standard": {"rate_limit": 1, "burst_limit": 1, "daily_quota": 0}}'},
+            "Setting 'usage_tiers.standard.daily_quota' must be a whole number from 1",
+        ),
+        (
+            {"usage_tiers": '{"standard": {"rate_limit": 1, "burst_limit": 1, "quota": 5}}'},
+            "Setting 'usage_tiers.standard' must be",
+        ),
         (
             {"usage_tiers": '{"standard": {"rate_limit": 60, "burst_limit": 10}}'},
             "Setting 'usage_tiers.standard' must stay within the stage's api_rate_limit (50)",

@@ -1,10 +1,11 @@
 """Authorize a caller of the API: which client a token belongs to, whether it is still valid, which routes its
-scopes open, and which usage plan key holds it to its tier's rate and burst.
+scopes open, and which usage plan key holds it to its tier's rate, burst and daily quota.
 
 A token is checked against the hashes of its client's live tokens (`clarion.domain.tokens`); the answer lists
 every route the scopes allow, since API Gateway caches it per token across routes. A client with its own API key
-is held to it; one without shares its tier's key; a client whose tier is no longer configured gets the default
-tier's shared key, so that it keeps working.
+is held to it (every client made by `python -m tools.tokens create` has one); one made before that shares its
+tier's key, with a warning, until `tools.tokens keys` gives it its own; a client whose tier is no longer configured
+gets the default tier's shared key, so that it keeps working.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def authorize(header: str) -> Verdict:
         return Verdict(client_id, allowed=False)
     scopes = tuple(sorted(s.value for s in match.scopes))
     logger.info("token accepted", extra={"client_id": client_id, "token_id": match.token_id, "scopes": list(scopes)})
+    if not record.usage.key:
+        logger.warning("client has no usage key of its own: it shares its tier's", extra={"client_id": client_id})
     config = settings()
     return Verdict(
         client_id,
