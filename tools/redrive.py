@@ -7,8 +7,9 @@ The dead-letters function ended each such alert `failed` (reason `dead_lettered`
 the delivery log. For each parked message this reopens the alert, queues the message on the alert queue and
 unparks it; the router then resumes from the delivery log, so nothing already sent is sent again. Running it
 twice sends nothing more: a message is unparked once queued, and an alert that ended meanwhile is not reopened.
-Parked timers, receipts and SMS replies are listed and left parked: their walks were moved on or ended, their
-attempts settle by their receipt deadline, and their alerts escalate on (docs/runbook.md).
+Parked receipts and SMS replies go back on their own queues (named by the data stack's outputs), where their
+functions act on them as they would have; parked timers are listed and left parked, as their walks were moved on
+or ended when they were drained (docs/runbook.md).
 The stack is the data stack (outputs DeliveryLogTable and AlertQueueUrl). Set AWS_ENDPOINT_URL for the emulator.
 """
 
@@ -18,7 +19,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,10 +41,11 @@ class Outcome:
     queued: list[str] = field(default_factory=list)  # "<client>/<message id>" (or "taken notice")
     dropped: list[str] = field(default_factory=list)  # alerts that ended meanwhile: nothing to send
     unreadable: list[str] = field(default_factory=list)  # SQS message ids of bodies that are no alert
-    kept: dict[str, int] = field(default_factory=dict)  # parked timers, receipts, replies (for the record): how many
+    kept: dict[str, int] = field(default_factory=dict)  # parked and not redriven, by source: how many
+    resent: dict[str, int] = field(default_factory=dict)  # receipts and replies queued again, by source
 
     def report(self, dry_run: bool) -> str:
-        if not (self.queued or self.dropped or self.unreadable or self.kept):
+        if not (self.queued or self.dropped or self.unreadable or self.kept or self.resent):
             return "Nothing is parked: there is nothing to redrive."
         verb = "Would queue" if dry_run else "Queued"
         lines = [f"{verb} {len(self.queued)}: {', '.join(self.queued) or '-'}"]
@@ -55,11 +57,12 @@ class Outcome:
                 f"Left parked {len(self.unreadable)} whose body is no alert (SQS ids {', '.join(self.unreadable)}); "
                 "read them in the delivery log (pk dead-letters)."
             )
+        if self.resent:
+            counts = ", ".join(f"{n} {source}" for source, n in sorted(self.resent.items()))
+            lines.append(f"{verb} again on their own queues: {counts}")
         if self.kept:
             counts = ", ".join(f"{n} {source}" for source, n in sorted(self.kept.items()))
-            lines.append(
-                f"Left parked, not redriven: {counts} (docs/runbook.md says why none needs a redrive; pk dead-letters)."
-            )
+            lines.append(f"Left parked: {counts} (timers need no redrive; others: name their queue; docs/runbook.md)")
         return "\n".join(lines)
 
 
@@ -71,14 +74,18 @@ def _outputs(stack: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
-def _where(args: argparse.Namespace) -> tuple[str, str]:
+def _where(args: argparse.Namespace) -> tuple[str, str, dict[str, str]]:
+    """The delivery log table, the alert queue, and the receipts' and replies' queues (by the stack only)."""
     if args.stack:
         outputs = _outputs(args.stack)
         if "DeliveryLogTable" not in outputs or "AlertQueueUrl" not in outputs:
             raise UsageError(f"stack {args.stack} has no DeliveryLogTable/AlertQueueUrl outputs: name the data stack")
-        return outputs["DeliveryLogTable"], outputs["AlertQueueUrl"]
+        queues = {
+            s: outputs[o] for s, o in (("receipts", "ReceiptsQueueUrl"), ("replies", "RepliesQueueUrl")) if o in outputs
+        }
+        return outputs["DeliveryLogTable"], outputs["AlertQueueUrl"], queues
     if args.table and args.queue_url:
-        return str(args.table), str(args.queue_url)
+        return str(args.table), str(args.queue_url), {}
     raise UsageError("name the data stack with --stack, or both --table and --queue-url")
 
 
@@ -89,14 +96,22 @@ def _alert(body: str) -> Alert | None:
         return None
 
 
-def redrive(queue_url: str, sqs: Any, dry_run: bool = False) -> Outcome:
-    """Queue every parked message whose alert can take it up again; see the module's docstring."""
+def redrive(queue_url: str, sqs: Any, dry_run: bool = False, queues: Mapping[str, str] | None = None) -> Outcome:
+    """Queue every parked message whose alert can take it up again, and each parked receipt or reply on its own
+    queue (`queues`: source -> queue URL); see the module's docstring."""
     outcome = Outcome()
     at = clock.stamp()
     for item in dead_letters.parked():
         source = str(item.get("source") or dead_letters.ALERTS)
         if source != dead_letters.ALERTS:
-            outcome.kept[source] = outcome.kept.get(source, 0) + 1
+            target = (queues or {}).get(source)
+            if target is None:
+                outcome.kept[source] = outcome.kept.get(source, 0) + 1
+                continue
+            if not dry_run:
+                sqs.send_message(QueueUrl=target, MessageBody=str(item["body"]))
+                dead_letters.unpark(item)
+            outcome.resent[source] = outcome.resent.get(source, 0) + 1
             continue
         body = str(item["body"])
         try:
@@ -133,9 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="say what would be queued; change nothing")
     args = parser.parse_args(argv)
     try:
-        table, queue_url = _where(args)
+        table, queue_url, queues = _where(args)
         os.environ[ENV_DELIVERY_TABLE] = table
-        print(redrive(queue_url, boto3.client("sqs"), args.dry_run).report(args.dry_run))
+        print(redrive(queue_url, boto3.client("sqs"), args.dry_run, queues).report(args.dry_run))
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -108,3 +108,10 @@ def test_receipt_and_reply_dead_letters_are_drained_parked_and_counted(
     outcome = redrive.redrive(clarion.env[names.ENV_ALERT_QUEUE_URL], sqs)
     assert outcome.kept == {source: 1} and not outcome.queued
     assert f"1 {source}" in outcome.report(dry_run=False)
+    # And once its queue is named (the data stack's outputs), the redrive puts it back there, once
+    home = clarion.deployment.output({"receipts": "ReceiptsQueueUrl", "replies": "RepliesQueueUrl"}[source])
+    sqs.purge_queue(QueueUrl=home)
+    outcome = redrive.redrive(clarion.env[names.ENV_ALERT_QUEUE_URL], sqs, queues={source: home})
+    assert outcome.resent == {source: 1} and parked_letters.parked() == []
+    [again] = sqs.receive_message(QueueUrl=home)["Messages"]
+    assert again["Body"] == message["Body"]
