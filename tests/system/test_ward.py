@@ -1,23 +1,31 @@
 """The ward: urgent alerts over several escalation policies with windows of seconds, each recipient acknowledging
-after a random delay or never, in real time on the local system.
+a random delay into its stage or never, in real time on the local system, with a CPU hog beside it.
 
-Every alert must end `acknowledged` or `unacknowledged` within the sum of its windows plus 5 s; none is lost;
-no stage starts before its predecessor's window has ended, or twice; nobody is notified after an acknowledgement.
-Each phone answers a delay into its stage as the system recorded the stage's start, not as this process guesses it.
+What the loop promises in a storm (issue 21), held here for every alert:
+- it ends `acknowledged` or `unacknowledged`, an unacknowledged one within its planned time (the sum of its
+  windows, windows being anchored to the plan) plus 2 s; none is lost;
+- each stage starts no earlier than planned, and late by at most 1 s at p99 and 2 s at most;
+- no stage started twice; nothing committed after the acknowledgement: no stage and no send's fence has a
+  sequence number above the acknowledgement's.
+Each phone answers a delay into its stage as the system recorded the stage's start (its `escalated` event), not as
+this process guesses it.
 
-It runs in `make bench` (100 alerts; `CLARION_WARD_ALERTS`, at least 40 so that every policy and stage is planned),
-not in `make test`: on the machines CI shares, the local system's escalation steps lag their windows by up to 13 s
-under this burst (and acknowledgements wait as long behind it), past the bounds this test holds; docs/performance.md
-says what is measured and what is left to fix."""
+`make test` runs 40 alerts (`CLARION_WARD_ALERTS`; at least 40 so that every policy and stage is planned), `make
+bench` 1,000. `CLARION_WARD_HOG=0` leaves the CPU hog out."""
 
 from __future__ import annotations
 
+import heapq
 import os
 import random
 import statistics
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,8 +36,8 @@ from clarion_local.system import LocalClarion
 from tests.helpers import wait_until
 from tests.system.conftest import Api
 
-ALERTS = int(os.environ.get("CLARION_WARD_ALERTS", "0"))
-pytestmark = pytest.mark.skipif(ALERTS == 0, reason="the ward runs in `make bench` (CLARION_WARD_ALERTS)")
+ALERTS = int(os.environ.get("CLARION_WARD_ALERTS", "40"))
+HOG = os.environ.get("CLARION_WARD_HOG", "1") != "0"
 W = 5  # every window, seconds
 POLICIES = {  # policy id -> stages after the addressee C-1
     "ward-a": [["C-2"]],
@@ -37,7 +45,8 @@ POLICIES = {  # policy id -> stages after the addressee C-1
     "ward-c": [["C-4"]],  # walked twice (repeat 1)
 }
 REPEAT = {"ward-a": 0, "ward-b": 0, "ward-c": 1}
-SETTLE_S = 5  # what the issue allows past the sum of the windows
+END_WITHIN_S = 2.0  # an unacknowledged walk ends within its planned time plus this
+LATE_P99_S, LATE_MAX_S = 1.0, 2.0  # a stage's start after its plan
 STAMP_S = 0.002  # the records' times are stamped to the millisecond
 
 
@@ -60,7 +69,92 @@ def _path(policy: str) -> list[list[str]]:
     return [["C-1"]] + POLICIES[policy] * (REPEAT[policy] + 1)
 
 
-def test_the_ward(api: Api, local: LocalClarion) -> None:
+@pytest.fixture
+def hog() -> Iterator[None]:
+    """One core kept busy beside the ward (of this machine's two)."""
+    if not HOG:
+        yield
+        return
+    spinning = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinning.kill()
+        spinning.wait()
+
+
+class Phones:
+    """The clinicians' phones: one watcher reads the system's `escalated` events (a stage's recorded start) and
+    each planned answer goes out its delay after its stage started, from a small pool of callers."""
+
+    def __init__(self, api: Api, local: LocalClarion) -> None:
+        self.api, self.local = api, local
+        self.started: dict[tuple[str, int], float] = {}  # (message id, stage) -> recorded start
+        self.waiting: dict[tuple[str, int], Plan] = {}
+        self.due: list[tuple[float, int, Plan]] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.pool = ThreadPoolExecutor(16)
+        self.threads = [threading.Thread(target=self._watch), threading.Thread(target=self._ring)]
+
+    def expect(self, plan: Plan, accepted_at: float) -> None:
+        assert plan.stage is not None
+        with self.lock:
+            if plan.stage == 0:
+                self.started[(plan.message_id, 0)] = accepted_at
+            self.waiting[(plan.message_id, plan.stage)] = plan
+            self._schedule_started()
+
+    def _schedule_started(self) -> None:
+        for key in [k for k in self.waiting if k in self.started]:
+            plan = self.waiting.pop(key)
+            heapq.heappush(self.due, (self.started[key] + plan.delay, id(plan), plan))
+
+    def _watch(self) -> None:
+        while not self.stop.is_set():
+            for event in self.local.events():
+                message = event["message"]
+                if message["status"] == "escalated":
+                    with self.lock:
+                        self.started.setdefault((message["message_id"], int(message["stage"])), epoch(message["at"]))
+            with self.lock:
+                self._schedule_started()
+            self.stop.wait(0.05)
+
+    def _ring(self) -> None:
+        while not self.stop.is_set():
+            with self.lock:
+                ready = []
+                while self.due and self.due[0][0] <= time.time():
+                    ready.append(heapq.heappop(self.due)[2])
+            for plan in ready:
+                self.pool.submit(self._answer, plan)
+            self.stop.wait(0.01)
+
+    def _answer(self, plan: Plan) -> None:
+        try:
+            status, body = self.api.call(
+                "POST", f"/alerts/{plan.message_id}/ack", {"contact_id": plan.contact}, self.api.client_token
+            )
+            assert status == 200, body
+            plan.answer = body["ack"]
+        except BaseException as error:  # reported by the test
+            self.errors.append(error)
+
+    def __enter__(self) -> Phones:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+        self.pool.shutdown(wait=True)
+
+
+def test_the_ward(api: Api, local: LocalClarion, hog: None) -> None:
     rng = random.Random(20261202)
     for policy_id, stages in POLICIES.items():
         body = {
@@ -71,81 +165,53 @@ def test_the_ward(api: Api, local: LocalClarion) -> None:
         }
         assert api.call("PUT", f"/escalation-policies/{policy_id}", body, api.admin_token)[0] in (200, 201)
 
-    def stage_started(plan: Plan, accepted: float) -> float:
-        """When the system recorded the start of the plan's stage (it cannot start before its windows)."""
-        stage = plan.stage
-        assert stage is not None
-        time.sleep(max(0.0, accepted + stage * W - time.time()))  # time is the subject: not asked before it
-
-        def started() -> float | None:
-            stages = {s["stage"]: s for s in api.view(plan.message_id)["stages"]}
-            return epoch(stages[stage]["started_at"]) if stage in stages else None
-
-        # asked every 0.5 s, under the shortest delay (1 s): the answer still goes at its recorded time
-        return wait_until(started, 120, 0.5, f"{plan.message_id}: stage {stage} never started")
-
-    def answer(plan: Plan, accepted: float) -> None:
-        if plan.stage is None:
-            return
-        time.sleep(max(0.0, stage_started(plan, accepted) + plan.delay - time.time()))  # time is the subject
-        status, body = api.call(
-            "POST", f"/alerts/{plan.message_id}/ack", {"contact_id": plan.contact}, api.client_token
-        )
-        assert status == 200, body
-        plan.answer = body["ack"]
-
     # Given urgent alerts to C-1 over three policies, each planned to be acknowledged by someone or nobody, every
     # policy and every stage among them
     plans: list[Plan] = []
-    answered: list[Future[None]] = []
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=ALERTS) as phones:
+    with Phones(api, local) as phones:
         for n in range(ALERTS):
             policy = rng.choice(sorted(POLICIES))
             path = _path(policy)
             stage = rng.choice([None, *range(len(path))])
             contact = rng.choice(path[stage]) if stage is not None else None
             status, _, body = api.post_alert(
-                priority="H", escalation_policy_id=policy, message_id=f"ward-{n:03d}-{rng.randrange(10**6)}"
+                priority="H", escalation_policy_id=policy, message_id=f"ward-{n:04d}-{rng.randrange(10**6)}"
             )
             assert status == 202
             plan = Plan(body["message_id"], policy, stage, contact, rng.uniform(1.0, W - 1.5), len(path))
             plans.append(plan)
-            answered.append(phones.submit(answer, plan, epoch(api.view(plan.message_id)["accepted_at"])))
+            if stage is not None:
+                phones.expect(plan, epoch(api.view(plan.message_id)["accepted_at"]))
         planned = {(p.policy, p.stage) for p in plans}
         assert planned == {(p, s) for p in POLICIES for s in [None, *range(len(_path(p)))]}, sorted(planned, key=str)
-        # When the clinicians answer, or do not, in real time (each phone's answer reached the API)
-        for future in answered:
-            future.result()
-    # Then every alert ends acknowledged or unacknowledged
-    views: dict[str, dict[str, Any]] = {}
 
-    def every_one_ended() -> bool:
-        for plan in plans:
-            if plan.message_id in views:
-                continue
-            status, view = api.call("GET", f"/alerts/{plan.message_id}", token=api.client_token)
-            if status == 200 and view["status"] in ("acknowledged", "unacknowledged"):
-                views[plan.message_id] = view
-        return len(views) == ALERTS
+        # When the clinicians answer, or do not, in real time; then every alert ends acknowledged or unacknowledged
+        views: dict[str, dict[str, Any]] = {}
 
-    def lost() -> str:
-        never = [p.message_id for p in plans if p.message_id not in views]
-        return f"{len(never)} alerts never ended: {never[:5]}"
+        def every_one_ended() -> bool:
+            for plan in plans:
+                if plan.message_id in views:
+                    continue
+                status, view = api.call("GET", f"/alerts/{plan.message_id}", token=api.client_token)
+                if status == 200 and view["status"] in ("acknowledged", "unacknowledged"):
+                    views[plan.message_id] = view
+            return len(views) == ALERTS
 
-    wait_until(every_one_ended, max(p.windows for p in plans) * W + SETTLE_S + 60, 0.5, lost)
+        def lost() -> str:
+            never = [p.message_id for p in plans if p.message_id not in views]
+            return f"{len(never)} alerts never ended: {never[:5]}"
 
-    outbox = api.call("GET", "/_local/outbox")[1]
-    sends: dict[str, list[float]] = {}
-    for entry in outbox:
-        if entry.get("message_id") and entry.get("at"):
-            sends.setdefault(entry["message_id"], []).append(epoch(entry["at"]))
+        wait_until(every_one_ended, max(p.windows for p in plans) * W + END_WITHIN_S + 60, 0.5, lost)
+        wait_until(lambda: all(p.answer for p in plans if p.stage is not None), 30, 0.2, "an answer never came")
+    assert phones.errors == [], phones.errors[:3]
+
     escalated = Counter(
         (e["message"]["message_id"], e["message"]["stage"])
         for e in local.events()
         if e["message"]["status"] == "escalated"
     )
-    late_ends, early, after_ack, steps = [], [], [], []
+    late, early, late_ends, after_ack = [], [], [], []
     for plan in plans:
         view = views[plan.message_id]
         accepted, ended = epoch(view["accepted_at"]), epoch(view["ended_at"])
@@ -153,35 +219,45 @@ def test_the_ward(api: Api, local: LocalClarion) -> None:
         stage_numbers = [s["stage"] for s in view["stages"]]
         assert len(stage_numbers) == len(set(stage_numbers)), view["stages"]
         assert all(escalated[(plan.message_id, s)] == 1 for s in stage_numbers if s > 0), plan.message_id
-        # no stage started, and no walk ended unacknowledged, before the window before it had ended
-        starts = [epoch(s["started_at"]) for s in sorted(view["stages"], key=lambda s: s["stage"])]
-        ends = starts[1:] + ([ended] if view["status"] == "unacknowledged" else [])
-        steps += [end - (start + W) for start, end in zip(starts, ends, strict=False)]
-        early += [
-            (plan.message_id, round(e - s - W, 3)) for s, e in zip(starts, ends, strict=False) if e - s < W - STAMP_S
-        ]
-        # the end within the sum of the windows plus 5 s
-        if ended - accepted > plan.windows * W + SETTLE_S:
-            late_ends.append((plan.message_id, round(ended - accepted - plan.windows * W, 2)))
+        # each stage starts at its plan (windows anchored to it): never before, and late by little
+        for entry in view["stages"]:
+            if entry["stage"] == 0:
+                continue
+            lateness = epoch(entry["started_at"]) - (accepted + entry["stage"] * W)
+            late.append(lateness)
+            if lateness < -STAMP_S:
+                early.append((plan.message_id, entry["stage"], round(lateness, 3)))
+        if view["status"] == "unacknowledged":
+            # an unacknowledged walk ends within its planned time plus 2 s, never before it
+            over = ended - (accepted + plan.windows * W)
+            late.append(over)
+            if over > END_WITHIN_S:
+                late_ends.append((plan.message_id, round(over, 2)))
+            if over < -STAMP_S:
+                early.append((plan.message_id, "end", round(over, 3)))
         if plan.stage is None:
             assert view["status"] == "unacknowledged", view
             continue
-        # an answer the system took before the walk ended acknowledged it, for the planned contact, and nobody
-        # was notified afterwards; one after the end is recorded for the audit and changes nothing
+        # an answer the system took before the walk ended acknowledged it, for the planned contact; one after the
+        # end is recorded for the audit and changes nothing
         assert plan.answer is not None and plan.answer["acknowledged_by"] == plan.contact, (plan, view["ack"])
-        acked_at = epoch(plan.answer["acknowledged_at"])
         if plan.answer["after_end"]:
-            assert view["status"] == "unacknowledged" and acked_at >= ended - STAMP_S, (plan, view)
+            assert view["status"] == "unacknowledged", (plan, view)
             continue
         assert view["status"] == "acknowledged" and view["ack"]["acknowledged_by"] == plan.contact, (plan, view)
-        assert all(s <= acked_at + STAMP_S for s in starts), (plan, view["stages"])  # no stage after the ack
-        after_ack += [t - acked_at for t in sends.get(plan.message_id, []) if t > acked_at + 0.5]
+        # nothing committed after the acknowledgement: no stage, no send's fence
+        ack_seq = view["ack"]["seq"]
+        after_ack += [("stage", plan.message_id, s["seq"]) for s in view["stages"] if s["seq"] > ack_seq]
+        after_ack += [("send", plan.message_id, a["seq"]) for a in view["attempts"] if a["seq"] > ack_seq]
     acknowledged = sum(1 for v in views.values() if v["status"] == "acknowledged")
+    ordered = sorted(late)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     print(
         f"ward: {ALERTS} alerts, {acknowledged} acknowledged, {ALERTS - acknowledged} unacknowledged, "
-        f"{sum(escalated.values())} stages started, {len(outbox)} messages, {time.monotonic() - started:.0f} s; "
-        f"window end -> next step p50 {statistics.median(steps):.2f} s, max {max(steps):.2f} s"
+        f"{sum(escalated.values())} stages started, {time.monotonic() - started:.0f} s, hog {'on' if HOG else 'off'}; "
+        f"lateness after the plan p50 {statistics.median(late):.2f} s, p99 {p99:.2f} s, max {max(late):.2f} s"
     )
     assert early == [], early
-    assert late_ends == [], late_ends
     assert after_ack == [], after_ack
+    assert late_ends == [], late_ends
+    assert p99 <= LATE_P99_S and max(late) <= LATE_MAX_S, (p99, max(late))
