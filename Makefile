@@ -34,7 +34,7 @@ local: synth ## Serve the API on http://127.0.0.1:$(PORT) against the embedded e
 
 # The long suites at full size; `make test` runs them smaller (each file says why that size still covers it).
 BENCH_FAULTS ?= 1000
-BENCH_WARD ?= 100
+BENCH_WARD ?= 1000
 
 bench: synth ## Measure intake, AWS calls, cold start, a 10,000-alert burst; then the full-size faults and ward suites
 	$(BIN)/python -m bench cdk.out
