@@ -148,3 +148,31 @@ def test_times_never_go_backwards_along_the_order_whatever_the_writers_delays_an
     events = sorted(stored["Item"]["probe"].values(), key=lambda e: int(e["seq"]))
     times = [clock.epoch(str(e["at"])) for e in events]
     assert times == sorted(times)
+
+
+def test_a_decline_while_the_escalator_waits_out_the_window_is_decided_on_again(
+    clarion: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clarion.domain.timers import Timer
+    from clarion.usecases import advance_walk
+
+    # Given an alert whose next stage is C-1 (the addressee) again and C-2, its timer handed over 0.5 s early
+    walk = Walk(clarion)
+    walk.given_contacts_and_policy(Policy("again", "Again", (Stage(("C-1", "C-2"), 300),)))
+    walk.post_alert(escalation_policy_id="again")
+    walk.route_all()
+    end = walk.window_end(0)
+    now = [end - 0.5]
+    monkeypatch.setattr(clock, "time", lambda: now[0])
+
+    def c1_declines_meanwhile(seconds: float) -> None:
+        answer_alert.answer(Answer.DECLINE, walk.client_id, walk.message_id, "C-1", "api")
+        now[0] += seconds
+
+    monkeypatch.setattr(advance_walk, "sleep", c1_declines_meanwhile)
+    # When the escalator, having read the alert, waits out the window while C-1 declines, then decides
+    advance_walk.advance(Timer(walk.client_id, walk.message_id, 0, end), 1)
+    # Then its write finds the alert changed, it decides again, and stage 1 notifies C-2 alone, never C-1 again
+    [stage_1] = [s for s in walk.get()["stages"] if s["stage"] == 1]
+    assert stage_1["contact_ids"] == ["C-2"]
+    assert [d["recipient"] for d in walk.deliveries()] == ["C-2"]

@@ -61,6 +61,10 @@ class Change:
     adds: list[str] = field(default_factory=list)
 
 
+class Stale(Exception):
+    """A strict write found that something committed on the alert since the caller read it."""
+
+
 def head(client_id: str, message_id: str) -> Head:
     """The alert's order as it stands now (a strongly consistent read of two attributes)."""
     item = (
@@ -76,10 +80,15 @@ def head(client_id: str, message_id: str) -> Head:
 
 
 def commit(
-    client_id: str, message_id: str, change: Callable[[int, str], Change], seen: Head | None = None
+    client_id: str,
+    message_id: str,
+    change: Callable[[int, str], Change],
+    seen: Head | None = None,
+    strict: bool = False,
 ) -> Committed | None:
     """Write `change(seq, at)` on the alert as its next event; None when the change's own condition failed.
-    `seen` is the order as the caller last read it (read here when not given; a stale one costs a retry)."""
+    `seen` is the order as the caller last read it (read here when not given; a stale one costs a retry). With
+    `strict`, a change decided from what the caller read: `Stale` when anything committed since `seen`."""
     current = seen if seen is not None else head(client_id, message_id)
     for _ in range(MAX_TRIES):
         seq = (current.seq or 0) + 1
@@ -114,6 +123,8 @@ def commit(
             now_at = _head_of(stood)
             if now_at.seq == current.seq:
                 return None  # the order had not moved: the change's own condition failed
+            if strict:
+                raise Stale(f"the alert moved from event {current.seq} to {now_at.seq} since it was read") from None
             current = now_at
             # spread writers that collided, so one of them wins the next (a spread, not a secret)
             backoff(random.uniform(0, BACKOFF_S))  # noqa: S311

@@ -98,10 +98,11 @@ def start_stage(
     contact_ids: tuple[str, ...],
     ends: str,
     seen: Head | None = None,
+    strict: bool = False,
 ) -> Committed | None:
     """Move the walk from stage `current` to `stage`, notifying `contact_ids`, its window ending at `ends`. None
     when it had moved on, ended or been acknowledged meanwhile: a stage is started once, and never after an
-    acknowledgement."""
+    acknowledgement. `strict`: `commits.Stale` when anything committed on the alert since `seen`."""
 
     def change(seq: int, at: str) -> Change:
         reach = [f"reach.#k{i} = :pending" for i in range(len(contact_ids))]
@@ -130,13 +131,14 @@ def start_stage(
             )
         )
 
-    return commits.commit(client_id, message_id, change, seen)
+    return commits.commit(client_id, message_id, change, seen, strict)
 
 
 def end_walk(
-    client_id: str, message_id: str, stage: int, status: AlertStatus, seen: Head | None = None
+    client_id: str, message_id: str, stage: int, status: AlertStatus, seen: Head | None = None, strict: bool = False
 ) -> Committed | None:
-    """End the walk at `stage` as `status` (unacknowledged or failed). None when something else ended it."""
+    """End the walk at `stage` as `status` (unacknowledged or failed). None when something else ended it.
+    `strict`: `commits.Stale` when anything committed on the alert since `seen`."""
 
     def change(seq: int, at: str) -> Change:
         return _decided(
@@ -147,7 +149,7 @@ def end_walk(
             )
         )
 
-    return commits.commit(client_id, message_id, change, seen)
+    return commits.commit(client_id, message_id, change, seen, strict)
 
 
 def acknowledge(client_id: str, message_id: str, contact_id: str, via: str) -> Committed | None:
@@ -243,18 +245,3 @@ def mark_taken_notified(client_id: str, message_id: str, contact_id: str) -> boo
         ConditionExpression="attribute_exists(pk) AND NOT contains(taken_notified, :who)",
         ExpressionAttributeValues={":c": {contact_id}, ":who": contact_id},
     )
-
-
-def is_open(client_id: str, message_id: str) -> bool:
-    """Whether the alert's walk still runs: neither acknowledged nor ended (a read of two attributes)."""
-    item = (
-        delivery_log.table()
-        .get_item(
-            Key=_key(client_id, message_id),
-            ConsistentRead=True,
-            ProjectionExpression="#s, ack",
-            ExpressionAttributeNames={"#s": "status"},
-        )
-        .get("Item")
-    )
-    return item is not None and item.get("status") == _ACCEPTED and not item.get("ack")

@@ -1,10 +1,12 @@
 """Move an alert's escalation walk on when a timer says its stage's window ended (or the stage may have settled):
 start the next stage, or end the walk `unacknowledged` (alarmed) or `failed` (`clarion.domain.escalation.decide`).
 
-A timer not yet due goes back on the queue with the time still to wait (SQS delays at most 15 minutes), and the
-last fraction of a second is waited out here so a stage starts on time, but only for an alert still open (one
-acknowledged or ended holds no concurrency waiting). A due timer reads the alert; when its
-stage's window has ended (or the stage settled) the next stage starts with one conditional write, then its
+A timer not yet due goes back on the queue with the time still to wait (SQS delays at most 15 minutes). A timer
+due within 1.5 s reads the alert at once and waits out the last fraction of a second only for an alert still open
+(one acknowledged or ended holds no concurrency waiting), so a stage starts on time: at its due moment the decision
+is made on the alert as read, and the write is conditioned on nothing having committed since that read (its
+sequence number); when something did (a decline, an acknowledgement), the alert is read again and decided again.
+When the stage's window has ended (or the stage settled) the next stage starts with one conditional write, then its
 deliveries go on the alert queue (one message per contact, each delivered by its own channel chain) and its
 window's timer on the timer queue. A crash after the write and before those sends leaves the timer message on
 the queue: it comes back (received twice) and the sends are made then. The router ignores a delivery it has
@@ -18,7 +20,7 @@ from collections.abc import Callable
 
 from clarion import names
 from clarion.adapters import contacts, delivery_log, escalations, events, queue, timers
-from clarion.adapters.commits import Head
+from clarion.adapters.commits import Head, Stale
 from clarion.domain import escalation
 from clarion.domain.alert_record import AlertRecord
 from clarion.domain.escalation import End, Outcome, Progress, StartStage
@@ -29,6 +31,7 @@ from clarion.shared.observability import logger, tracer
 from clarion.shared.settings import settings
 
 EARLY_WAIT_LIMIT_S = 1.5  # a timer this close to due is waited out here rather than put back
+STALE_TRIES = 4  # decisions made again when the alert changed between its read and the write
 sleep: Callable[[float], None] = time.sleep  # replaceable in tests
 
 
@@ -39,18 +42,28 @@ def advance(timer: Timer, receive_count: int = 1) -> None:
     if timer.due - now > EARLY_WAIT_LIMIT_S:
         timers.schedule(timer, now)
         return
-    if timer.due > now:
-        if not escalations.is_open(timer.client_id, timer.message_id):
-            return  # acknowledged or ended: nothing to wait for
+    record = delivery_log.get_alert(timer.client_id, timer.message_id)  # read while the last fraction runs out
+    if timer.due > now and record is not None and record.open:
         sleep(timer.due - now)
-        now = clock.time()
-    record = delivery_log.get_alert(timer.client_id, timer.message_id)
-    if record is None or not record.ack_required or record.ended:
-        return
-    if record.stage != timer.stage:
-        if record.stage == timer.stage + 1 and receive_count > 1:
-            _repair(record)
-        return
+    for _ in range(STALE_TRIES):
+        if record is None or not record.ack_required or record.ended:
+            return
+        if record.stage != timer.stage:
+            if record.stage == timer.stage + 1 and receive_count > 1:
+                _repair(record)
+            return
+        try:
+            _decide(record, timer)
+            return
+        except Stale:  # something committed on the alert since it was read: read it again and decide again
+            record = delivery_log.get_alert(timer.client_id, timer.message_id)
+    raise RuntimeError("the alert kept changing while its timer was handled; the timer comes back")
+
+
+def _decide(record: AlertRecord, timer: Timer) -> None:
+    """Start the next stage or end the walk, as `decide` says of `record` now; `Stale` when the alert changed
+    since it was read (the decision is then made again on the alert as it is)."""
+    now = clock.time()
     decision = escalation.decide(record.path, _progress_of(record), now)
     if isinstance(decision, StartStage):
         _start(record, decision, timer.due, now)
@@ -105,6 +118,7 @@ def _start(record: AlertRecord, step: StartStage, due: float, now: float) -> Non
         step.contact_ids,
         clock.stamp(step.window_ends),
         Head(record.seq, record.seq_at),
+        strict=True,
     )
     if started is None:
         logger.info("Stage not started: the alert moved on, ended or was acknowledged meanwhile")
