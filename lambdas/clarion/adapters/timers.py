@@ -19,11 +19,13 @@ from clarion.shared import clients, clock
 from clarion.shared.settings import required, settings
 
 MAX_DELAY_S = 900  # SQS's limit for DelaySeconds
+LEAD_S = 1  # a timer arrives this much (plus the fraction) before it is due: the escalator reads its alert meanwhile
 
 
 def delay_for(due: float, now: float) -> int:
-    """Whole seconds to delay a timer due at `due`: never past it (the handler waits out the last fraction)."""
-    return max(0, min(MAX_DELAY_S, math.floor(due - now)))
+    """Whole seconds to delay a timer due at `due`: it arrives between 1 and 2 s early (`LEAD_S`), never late, so
+    the escalator has read its alert by the due moment and waits out the rest."""
+    return max(0, min(MAX_DELAY_S, math.floor(due - now) - LEAD_S))
 
 
 def schedule(timer: Timer, now: float | None = None) -> None:

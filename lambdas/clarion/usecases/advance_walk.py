@@ -2,10 +2,11 @@
 start the next stage, or end the walk `unacknowledged` (alarmed) or `failed` (`clarion.domain.escalation.decide`).
 
 A timer not yet due goes back on the queue with the time still to wait (SQS delays at most 15 minutes). A timer
-due within 1.5 s reads the alert at once and waits out the last fraction of a second only for an alert still open
-(one acknowledged or ended holds no concurrency waiting), so a stage starts on time: at its due moment the decision
-is made on the alert as read, and the write is conditioned on nothing having committed since that read (its
-sequence number); when something did (a decline, an acknowledgement), the alert is read again and decided again.
+due within 2.5 s (timers are sent to arrive 1-2 s early) reads the alert at once and waits out the rest only for
+an alert still open (one acknowledged or ended holds no concurrency waiting), so a stage starts on time: at its
+due moment the decision is made on the alert as read, and the write is conditioned on nothing having committed
+since that read (its sequence number); when something did (a decline, an acknowledgement), the alert is read
+again and decided again.
 When the stage's window has ended (or the stage settled) the next stage starts with one conditional write, then its
 deliveries go on the alert queue (one message per contact, each delivered by its own channel chain) and its
 window's timer on the timer queue. A crash after the write and before those sends leaves the timer message on
@@ -30,7 +31,9 @@ from clarion.shared import clock, metrics
 from clarion.shared.observability import logger, tracer
 from clarion.shared.settings import settings
 
-EARLY_WAIT_LIMIT_S = 1.5  # a timer this close to due is waited out here rather than put back
+EARLY_WAIT_LIMIT_S = (
+    2.5  # a timer this close to due is waited out here rather than put back (timers arrive 1-2 s early)
+)
 STALE_TRIES = 4  # decisions made again when the alert changed between its read and the write
 sleep: Callable[[float], None] = time.sleep  # replaceable in tests
 
