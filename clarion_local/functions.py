@@ -258,7 +258,7 @@ class FunctionPool:
     def stop(self) -> None:
         with self._lock:
             workers, self._all = list(self._all), []
-        for worker in workers:
+        for worker in reversed(workers):  # the forked ones before the worker they were forked from (it waits for them)
             worker.stop()
 
     @staticmethod
