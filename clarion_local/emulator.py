@@ -1,4 +1,4 @@
-"""The embedded emulator: moto's server, with three performance bridges and one fidelity bridge.
+"""The embedded emulator: moto's server, with three performance bridges and three fidelity bridges.
 
 `start_emulator` launches it in its own process on a free port (so its state never mixes with in-process mocks);
 `python -m clarion_local.emulator -H 127.0.0.1 -p PORT` runs moto's own server after
@@ -11,9 +11,12 @@
   `time.time()` instead of a datetime computed per message;
 - remembering the list of moto's service modules, which its request router otherwise reads from the disk (a
   directory listing and a `stat` per service) on every request.
-And, for fidelity: moto's CloudFormation creates every `AWS::KMS::Key` as a symmetric encryption key, whatever its
-`KeySpec` and `KeyUsage`; `honour_kms_key_spec` makes it create the HMAC key that signs acknowledgement links as
-the template says (the integration tests apply it to in-process moto too). And moto's DynamoDB checks a write's
+And, for fidelity: moto's long-polling SQS receive waits for a new message, or a second, before it looks again,
+so a delayed message (a window's timer) or one whose visibility timeout ends came up to a second late;
+`wake_long_polls_when_due` wakes it when the soonest of them comes due, as SQS's does. Moto's CloudFormation creates
+every `AWS::KMS::Key` as a symmetric encryption key, whatever its `KeySpec` and `KeyUsage`; `honour_kms_key_spec`
+makes it create the HMAC key that signs acknowledgement links as the template says (the integration tests apply it
+to in-process moto too). And moto's DynamoDB checks a write's
 condition and then writes, with no lock between, so two concurrent conditional puts of one key could both succeed
 (the concurrency suite saw two different bodies of one `message_id` accepted); `atomic_dynamodb_writes` makes each
 write atomic, as DynamoDB's are.
@@ -80,6 +83,23 @@ def cheap_sqs_clock() -> None:
 
     Message.visible = property(visible)  # type: ignore[method-assign,assignment]
     Message.delayed = property(delayed)  # type: ignore[method-assign,assignment]
+
+
+def wake_long_polls_when_due() -> None:
+    """A long-polling receive that found nothing waits for a new message or the next message to come due (its delay
+    or visibility timeout ending), whichever is first; moto's waits for a new one or a second. Idempotent."""
+    from moto.sqs.models import Queue
+
+    def wait_for_messages(self: Any, timeout: int) -> None:
+        with self._messages_lock:
+            now = time.time() * 1000
+            # visible after `visible_at`, no longer delayed at `delayed_until` (cheap_sqs_clock)
+            due = (max(m.visible_at + 1, m.delayed_until) for m in list(self._messages))
+            soonest = min((d for d in due if d > now), default=now + timeout * 1000)
+            wake = (soonest - now) / 1000 + 0.001  # and those due in the same millisecond with it
+            self._messages_lock.wait_for(lambda: self.messages, timeout=min(timeout, wake))
+
+    Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign]
 
 
 def remember_service_modules() -> None:
@@ -185,6 +205,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per request
     narrow_partition_queries()
     cheap_sqs_clock()
+    wake_long_polls_when_due()
     remember_service_modules()
     honour_kms_key_spec()
     atomic_dynamodb_writes()

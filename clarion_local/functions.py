@@ -4,8 +4,10 @@ A `FunctionPool` keeps warm worker processes for one function. A worker is a fre
 function's environment as the template deployed it, imports the code from the cloud assembly's asset (the
 dependencies layer's `python/` directory on its path, as Lambda mounts layers), and answers invocations one at a
 time. An invocation that runs past the function's timeout kills its worker, as Lambda does; the caller sees a
-timeout error. Each worker's stdout and stderr (the JSON log lines and EMF metrics) go to
-`<log_dir>/<function>.log`, the local stand-in for CloudWatch Logs.
+timeout error. `warm(n)` starts one worker and forks the other n - 1 from it before it has served anything (its
+imports done, no client or connection made yet): n warm workers for the cost of one, each as fresh as a new one.
+Each worker's stdout and stderr (the JSON log lines and EMF metrics) go to `<log_dir>/<function>.log`, the local
+stand-in for CloudWatch Logs.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import importlib
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import threading
 import time
 import traceback
 import uuid
 from dataclasses import dataclass
+from multiprocessing import reduction
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +70,18 @@ def _worker_main(conn: Any, environment: dict[str, str], paths: list[str], handl
     sys.path[:0] = paths
     module_name, function_name = handler.rsplit(".", 1)
     function = getattr(importlib.import_module(module_name), function_name)
-    conn.send(("ready", None))
+    conn.send(("ready", os.getpid()))
     while True:
         message = conn.recv()
         if message is None:  # stop: exit at once, its log written (an interpreter's teardown took seconds per worker)
             sys.stdout.flush()
             sys.stderr.flush()
+            with contextlib.suppress(ChildProcessError):  # the workers forked from this one are gone first
+                os.waitpid(-1, 0)
             os._exit(0)
+        if message == "fork":
+            conn = _fork(conn)
+            continue
         event, context_fields, timeout = message
         context = Context(**context_fields, deadline=time.monotonic() + timeout)
         try:
@@ -81,26 +91,64 @@ def _worker_main(conn: Any, environment: dict[str, str], paths: list[str], handl
             conn.send(("error", f"{type(error).__name__}: {error}"))
 
 
+def _fork(conn: Connection) -> Connection:
+    """A sibling of this worker, with its own pipe (whose end comes over `conn`): in the sibling, that pipe."""
+    end = reduction.recv_handle(conn)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the siblings that exit
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        conn.close()
+        own = Connection(end)
+        own.send(("ready", os.getpid()))
+        return own
+    os.close(end)
+    return conn
+
+
 class _Worker:
-    def __init__(self, function: Function, environment: dict[str, str], paths: list[str], log_path: Path) -> None:
-        self.parent, child = _SPAWN.Pipe()
-        self.process = _SPAWN.Process(
+    def __init__(self, parent: Connection, process: Any = None) -> None:
+        self.parent = parent
+        self.process = process  # None: forked from another worker (its pipe tells when it has gone)
+        self.pid = process.pid if process is not None else 0  # a forked worker's: known once it is ready
+
+    @classmethod
+    def spawn(cls, function: Function, environment: dict[str, str], paths: list[str], log_path: Path) -> _Worker:
+        parent, child = _SPAWN.Pipe()
+        process = _SPAWN.Process(
             target=_worker_main,
             args=(child, environment, paths, function.handler, str(log_path)),
             name=f"lambda-{function.logical_id}",
             daemon=True,
         )
-        self.process.start()
+        process.start()
         child.close()
+        return cls(parent, process)
+
+    def fork(self) -> _Worker:
+        """A new worker forked from this one, which must not have served an invocation yet."""
+        parent, child = _SPAWN.Pipe()
+        self.parent.send("fork")
+        reduction.send_handle(self.parent, child.fileno(), self.pid)
+        child.close()
+        return _Worker(parent)
 
     def wait_ready(self, timeout: float) -> None:
         if not self.parent.poll(timeout):
             self.kill()
             raise InvocationError("Init", "the function did not start in time")
         try:
-            self.parent.recv()
+            self.pid = int(self.parent.recv()[1])
         except EOFError:
             raise InvocationError("Init", "the function failed to import; see its log") from None
+
+    def alive(self) -> bool:
+        if self.process is not None:
+            return bool(self.process.is_alive())
+        try:
+            return not self.parent.poll()  # a forked worker that has exited has closed its end
+        except OSError:
+            return False
 
     def invoke(self, event: Any, context: dict[str, Any], timeout: float) -> Any:
         self.parent.send((event, context, timeout))
@@ -117,14 +165,22 @@ class _Worker:
         return value
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(5)
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(5)
+        elif self.pid and self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
     def stop(self) -> None:
         with contextlib.suppress(BrokenPipeError, OSError):
             self.parent.send(None)
-        self.process.join(5)
+        if self.process is not None:
+            self.process.join(5)
+        else:
+            with contextlib.suppress(OSError):
+                self.parent.poll(5)
         self.kill()
 
 
@@ -152,13 +208,24 @@ class FunctionPool:
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
 
-    def warm(self) -> None:
-        """Start one worker now (a cold start before the first request, not during it)."""
-        worker = self._spawn()
-        self._idle.put(worker)
+    def warm(self, count: int = 1) -> None:
+        """Start `count` workers now (cold starts before the first request, not during it): one, and the others
+        forked from it."""
+        first = self._spawn()
+        for _ in range(count - 1):
+            self._idle.put(self._started(first.fork()))
+        self._idle.put(first)
+
+    @property
+    def workers(self) -> int:
+        """The workers started and not killed: warm, or answering an invocation."""
+        with self._lock:
+            return len(self._all)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.function, self.environment, self.paths, self.log_path)
+        return self._started(_Worker.spawn(self.function, self.environment, self.paths, self.log_path))
+
+    def _started(self, worker: _Worker) -> _Worker:
         with self._lock:
             self._all.append(worker)
         worker.wait_ready(timeout=60)
@@ -179,7 +246,7 @@ class FunctionPool:
             try:
                 result = worker.invoke(event, context, float(self.function.timeout))
             except InvocationError as error:
-                if error.kind != "Unhandled" or not worker.process.is_alive():
+                if error.kind != "Unhandled" or not worker.alive():
                     with self._lock:
                         self._all.remove(worker)
                     raise
@@ -191,7 +258,7 @@ class FunctionPool:
     def stop(self) -> None:
         with self._lock:
             workers, self._all = list(self._all), []
-        for worker in workers:
+        for worker in reversed(workers):  # the forked ones before the worker they were forked from (it waits for them)
             worker.stop()
 
     @staticmethod

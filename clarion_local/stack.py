@@ -72,6 +72,7 @@ class QueueSource:
     batch_size: int
     report_batch_item_failures: bool
     max_concurrency: int  # the mapping's ScalingConfig.MaximumConcurrency (concurrent batches)
+    batching_window: float = 0  # MaximumBatchingWindowInSeconds: how long a batch may gather before its invocation
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,7 @@ def _describe(
                     batch_size=int(props.get("BatchSize", 10)),
                     report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
                     max_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 1000)),
+                    batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                 )
             )
     return Deployment(outputs, functions, routes, sources, authorizer, responses, removed, subscriptions)

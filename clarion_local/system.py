@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
+from botocore.config import Config
 
 from clarion import names
 from clarion.adapters.clients_repo import ClientsRepo
@@ -49,7 +50,6 @@ CLIENT_ID = "lab-system"
 ADMIN_ID = "local-admin"
 CONCURRENCY = {names.INTAKE_HANDLER: 8, names.AUTHORIZER_HANDLER: 4, names.CONTACTS_HANDLER: 2}
 _SESSION_LOCK = threading.Lock()
-LOCAL_POLLERS = 4  # concurrent router batches here (the mapping allows more on AWS; this machine has few cores)
 
 
 def synthesize(outdir: Path, env: str = "dev") -> Path:
@@ -180,9 +180,9 @@ class LocalClarion:
     def _account(self) -> str:
         return str(self.client("sts").get_caller_identity()["Account"])
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Config | None = None) -> Any:
         with _SESSION_LOCK:  # a boto3 session is not thread-safe (two threads at once: a KeyError inside botocore)
-            return self.session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+            return self.session.client(service, endpoint_url=self.endpoint_url, config=config)  # type: ignore[call-overload]
 
     def _start_functions(self, proxy_url: str) -> dict[str, FunctionPool]:
         assert self.assembly is not None and self.log_dir is not None
@@ -206,12 +206,12 @@ class LocalClarion:
                 environment[names.ENV_LINK_BASE_URL] = self.url
             environment.update({k: v for k, v in self.function_env.items() if k in function.environment})
             sources = [s for s in self.deployment.queue_sources if s.function == logical_id]
-            concurrency = (
-                min(sources[0].max_concurrency, LOCAL_POLLERS) if sources else CONCURRENCY.get(function.handler, 2)
-            )
+            concurrency = sources[0].max_concurrency if sources else CONCURRENCY.get(function.handler, 2)
             pool = FunctionPool(function, environment, paths, self.log_dir, concurrency, REGION, account)
             pools[logical_id] = pool
-        threads = [threading.Thread(target=pool.warm) for pool in pools.values()]
+        # A queue's function warm to its mapping's maximum concurrency (a burst starts no cold worker), the others one
+        warm = {source.function: source.max_concurrency for source in self.deployment.queue_sources}
+        threads = [threading.Thread(target=pool.warm, args=(warm.get(k, 1),)) for k, pool in pools.items()]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -222,15 +222,8 @@ class LocalClarion:
         self.pollers: list[QueuePoller] = []
         self._stoppers.append(lambda: QueuePoller.stop_all(self.pollers))
         for source in self.deployment.queue_sources:
-            poller = QueuePoller(
-                self.client("sqs"),
-                source.queue_url,
-                self.pools[source.function],
-                source.batch_size,
-                source.report_batch_item_failures,
-                pollers=min(source.max_concurrency, LOCAL_POLLERS),
-            ).start()
-            self.pollers.append(poller)
+            sqs = self.client("sqs", config=Config(max_pool_connections=source.max_concurrency + 1))
+            self.pollers.append(QueuePoller(sqs, source, self.pools[source.function].invoke).start())
 
     def _capture_events(self) -> None:
         """A local-only queue subscribed to the alert-events topic, so `/_local/events` can show what was published."""

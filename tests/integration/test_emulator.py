@@ -327,3 +327,38 @@ def test_concurrent_conditional_puts_of_one_key_have_exactly_one_winner(
         winners.append(len(wins))
     # Then each time exactly one write won: DynamoDB's conditional writes are atomic (emulator.atomic_dynamodb_writes)
     assert winners == [1] * 5
+
+
+def test_a_long_poll_wakes_when_a_message_comes_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from moto import mock_aws
+    from moto.sqs.models import Queue
+
+    from clarion_local.emulator import wake_long_polls_when_due
+
+    monkeypatch.setattr(Queue, "wait_for_messages", Queue.wait_for_messages)  # moto's own again after the test
+    wake_long_polls_when_due()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-2")
+        url = sqs.create_queue(QueueName="timers")["QueueUrl"]
+
+        def long_poll() -> tuple[float, list[Any]]:
+            """The seconds a receive waiting up to 5 s took, and what it got."""
+            started = time.monotonic()
+            got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, VisibilityTimeout=1).get("Messages", [])
+            return time.monotonic() - started, got
+
+        # Given a message delayed by a second, and a receive that starts waiting 0.4 s later
+        sqs.send_message(QueueUrl=url, MessageBody="timer", DelaySeconds=1)
+        time.sleep(0.4)  # time is the subject: the receive starts mid-delay
+        # Then it answers when the message comes due, 0.6 s later (moto's own looks again after a whole second)
+        waited, got = long_poll()
+        assert 0.5 < waited < 0.8
+        assert [m["Body"] for m in got] == ["timer"]
+        # And a receive waiting for the same message, received but not deleted, answers when its visibility
+        # timeout (1 s) ends
+        time.sleep(0.4)
+        waited, got = long_poll()
+        assert 0.5 < waited < 0.8
+        assert [m["Body"] for m in got] == ["timer"]
