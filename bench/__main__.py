@@ -3,7 +3,9 @@
 Prints a table and writes bench/results.json; exits 1 when a correctness check fails (`bench/verdict.py`), never
 for a timing. Sizes come from the environment: BENCH_INTAKE (default 2000 alerts), BENCH_BURST (default 10000
 alerts), BENCH_CALLERS (default 16 concurrent callers), BENCH_LOOP (default 50 alerts per closed-loop figure,
-`bench/loop.py`), BENCH_PHONES (default 30 alerts per figure from the phone, `bench/phones.py`).
+`bench/loop.py`), BENCH_PHONES (default 30 alerts per figure from the phone, `bench/phones.py`), BENCH_TIMERS
+(default 1000 alerts whose windows end in the same second, `bench/timers.py`; measured last, so what their
+acknowledgements and returning timers leave to do runs beside no other figure).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import loop, phones, verdict
+from bench import loop, phones, timers, verdict
 from clarion_local.stack import zip_directory
 from clarion_local.system import LocalClarion, http_call, synthesize
 
@@ -330,6 +332,8 @@ def report(results: dict[str, Any]) -> str:
         *loop.report(results["loop"]),
         "",
         *phones.report(results["phones"]),
+        "",
+        *timers.report(results["timers"]),
     ]
     return "\n".join(lines)
 
@@ -360,6 +364,8 @@ def main() -> int:
         results["phones"] = phones.measure_phones(system)
         say(f"burst: {BURST} alerts from {CALLERS} callers")
         results["burst"] = measure_burst(bench, baseline, system)
+        say(f"timers: {timers.TIMERS} alerts whose addressee windows end in the same second")
+        results["timers"] = timers.measure_timers(system)
     results["seconds"] = time.monotonic() - started
     results["correctness_failures"] = failed = verdict.failures(results)
     OUT.write_text(json.dumps(results, indent=1, default=str) + "\n")

@@ -63,3 +63,22 @@ def test_slow_timings_and_poor_ratios_never_fail_the_run() -> None:
     found = verdict.failures(run)
     # Then it passes: timings are reported, not judged
     assert found == []
+
+
+def test_a_walk_that_never_moved_on_fails_the_run() -> None:
+    # Given a clean burst, but 2 of 1,000 alerts whose addressee windows ended never started stage 1
+    run = results()
+    run["timers"] = {"alerts": 1000, "not_started": 2, "stage_start_lateness_s": {"p99": 90.0}}
+    # When it is judged
+    found = verdict.failures(run)
+    # Then the run fails, naming them; their lateness, however large, is not judged
+    assert found == ["timers: 2 of 1000 alerts never started stage 1 after the addressee's window ended"]
+
+
+def test_late_timers_never_fail_the_run() -> None:
+    # Given every stage 1 started, however late
+    run = results()
+    run["timers"] = {"alerts": 1000, "not_started": 0, "stage_start_lateness_s": {"p99": 90.0}}
+    # When it is judged
+    # Then it passes
+    assert verdict.failures(run) == []
