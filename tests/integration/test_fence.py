@@ -113,9 +113,12 @@ def test_times_never_go_backwards_along_the_order_whatever_the_writers_delays_an
     skew = threading.local()
     real_time = time.time
 
+    one_at_a_time = threading.Lock()  # in-process moto copies an item unlocked while another thread writes it
+
     def stalled(**request: Any) -> Any:
-        time.sleep(random.uniform(0, 0.02))
-        return update(**request)
+        time.sleep(random.uniform(0, 0.02))  # between the stamp and the write: the race under test
+        with one_at_a_time:
+            return update(**request)
 
     monkeypatch.setattr(table, "update_item", stalled)
     monkeypatch.setattr(clock, "time", lambda: real_time() + getattr(skew, "offset", 0.0))
