@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Aws, Duration
-from aws_cdk import aws_iam as iam
+from aws_cdk import Duration
 
 from clarion import names
 from stacks.constructs.functions import Consume, FunctionSpec, Grant
@@ -20,28 +19,25 @@ from stacks.constructs.messaging import ROUTER_TIMEOUT
 from stacks.constructs.receipts import RECEIPTS_TIMEOUT
 from stacks.constructs.sms import REPLIES_TIMEOUT
 from stacks.constructs.timers import ESCALATOR_TIMEOUT
+from stacks.grants import (
+    DELIVERY_LOG_ACTIONS,
+    GET,
+    IDEMPOTENCY_ACTIONS,
+    PUBLISH,
+    SEND,
+    allow,
+    direct_sms,
+    send_email,
+    use_key,
+)
 from stacks.wiring import Wiring
 
-# Exact actions on exact resources: no wildcards, no indexes the code does not query.
-GET = ["dynamodb:GetItem"]
-DELIVERY_LOG_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-IDEMPOTENCY_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-SEND, PUBLISH = ["sqs:SendMessage"], ["sns:Publish"]
 ROUTER_BATCH_SIZE = 10
 # Ten timers to an invocation, each in its own thread (clarion.handlers.escalator): a burst of due timers is
 # handled ten at a time per unit of concurrency, none waiting behind another's last second (docs/architecture.md).
 ESCALATOR_BATCH_SIZE = 10
 QUEUE_BATCH_SIZE = 10  # the receipts, dead-letters and replies consumers
 KEYPRESS_TIMEOUT = Duration.seconds(8)  # the contact flow waits 8 s at most for the answer
-
-
-def allow(actions: list[str], *resources: str) -> iam.PolicyStatement:
-    return iam.PolicyStatement(actions=actions, resources=list(resources))
-
-
-def use_key(w: Wiring) -> iam.PolicyStatement:
-    return allow(KEY_ACTIONS, w.data.key.key_arn)
 
 
 def authorizer(w: Wiring) -> FunctionSpec:
@@ -213,8 +209,8 @@ def router(w: Wiring) -> FunctionSpec:
             allow(PUBLISH, w.msg.events.topic_arn),
             allow(SEND, w.timer_queue.queue_arn),
             allow(["kms:GenerateMac"], w.data.link_key.key_arn),
-            allow(["sms-voice:SendTextMessage"], sms.identity_arn, sms.configuration_set_arn) if sms else _direct_sms(),
-            _send_email(w),
+            allow(["sms-voice:SendTextMessage"], sms.identity_arn, sms.configuration_set_arn) if sms else direct_sms(),
+            send_email(w),
             *([calls] if calls else []),
             allow(SEND, w.receipt_queue.queue_arn),
             use_key(w),
@@ -392,24 +388,6 @@ def sms_status(w: Wiring) -> FunctionSpec | None:
         dead_letter_queue=w.data.receipts.dead_letters,
         invoked_by="the subscription filters of SNS's SMS delivery-status log groups (asynchronously)",
         grants=(allow(SEND, w.receipt_queue.queue_arn), use_key(w)),
-    )
-
-
-def _direct_sms() -> iam.PolicyStatement:
-    # SMS to a phone number has no resource ARN; NotResource on every topic ARN of every account limits this
-    # statement to direct SMS, so it cannot publish to any topic (the events topic is granted on its own).
-    return iam.PolicyStatement(actions=PUBLISH, not_resources=[f"arn:{Aws.PARTITION}:sns:*:*:*"])
-
-
-def _send_email(w: Wiring) -> iam.PolicyStatement:
-    ses_arn = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}"
-    sender = w.s.sender_email
-    return allow(
-        ["ses:SendTemplatedEmail"],
-        f"{ses_arn}:identity/{sender}",
-        f"{ses_arn}:identity/{sender.split('@', 1)[1]}",
-        f"{ses_arn}:configuration-set/{w.email.configuration_set.configuration_set_name}",
-        *(f"{ses_arn}:template/{name}" for name in w.email.template_names.values()),
     )
 
 
