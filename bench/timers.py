@@ -37,7 +37,7 @@ from clarion_local.system import LocalClarion
 TIMERS = int(os.environ.get("BENCH_TIMERS", "1000"))
 MIN_WINDOW_S = 5  # Clarion's smallest window
 CALIBRATION = 20  # alerts posted first to learn how fast intake is right now
-SLOWDOWN = 2  # T is planned for posting this much slower than the calibration (load grows as alerts route)
+SLOWDOWN = 3  # T is planned for posting this much slower than the calibration: routing the alerts slows intake
 STAGE_WINDOW_S = 600  # stage 1's window: longer than the measurement, within one SQS delay (900 s)
 STALL_S = 120  # the wait gives up once no stage has started for this long
 READERS = 4  # concurrent callers reading and acknowledging after the measurement
