@@ -185,18 +185,19 @@ def test_fifty_acknowledgements_racing_the_timer_have_one_outcome_each(ward: Api
     won = [epoch(s["started_at"]) for v in views() for s in v["stages"] if s["stage"] == 1]
     if won:
         timers_handled(local, max(won) + WINDOW)
-    # Then every alert is acknowledged by C-1; none started a stage twice or a stage after its acknowledgement
+    # Then every alert is acknowledged by C-1; none started a stage twice or a stage after its acknowledgement: in
+    # the alert's commit order every stage comes before the acknowledgement, and so do their times (an
+    # acknowledgement slowed by the machine's load may come after more than one stage: that is no second outcome)
     raced = 0
     for final in views():
         assert (final["status"], final["ack"]["acknowledged_by"]) == ("acknowledged", "C-1"), final
         stages = [s["stage"] for s in final["stages"]]
-        assert stages in ([0], [0, 1]), (final["accepted_at"], final["stages"], final["ack"])
-        if stages == [0, 1]:
-            raced += 1
-            # Each side stamps its time just before its conditional write, so the stamps may cross by the
-            # latency of one write; the stage was written first (else its write's condition would have failed).
-            assert epoch(final["stages"][1]["started_at"]) <= epoch(final["ack"]["acknowledged_at"]) + 0.5
-    print(f"{raced} of 50 acknowledgements came after the stage had started")
+        assert stages == list(range(len(stages))), (final["accepted_at"], final["stages"], final["ack"])
+        for stage in final["stages"]:
+            assert stage["seq"] < final["ack"]["seq"], (final["stages"], final["ack"])
+            assert epoch(stage["started_at"]) <= epoch(final["ack"]["acknowledged_at"]), (final["stages"], final["ack"])
+        raced += len(stages) > 1
+    print(f"{raced} of 50 acknowledgements came after a stage had started")
 
 
 def test_no_link_token_reaches_a_function_log(local: LocalClarion) -> None:
