@@ -21,9 +21,12 @@ from moto import mock_aws
 from clarion import names
 from clarion.handlers import keypress
 from clarion.shared import clients, settings
+from clarion.shared.observability import logger
+from clarion.usecases import deliver_alert
 from clarion_local import stack
 from clarion_local.emulator import atomic_dynamodb_writes, honour_kms_key_spec
 from clarion_local.providers import ProviderBridge
+from tests.integration.routing import CurrentStdout, Output
 from tests.synth import Synth
 
 
@@ -151,3 +154,18 @@ def clarion(monkeypatch: pytest.MonkeyPatch, deployed: Deployed) -> Iterator[Cla
     dlq_url = deployed.deployment.output("DeadLetterQueueUrl")
     yield Clarion(bridge, deployed.env, deployed.events_queue_url, dlq_url, deployed.deployment)
     settings.settings.cache_clear()
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The router's waits, recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(deliver_alert, "sleep", recorded.append)
+    return recorded
+
+
+@pytest.fixture
+def output(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Output]:
+    """Everything the function writes to stdout: JSON log lines and EMF metric blobs."""
+    monkeypatch.setattr(logger.registered_handler, "stream", CurrentStdout())
+    yield Output(capsys)

@@ -21,8 +21,7 @@ from clarion.domain.models import AlertStatus, Outcome, Priority
 from clarion.handlers import router
 from clarion.usecases import deliver_alert
 from tests.helpers import FakeContext
-from tests.integration.test_router import given_accepted, log_of, make_alert, queue_event
-from tests.integration.test_router import output as output  # the router suite's fixture, shared
+from tests.integration.routing import given_accepted, log_of, make_alert, queue_event
 
 
 class Crash(BaseException):

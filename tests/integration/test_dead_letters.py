@@ -18,8 +18,7 @@ from clarion.domain.models import Alert, AlertStatus, Priority
 from clarion.handlers import alert_views, dead_letters, router
 from clarion.usecases import deliver_alert
 from tests.helpers import FakeContext, sqs_record
-from tests.integration.test_router import given_accepted, log_of, make_alert, queue_event
-from tests.integration.test_router import output as output  # the router suite's fixture, shared
+from tests.integration.routing import given_accepted, log_of, make_alert, queue_event
 from tests.integration.walk import Walk
 from tools import redrive
 

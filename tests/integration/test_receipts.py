@@ -21,13 +21,12 @@ from clarion.shared import settings
 from clarion.usecases import settle_receipt
 from clarion_local.receipts import LocalReceipts, ses_event
 from tests.helpers import FakeContext, sqs_record, wait_until
-from tests.integration.test_router import (
+from tests.integration.routing import (
     given_accepted,
     log_of,
     make_alert,
     queue_event,
 )
-from tests.integration.test_router import output as output  # the router suite's fixture, shared
 
 CALL_AND_EMAIL = Contact(
     contact_id="C-1",

@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSResponse
 from clarion.domain.models import Priority
 from clarion.shared import clients
 from clarion.usecases import deliver_alert
-from tests.integration.test_router import given_accepted, log_of, make_alert, route
+from tests.integration.routing import given_accepted, log_of, make_alert, route
 
 # (channel, service, operation, priority, the provider's 5xx answer as its query protocol writes it)
 CASES = [

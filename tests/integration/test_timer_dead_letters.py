@@ -16,7 +16,6 @@ from clarion.handlers import dead_letters, timer_dead_letters
 from clarion.shared import clock
 from clarion.usecases import advance_walk
 from tests.helpers import FakeContext, sqs_record
-from tests.integration.test_router import output as output  # the router suite's fixture, shared
 from tests.integration.walk import Walk
 from tools import redrive
 
