@@ -19,6 +19,8 @@ import pytest
 from moto import mock_aws
 
 from clarion import names
+from clarion.adapters import contacts as contacts_repo
+from clarion.adapters import idempotency
 from clarion.handlers import keypress
 from clarion.shared import clients, settings
 from clarion.shared.observability import logger
@@ -26,6 +28,7 @@ from clarion.usecases import deliver_alert
 from clarion_local import stack
 from clarion_local.emulator import atomic_dynamodb_writes, honour_kms_key_spec
 from clarion_local.providers import ProviderBridge
+from tests.integration.intake_api import ALICE
 from tests.integration.routing import CurrentStdout, Output
 from tests.synth import Synth
 
@@ -169,3 +172,12 @@ def output(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) 
     """Everything the function writes to stdout: JSON log lines and EMF metric blobs."""
     monkeypatch.setattr(logger.registered_handler, "stream", CurrentStdout())
     yield Output(capsys)
+
+
+@pytest.fixture
+def api(clarion: Any) -> Any:
+    """The intake API, with the contact its suites alert (Dr Alice) on file."""
+    idempotency.once.cache_clear()
+    contacts_repo.put_contact(ALICE, "2026-01-01T00:00:00Z")
+    yield clarion
+    idempotency.once.cache_clear()

@@ -1,3 +1,6 @@
+"""The intake handler in-process against the emulator: accepting each priority, idempotency, the contact check,
+failures around acceptance, reading an alert back, and the patient reference kept in the request."""
+
 from __future__ import annotations
 
 import json
@@ -6,46 +9,13 @@ from typing import Any
 import pytest
 
 from clarion.adapters import contacts as contacts_repo
-from clarion.adapters import idempotency
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Contact, Outcome, Priority
 from clarion.handlers.intake import handler
 from clarion.shared import settings
 from clarion.usecases import accept_alert
 from tests.helpers import FakeContext
 from tests.integration.api_events import api_event, call, log_to_captured_stdout
-
-PATIENT = "PATIENT-REF-98765"
-BODY = {
-    "message_id": "lab-0001",
-    "type": "blood_test_alert",
-    "patient_id": PATIENT,
-    "contact_id": "C-1",
-    "description": "Potassium 6.8 mmol/L, ward 7B",
-    "priority": "H",
-}
-ALICE = Contact(
-    contact_id="C-1",
-    name="Dr Alice",
-    phone_call="+447911123456",
-    phone_sms="+447400123456",
-    email="alice@hospital.example.org",
-)
-
-
-@pytest.fixture
-def api(clarion: Any) -> Any:
-    idempotency.once.cache_clear()
-    contacts_repo.put_contact(ALICE, "2026-01-01T00:00:00Z")
-    yield clarion
-    idempotency.once.cache_clear()
-
-
-def post(body: Any, *, path: str = "/alerts", client_id: str = "lab-system", **kwargs: Any) -> tuple[int, Any]:
-    return call(handler, api_event("POST", path, body, client_id=client_id, **kwargs))
-
-
-def queued_bodies(clarion: Any) -> list[dict[str, Any]]:
-    return [json.loads(m["Body"]) for m in clarion.queued()]
+from tests.integration.intake_api import BODY, PATIENT, post, queued_bodies
 
 
 @pytest.mark.parametrize(
@@ -226,70 +196,6 @@ def test_unexpected_failure_is_a_500_without_details(api: Any, monkeypatch: pyte
     assert status == 500
     assert body["error"]["code"] == "internal_error"
     assert "secret internals" not in json.dumps(body)
-
-
-@pytest.mark.parametrize(
-    ("body", "code", "field"),
-    [
-        ({**BODY, "priority": "X"}, "invalid_field", "priority"),
-        ({**BODY, "ward": "7B"}, "unknown_field", "ward"),
-        ({k: v for k, v in BODY.items() if k != "type"}, "missing_field", "type"),
-        ({**BODY, "message_id": "has space"}, "invalid_field", "message_id"),
-        ([BODY], "invalid_body", None),
-    ],
-)
-def test_invalid_alert_is_400_naming_the_field(api: Any, body: Any, code: str, field: str | None) -> None:
-    # Given an alert body that breaks a rule
-    # When it is posted
-    status, answer = post(body)
-    # Then 400 with our error format naming the field, and nothing queued
-    assert status == 400
-    assert answer["error"]["code"] == code
-    assert answer["error"]["field"] == field
-    if field:
-        assert f"'{field}'" in answer["error"]["message"]
-    assert queued_bodies(api) == []
-
-
-def test_invalid_json_is_400(api: Any) -> None:
-    # Given a body that is not JSON
-    # When it is posted
-    status, answer = call(handler, api_event("POST", "/alerts", raw_body='{"message_id": '))
-    # Then 400 invalid_json
-    assert status == 400
-    assert answer["error"]["code"] == "invalid_json"
-
-
-def test_missing_body_is_400(api: Any) -> None:
-    # Given no body at all
-    # When it is posted
-    status, answer = call(handler, api_event("POST", "/alerts"))
-    # Then 400 missing_body
-    assert status == 400
-    assert answer["error"]["code"] == "missing_body"
-
-
-def test_body_that_is_not_json_content_is_415(api: Any) -> None:
-    # Given a form-encoded body
-    # When it is posted
-    event = api_event("POST", "/alerts", raw_body="a=b", headers={"Content-Type": "text/plain"})
-    status, answer = call(handler, event)
-    # Then 415 unsupported_media_type
-    assert status == 415
-    assert answer["error"]["code"] == "unsupported_media_type"
-
-
-@pytest.mark.parametrize("encoded", [False, True])
-def test_oversized_body_is_413_before_it_is_parsed(api: Any, encoded: bool) -> None:
-    # Given a body over 16 KiB (sent plain or base64-encoded)
-    event = api_event("POST", "/alerts", raw_body="x" * (23 * 1024 if encoded else 17 * 1024))
-    event["isBase64Encoded"] = encoded
-    # When it is posted
-    status, answer = call(handler, event)
-    # Then 413 payload_too_large and nothing queued
-    assert status == 413
-    assert answer["error"]["code"] == "payload_too_large"
-    assert queued_bodies(api) == []
 
 
 def test_client_reads_its_own_alert_with_its_attempts(api: Any) -> None:
