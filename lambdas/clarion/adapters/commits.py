@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from clarion.adapters import delivery_log
 from clarion.shared import clock
+from clarion.shared.aws_errors import condition_failed, item_that_stood
 
 MAX_TRIES = 32  # writers to one alert are few (a stage's contacts, its timers, answers); each retry is one write
 
@@ -115,9 +116,9 @@ def commit(
         try:
             delivery_log.table().update_item(**request)
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
-            stood = error.response.get("Item")
+            stood = item_that_stood(error)
             if not stood:
                 return None  # no such alert
             now_at = _head_of(stood)
@@ -137,15 +138,6 @@ def _key(client_id: str, message_id: str) -> dict[str, str]:
     return {"pk": delivery_log.alert_key(client_id, message_id), "sk": delivery_log.ALERT_SK}
 
 
-def _plain(value: Any) -> Any:
-    """A value from a condition failure's item: the low-level form ({"N": "3"}) or the resource's."""
-    if isinstance(value, dict) and len(value) == 1:
-        kind, inner = next(iter(value.items()))
-        if kind in ("N", "S"):
-            return inner
-    return value
-
-
 def _head_of(item: dict[str, Any]) -> Head:
-    seq, at = _plain(item.get("seq")), _plain(item.get("seq_at"))
+    seq, at = item.get("seq"), item.get("seq_at")
     return Head(int(seq) if seq is not None else None, str(at) if at is not None else None)

@@ -30,6 +30,7 @@ from clarion.domain.escalation import Reach, Stage
 from clarion.domain.models import Alert, AlertStatus, Attempt, Channel, Outcome
 from clarion.names import ENV_DELIVERY_TABLE
 from clarion.shared import clients, clock
+from clarion.shared.aws_errors import condition_failed, item_that_stood
 from clarion.shared.settings import required, settings
 
 ALERT_SK = "ALERT"
@@ -208,9 +209,9 @@ def settle_attempt(sent: SentAttempt, outcome: Outcome, receipt: str, at: str) -
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            stood = (error.response.get("Item") or {}).get("outcome")
-            return Outcome(stood["S"] if isinstance(stood, dict) else stood) if stood else Outcome.PENDING
+        if condition_failed(error):
+            stood = (item_that_stood(error) or {}).get("outcome")
+            return Outcome(stood) if stood else Outcome.PENDING
         raise
     return None
 
