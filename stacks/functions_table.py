@@ -220,28 +220,12 @@ def router(w: Wiring) -> FunctionSpec:
 
 
 def escalator(w: Wiring) -> FunctionSpec:
-    t, msg = w.tables, w.msg
-    return FunctionSpec(
-        "Escalator",
-        handler=names.ESCALATOR_HANDLER,
-        description="Clarion: starts the next escalation stage when a window ends unacknowledged",
-        service=names.SERVICE_ESCALATOR,
-        environment={
-            **w.common,
-            **w.walk,
-            names.ENV_CONTACTS_TABLE: t.contacts.table_name,
-            names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
-        },
-        timeout=ESCALATOR_TIMEOUT,
-        invoked_by="the SQS event source mapping of the timer queue",
-        grants=(
-            allow(GET, t.contacts.table_arn),
-            allow(DELIVERY_LOG_ACTIONS, t.delivery_log.table_arn),
-            allow(SEND, msg.alerts.queue_arn, w.timer_queue.queue_arn),
-            allow(PUBLISH, msg.events.topic_arn),
-            Consume(w.timer_queue, ESCALATOR_BATCH_SIZE),
-            use_key(w),
-        ),
+    return _walker(
+        w,
+        ("Escalator", names.ESCALATOR_HANDLER, names.SERVICE_ESCALATOR),
+        "Clarion: starts the next escalation stage when a window ends unacknowledged",
+        Consume(w.timer_queue, ESCALATOR_BATCH_SIZE),
+        "the SQS event source mapping of the timer queue",
     )
 
 
@@ -316,14 +300,26 @@ def dead_letters(w: Wiring) -> FunctionSpec:
 
 
 def timer_dead_letters(w: Wiring) -> FunctionSpec:
-    """The timer dead-letter queue's consumer: moves on, or ends loudly, each walk whose timer dead-lettered; it
-    does what the escalator does (`escalator`'s grants), and parks the timer."""
+    """The timer dead-letter queue's consumer: moves on, or ends loudly, each walk whose timer dead-lettered, as the
+    escalator would have, and parks the timer."""
+    return _walker(
+        w,
+        ("TimerDeadLetters", names.TIMER_DEAD_LETTERS_HANDLER, names.SERVICE_TIMER_DEAD_LETTERS),
+        "Clarion: moves on or ends the walk of each escalation timer the escalator gave up on",
+        Consume(w.data.timers.dead_letters, QUEUE_BATCH_SIZE),
+        "the SQS event source mapping of the timer dead-letter queue",
+    )
+
+
+def _walker(w: Wiring, named: tuple[str, str, str], description: str, source: Consume, invoked_by: str) -> FunctionSpec:
+    """A function that walks escalations from a queue of timers: the same environment and grants for both."""
     t, msg = w.tables, w.msg
+    name, handler, service = named
     return FunctionSpec(
-        "TimerDeadLetters",
-        handler=names.TIMER_DEAD_LETTERS_HANDLER,
-        description="Clarion: moves on or ends the walk of each escalation timer the escalator gave up on",
-        service=names.SERVICE_TIMER_DEAD_LETTERS,
+        name,
+        handler=handler,
+        description=description,
+        service=service,
         environment={
             **w.common,
             **w.walk,
@@ -331,13 +327,13 @@ def timer_dead_letters(w: Wiring) -> FunctionSpec:
             names.ENV_ALERT_QUEUE_URL: msg.alerts.queue_url,
         },
         timeout=ESCALATOR_TIMEOUT,
-        invoked_by="the SQS event source mapping of the timer dead-letter queue",
+        invoked_by=invoked_by,
         grants=(
             allow(GET, t.contacts.table_arn),
             allow(DELIVERY_LOG_ACTIONS, t.delivery_log.table_arn),
             allow(SEND, msg.alerts.queue_arn, w.timer_queue.queue_arn),
             allow(PUBLISH, msg.events.topic_arn),
-            Consume(w.data.timers.dead_letters, QUEUE_BATCH_SIZE),
+            source,
             use_key(w),
         ),
     )
