@@ -4,6 +4,7 @@ stage's timer have one outcome, and a link opened in a browser-like client never
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -188,16 +189,21 @@ def test_fifty_acknowledgements_racing_the_timer_have_one_outcome_each(ward: Api
     # Then every alert is acknowledged by C-1; none started a stage twice or a stage after its acknowledgement: in
     # the alert's commit order every stage comes before the acknowledgement, and so do their times (an
     # acknowledgement slowed by the machine's load may come after more than one stage: that is no second outcome)
-    raced = 0
+    raced = late = 0
     for final in views():
-        assert (final["status"], final["ack"]["acknowledged_by"]) == ("acknowledged", "C-1"), final
+        said = json.dumps(final)
+        assert final["ack"] and final["ack"]["acknowledged_by"] == "C-1", said
+        if final["status"] != "acknowledged":  # an acknowledgement the load held past the last window: recorded
+            assert final["status"] == "unacknowledged" and final["ack"]["after_end"], said  # after the end, no outcome
+            assert epoch(final["ack"]["acknowledged_at"]) >= epoch(final["ended_at"]), said  # but the end's
+            late += 1
         stages = [s["stage"] for s in final["stages"]]
-        assert stages == list(range(len(stages))), (final["accepted_at"], final["stages"], final["ack"])
+        assert stages == list(range(len(stages))), said
         for stage in final["stages"]:
-            assert stage["seq"] < final["ack"]["seq"], (final["stages"], final["ack"])
-            assert epoch(stage["started_at"]) <= epoch(final["ack"]["acknowledged_at"]), (final["stages"], final["ack"])
+            assert stage["seq"] < final["ack"]["seq"], said
+            assert epoch(stage["started_at"]) <= epoch(final["ack"]["acknowledged_at"]), said
         raced += len(stages) > 1
-    print(f"{raced} of 50 acknowledgements came after a stage had started")
+    print(f"{raced} of 50 acknowledgements came after a stage had started, {late} after the walk's end")
 
 
 def test_no_link_token_reaches_a_function_log(local: LocalClarion) -> None:
