@@ -13,6 +13,7 @@ stand-in for CloudWatch Logs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import multiprocessing
 import os
@@ -70,6 +71,7 @@ def _worker_main(conn: Any, environment: dict[str, str], paths: list[str], handl
     sys.path[:0] = paths
     module_name, function_name = handler.rsplit(".", 1)
     function = getattr(importlib.import_module(module_name), function_name)
+    _share_sdk_data()
     conn.send(("ready", os.getpid()))
     while True:
         message = conn.recv()
@@ -89,6 +91,22 @@ def _worker_main(conn: Any, environment: dict[str, str], paths: list[str], handl
         except Exception as error:  # the function's own failure, reported as Lambda reports it
             traceback.print_exc()
             conn.send(("error", f"{type(error).__name__}: {error}"))
+
+
+def _share_sdk_data() -> None:
+    """One botocore data loader for every session in this worker (Clarion makes a session per client), with the
+    endpoints and the list of services read: a worker forked from this one makes its clients in a third of the
+    CPU. Lambda's cold starts run side by side; a burst of them here shares this machine's cores."""
+    import botocore.loaders
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)  # type: ignore[attr-defined]
+    session = botocore.session.get_session()
+    session.get_component("endpoint_resolver")
+    loader = session.get_component("data_loader")
+    loader.list_available_services("service-2")
+    for name in ("partitions", "sdk-default-configuration", "_retry"):
+        loader.load_data(name)
 
 
 def _fork(conn: Connection) -> Connection:
@@ -204,6 +222,7 @@ class FunctionPool:
         self.log_path = log_dir / f"{function.environment.get('POWERTOOLS_SERVICE_NAME', function.logical_id)}.log"
         self.arn = f"arn:aws:lambda:{region}:{account}:function:{function.name}"
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self.concurrency = concurrency
         self._slots = threading.BoundedSemaphore(concurrency)
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
