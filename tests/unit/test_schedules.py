@@ -22,7 +22,7 @@ CHANGES = {
     "America/St_Johns": ((3, 8), (11, 1)),
 }
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
-PROPERTY = settings(max_examples=120, deadline=None)
+PROPERTY = settings(max_examples=100, deadline=None)
 
 
 # --- an independent reading of wall time -----------------------------------------------------------

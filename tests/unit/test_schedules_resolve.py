@@ -4,6 +4,7 @@ overrides and calendar events, `until`, the period limit, rotations before their
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +25,7 @@ from clarion.domain.schedules import (
     shifts,
 )
 
-CARDIOLOGY = {
+CARDIOLOGY: dict[str, Any] = {
     "name": "Cardiology on call",
     "time_zone": "Europe/London",
     "layers": [
