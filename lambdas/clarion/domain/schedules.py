@@ -10,15 +10,17 @@ the overrides and the calendar events (already expanded) that apply to it, the a
 - else nobody from the schedule: the fallback contacts apply (`OnCall.fallback`), and with none, nobody is on call.
 Nothing is stored about rotation positions: the answer follows from the definition and the instant alone.
 
-`shifts` tiles a period (at most `MAX_PERIOD`) with the answers, consecutive equal ones merged; `on_call(...).until`
-is the end of the tile holding the instant; `gaps` the tiles in which nobody, not even a fallback, is on call.
+`shifts` tiles a period (at most `MAX_PERIOD`) with the answers, consecutive equal ones merged (equal: the same
+contacts, fallback or not; where a turn comes from does not split a shift); `on_call(...).until` is the end of the
+tile holding the instant, looked for up to `MAX_PERIOD` ahead; `gaps` the tiles in which nobody, not even a fallback,
+is on call. Instants in are aware datetimes in any zone; instants out are UTC.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -116,7 +118,7 @@ class OnCall:
     """Who is on call at an instant, and until when that answer holds (UTC)."""
 
     contact_ids: tuple[str, ...]  # whom to notify: the fallback contacts when `fallback`; empty: nobody
-    sources: dict[str, Source] = field(compare=False)
+    sources: dict[str, Source]
     until: datetime  # the next instant the answer changes, or `at` + MAX_PERIOD if it holds that long
     fallback: bool  # nobody from overrides, events or layers: the fallback contacts apply
 
@@ -255,7 +257,8 @@ def shifts(
     overrides: Iterable[Override] = (),
     events: Iterable[Event] = (),
 ) -> list[Shift]:
-    """[start, end) tiled by who is on call, no gap, no overlap, consecutive equal answers merged (UTC)."""
+    """[start, end) tiled by who is on call, no gap, no overlap, consecutive equal answers merged (UTC); an empty or
+    reversed period has none; PeriodTooLong (field `end`) past MAX_PERIOD."""
     start, end = _utc(start), _utc(end)
     if end - start > MAX_PERIOD:
         raise PeriodTooLong(f"A period of shifts spans at most {MAX_PERIOD.days} days.", "end")
