@@ -22,7 +22,7 @@ CHANGES = {
     "America/St_Johns": ((3, 8), (11, 1)),
 }
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
-PROPERTY = settings(max_examples=100, deadline=None)
+PROPERTY = settings(max_examples=80, deadline=None)
 
 
 # --- an independent reading of wall time -----------------------------------------------------------
@@ -84,7 +84,8 @@ def change_nights(draw: st.DrawFn) -> tuple[ZoneInfo, datetime]:
     its repeated hour."""
     key = draw(st.sampled_from(sorted(CHANGES)))
     month, day = draw(st.sampled_from(CHANGES[key]))
-    return ZoneInfo(key), datetime(2026, month, day) + draw(st.integers(0, 15)) * timedelta(minutes=15)
+    quarters = draw(st.one_of(st.integers(4, 11), st.integers(0, 15)))  # often 01:00-02:45, where the changes are
+    return ZoneInfo(key), datetime(2026, month, day) + quarters * timedelta(minutes=15)
 
 
 grid_times = st.integers(0, 47).map(lambda half_hours: time(half_hours // 2, 30 * (half_hours % 2)))
@@ -110,14 +111,18 @@ def layers(draw: st.DrawFn, near: datetime, with_windows: bool = True) -> Layer:
 
 @st.composite
 def instants_around(draw: st.DrawFn, zone: ZoneInfo, near: datetime, reach: timedelta = 2 * DAY) -> datetime:
-    """The instant the clock first reads `near` (or passes it, in a gap), a microsecond before it, or up to
-    `reach` either side of it."""
+    """The instant the clock first reads `near` (or passes it, in a gap), a microsecond before it, up to 90 minutes
+    after it, up to 45 minutes before its second showing (in a repeated hour), or up to `reach` either side of it."""
     base = expected_instant(near, zone)
-    where = draw(st.sampled_from(("on", "before", "around")))
+    where = draw(st.sampled_from(("on", "before", "later", "second", "around")))
+    if where == "second":  # a repeated time's second showing, or up to 45 minutes before it
+        return near.replace(tzinfo=zone, fold=1).astimezone(UTC) - draw(st.integers(0, 45)) * MINUTE
     if where == "on":
         return base
     if where == "before":
         return base - timedelta(microseconds=1)
+    if where == "later":  # into a repeated hour's second showing, or just past a gap
+        return base + draw(st.integers(1, 90)) * MINUTE
     reach_minutes = int(reach / MINUTE)
     return base + draw(st.integers(-reach_minutes, reach_minutes)) * MINUTE
 
@@ -145,7 +150,7 @@ def spans(draw: st.DrawFn, zone: ZoneInfo, near: datetime) -> tuple[datetime, da
 # --- properties ----------------------------------------------------------------------------------
 
 
-@PROPERTY
+@settings(max_examples=200, deadline=None)
 @given(st.data(), change_nights())
 def test_each_layer_gives_the_participant_its_rotation_says(data, night):
     # Given a rotation with a handoff on a DST change night, and an instant around it

@@ -85,6 +85,7 @@ def test_the_turn_passes_at_the_first_of_the_repeated_times_and_holds_through_th
     layer = rotation("2026-10-25T01:30", 1, Unit.DAYS)  # Oct 25 A, ..., Oct 31 A, Nov 1 B
     assert participant(layer, CHICAGO, utc("2026-11-01T06:29")) == "A"  # 01:29 CDT
     assert participant(layer, CHICAGO, utc("2026-11-01T06:30")) == "B"  # 01:30 CDT
+    assert participant(layer, CHICAGO, utc("2026-11-01T07:10")) == "B"  # 01:10 CST: reads before 01:30, yet after
     assert participant(layer, CHICAGO, utc("2026-11-01T07:30")) == "B"  # 01:30 CST, the second time: no handoff
 
 

@@ -138,8 +138,9 @@ def handoff_wall(layer: Layer, k: int) -> datetime:
 def shift_index(layer: Layer, zone: ZoneInfo, at: datetime) -> int:
     """The k whose shift [instant of handoff k, instant of handoff k+1) holds `at` (never an empty shift)."""
     k = (wall_clock(at, zone) - layer.handoff_at) // layer.step
-    while instant(handoff_wall(layer, k), zone) > at:
+    while instant(handoff_wall(layer, k), zone) > at:  # a guard: the clock's reading is never past its instant
         k -= 1
+    # The second showing of a repeated hour reads earlier than handoffs already made at the first.
     while instant(handoff_wall(layer, k + 1), zone) <= at:
         k += 1
     return k
