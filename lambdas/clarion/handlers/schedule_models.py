@@ -122,9 +122,14 @@ class ScheduleBody(_ScheduleFields):
         return schedules.parse_schedule(self.model_dump(by_alias=True, exclude_none=True))
 
 
+class LayerView(LayerBody):
+    windows: list[WindowBody] | None = Field(default=None, description="When the layer has someone; null: always.")
+
+
 class ScheduleView(_ScheduleFields):
     schedule_id: str
     time_zone: str  # as stored (the request's enum need not be repeated)
+    layers: list[LayerView]
 
     @classmethod
     def of(cls, schedule_id: str, schedule: schedules.Schedule) -> ScheduleView:
