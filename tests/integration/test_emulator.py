@@ -137,7 +137,7 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
     # The gateway's own answers for other methods: ANY 405 and OPTIONS 204, each with the route's Allow
     assert mocks[("ANY", "/alerts/{message_id}")] == (405, "GET, OPTIONS")
     assert mocks[("OPTIONS", "/escalation-policies/{policy_id}")] == (204, "PUT, GET, DELETE, OPTIONS")
-    assert len(mocks) == 20
+    assert len(mocks) == 32
     assert routes == {
         ("POST", "/alerts"): names.INTAKE_HANDLER,
         ("POST", "/notification"): names.INTAKE_HANDLER,
@@ -152,6 +152,15 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
         ("DELETE", "/escalation-policies/{policy_id}"): names.CONTACTS_HANDLER,
         ("GET", "/contacts/{contact_id}/history"): names.CONTACTS_HANDLER,
         ("GET", "/escalation-policies/{policy_id}/history"): names.CONTACTS_HANDLER,
+        ("PUT", "/schedules/{schedule_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}"): names.CONTACTS_HANDLER,
+        ("DELETE", "/schedules/{schedule_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}/history"): names.CONTACTS_HANDLER,
+        ("POST", "/schedules/{schedule_id}/overrides"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}/overrides"): names.CONTACTS_HANDLER,
+        ("DELETE", "/schedules/{schedule_id}/overrides/{override_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}/on-call"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}/shifts"): names.CONTACTS_HANDLER,
         ("GET", "/l/{token}"): names.LINKS_HANDLER,
         ("POST", "/l/{token}"): names.LINKS_HANDLER,
     }
