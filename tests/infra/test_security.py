@@ -178,7 +178,7 @@ def test_every_route_needs_the_lambda_authorizer_but_the_signed_link(dev: Synth)
             continue
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"
         assert "AuthorizerId" in method["Properties"]
-    assert len(methods) == 15
+    assert len(methods) == 24
     assert sorted(m["Properties"]["HttpMethod"] for m in links) == ["GET", "POST"]
     (authorizer,) = dev.resources("AWS::ApiGateway::Authorizer").values()
     assert authorizer["Properties"]["Type"] == "TOKEN"
