@@ -89,7 +89,7 @@ def _physical(logical_id: str) -> str:
 def test_tables_are_created_as_the_template_defines_them(clarion: Any, dev: Synth) -> None:
     ddb = boto3.client("dynamodb")
     tables = {k: v for t in dev.templates.values() for k, v in t["Resources"].items() if v["Type"].endswith("Table")}
-    assert len(tables) == 6  # contacts, policies, clients, idempotency, delivery log, audit
+    assert len(tables) == 7  # contacts, policies, schedules, clients, idempotency, delivery log, audit
     for logical_id, resource in tables.items():
         described = ddb.describe_table(TableName=_physical(logical_id))["Table"]
         assert described["KeySchema"] == resource["Properties"]["KeySchema"]

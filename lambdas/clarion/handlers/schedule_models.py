@@ -110,17 +110,15 @@ class LayerBody(_Strict):
     ) = Field(default=None, description="When the layer has someone; absent: always.")
 
 
-class _ScheduleFields(_Strict):
+class ScheduleBody(_Strict):
+    """Who is on call: the last layer with someone at an instant gives them, else the fallback contacts."""
+
     name: Name
     time_zone: TimeZone
     layers: Annotated[list[LayerBody], Field(max_length=schedules.MAX_LAYERS)]
     fallback_contact_ids: Annotated[
         list[ContactId], Field(max_length=schedules.MAX_FALLBACK, json_schema_extra={"uniqueItems": True})
     ] = Field(default_factory=list)
-
-
-class ScheduleBody(_ScheduleFields):
-    """Who is on call: the last layer with someone at an instant gives them, else the fallback contacts."""
 
     @model_validator(mode="before")
     @classmethod
@@ -136,10 +134,12 @@ class LayerView(LayerBody):
     windows: list[WindowBody] | None = Field(default=None, description="When the layer has someone; null: always.")
 
 
-class ScheduleView(_ScheduleFields):
+class ScheduleView(BaseModel):
     schedule_id: str
-    time_zone: str  # as stored (the request's enum need not be repeated)
+    name: str
+    time_zone: str
     layers: list[LayerView]
+    fallback_contact_ids: list[str]
 
     @classmethod
     def of(cls, schedule_id: str, schedule: schedules.Schedule) -> ScheduleView:
