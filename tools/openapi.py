@@ -116,6 +116,11 @@ _LINKS = {  # (path, method, answers): (the linked paths, their parameter, its v
         "policy_id",
         "$request.path.policy_id",
     ),
+    ("/schedules/{schedule_id}", "put", "2xx"): (
+        "/schedules/{schedule_id}",
+        "schedule_id",
+        "$request.path.schedule_id",
+    ),
 }
 
 
