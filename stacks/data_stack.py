@@ -84,6 +84,7 @@ class DataStack(Stack):
         outputs = {
             "ContactsTable": self.storage.contacts.table_name,
             "PoliciesTable": self.storage.policies.table_name,
+            "SchedulesTable": self.storage.schedules.table_name,
             "AuditTable": self.storage.audit.table_name,
             "TimerQueueUrl": self.timers.queue.queue_url,
             "TimerDeadLetterQueueUrl": self.timers.dead_letters.queue_url,

@@ -37,6 +37,14 @@ ROUTER_BATCH_SIZE = 10
 # handled ten at a time per unit of concurrency, none waiting behind another's last second (docs/architecture.md).
 ESCALATOR_BATCH_SIZE = 10
 QUEUE_BATCH_SIZE = 10  # the receipts, dead-letters and replies consumers
+SCHEDULE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+]
 KEYPRESS_TIMEOUT = Duration.seconds(8)  # the contact flow waits 8 s at most for the answer
 
 
@@ -91,12 +99,13 @@ def contacts(w: Wiring) -> FunctionSpec:
     return FunctionSpec(
         "Contacts",
         handler=names.CONTACTS_HANDLER,
-        description="Clarion: manages clinicians' contact details and channel preferences",
+        description="Clarion: manages contacts, escalation policies and on-call schedules",
         service="contacts",
         environment={
             names.ENV_CONTACTS_TABLE: t.contacts.table_name,
             names.ENV_POLICIES_TABLE: t.policies.table_name,
             names.ENV_AUDIT_TABLE: t.audit.table_name,
+            names.ENV_SCHEDULES_TABLE: t.schedules.table_name,
         },
         with_deps=True,
         grants=(
@@ -107,6 +116,9 @@ def contacts(w: Wiring) -> FunctionSpec:
             allow(
                 ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"], t.policies.table_arn
             ),
+            # A schedule's items: read by key and by partition; an override is written in a transaction that checks
+            # the schedule, takes its overrides' lock and records the change.
+            allow(SCHEDULE_ACTIONS, t.schedules.table_arn),
             use_key(w),
         ),
     )

@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from clarion.handlers import acks, contacts, http_errors, intake, policies
+from clarion.handlers import acks, contacts, http_errors, intake, overrides, policies, schedules
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -35,6 +35,8 @@ def render() -> str:
     app.include_router(acks.router)
     app.include_router(contacts.router)
     app.include_router(policies.router)
+    app.include_router(schedules.router)
+    app.include_router(overrides.router)
     schema = app.get_openapi_json_schema(
         title="Clarion API",
         version="1.0.0",
@@ -113,6 +115,11 @@ _LINKS = {  # (path, method, answers): (the linked paths, their parameter, its v
         "/escalation-policies/{policy_id}",
         "policy_id",
         "$request.path.policy_id",
+    ),
+    ("/schedules/{schedule_id}", "put", "2xx"): (
+        "/schedules/{schedule_id}",
+        "schedule_id",
+        "$request.path.schedule_id",
     ),
 }
 

@@ -40,6 +40,7 @@ ENV_CONNECT_SOURCE_PHONE = "CONNECT_SOURCE_PHONE"
 ENV_DELIVERY_RETENTION_DAYS = "DELIVERY_RETENTION_DAYS"
 ENV_MAX_ATTEMPTS_PER_CHANNEL = "MAX_ATTEMPTS_PER_CHANNEL"
 ENV_POLICIES_TABLE = "POLICIES_TABLE"
+ENV_SCHEDULES_TABLE = "SCHEDULES_TABLE"  # on-call schedules and their overrides
 ENV_TIMER_QUEUE_URL = "TIMER_QUEUE_URL"
 # JSON object: priority -> {"window_s": seconds the addressee has, "target_s": the organisation's target};
 # a priority absent from it needs no acknowledgement.

@@ -156,6 +156,7 @@ class Api(Construct):
             item.add_method("GET", contacts, **common, request_parameters=path)
             item.add_method("DELETE", contacts, **common, request_parameters=path)
             item.add_resource("history").add_method("GET", contacts, **common, request_parameters=path)
+        self._schedule_routes(contacts, common, with_body)
         for method in self.api.methods:
             acknowledge(
                 method,
@@ -170,6 +171,25 @@ class Api(Construct):
             verbs.setdefault(method.resource.path, []).append(method.http_method)
         for resource_path, allowed in verbs.items():
             refuse_other_methods(self.api.root.resource_for_path(resource_path), allowed)
+
+    def _schedule_routes(
+        self, contacts: apigw.LambdaIntegration, common: dict[str, Any], with_body: dict[str, Any]
+    ) -> None:
+        """On-call schedules, served by the admin function like contacts and policies."""
+        schedule = self.api.root.add_resource("schedules").add_resource("{schedule_id}")
+        path = {"method.request.path.schedule_id": True}
+        schedule.add_method("PUT", contacts, **with_body, request_parameters=path)
+        for verb in ("GET", "DELETE"):
+            schedule.add_method(verb, contacts, **common, request_parameters=path)
+        for reading in ("history", "on-call", "shifts"):
+            schedule.add_resource(reading).add_method("GET", contacts, **common, request_parameters=path)
+        overrides = schedule.add_resource("overrides")
+        overrides.add_method("POST", contacts, **with_body, request_parameters=path)
+        overrides.add_method("GET", contacts, **common, request_parameters=path)
+        override_path = {**path, "method.request.path.override_id": True}
+        overrides.add_resource("{override_id}").add_method(
+            "DELETE", contacts, **common, request_parameters=override_path
+        )
 
     def _link_routes(self, links_fn: lambda_.IFunction, validator: apigw.RequestValidator) -> None:
         link = self.api.root.add_resource("l").add_resource("{token}")

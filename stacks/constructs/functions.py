@@ -42,7 +42,7 @@ ASSET_EXCLUDES = [
 ]
 # Pure-Python runtime packages copied from the installed environment into Clarion's own layer
 # (synth stays offline: nothing is downloaded).
-LAYER_PACKAGES = ("phonenumbers",)
+LAYER_PACKAGES = ("phonenumbers", "tzdata")  # tzdata: the runtime may have no time zone database
 MAX_CONCURRENCY = 20  # an SQS event source's concurrent batches, at most
 
 
@@ -79,7 +79,7 @@ class FunctionSpec:
     timeout: Duration | None = None
     memory_mb: int = 256
     in_vpc: bool = True
-    with_deps: bool = False  # Clarion's own layer (phone number validation)
+    with_deps: bool = False  # Clarion's own layer (phone number validation, time zone data)
     outside_vpc_reason: str = ""
     invoked_by: str = "API Gateway"
     dead_letter_queue: sqs.IQueue | None = None
@@ -137,7 +137,7 @@ class FunctionFactory(Construct):
                 code=lambda_.Code.from_asset(str(stage_dependency_layer())),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[lambda_.Architecture.ARM_64],
-                description="Clarion runtime dependencies not in the Powertools layer (phone number validation)",
+                description="Clarion runtime dependencies not in the Powertools layer (phone numbers, time zones)",
             )
         return self._deps
 

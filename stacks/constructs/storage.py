@@ -1,5 +1,5 @@
-"""DynamoDB tables: contacts, escalation policies, clients (token hashes), idempotency, the delivery log and the
-audit trail of contact and policy changes."""
+"""DynamoDB tables: contacts, escalation policies, on-call schedules, clients (token hashes), idempotency, the
+delivery log and the audit trail of contact, policy and schedule changes."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ class Storage(Construct):
             projection_type=ddb.ProjectionType.KEYS_ONLY,
         )
         self.policies = self._table("Policies", ddb.Attribute(name="policy_id", type=S))
+        # One partition per schedule: its definition, its overrides' lock, one item per override.
+        self.schedules = self._table(
+            "Schedules", ddb.Attribute(name="schedule_id", type=S), sort=ddb.Attribute(name="sk", type=S)
+        )
         self.clients = self._table("Clients", ddb.Attribute(name="client_id", type=S))
         self.idempotency = self._table("Idempotency", ddb.Attribute(name="id", type=S), ttl="expiration")
         self.delivery_log = self._table(
@@ -34,7 +38,15 @@ class Storage(Construct):
         )
         # Who changed a contact or a policy, when, and what it held before: kept as long as the table (no TTL).
         self.audit = self._table("Audit", ddb.Attribute(name="subject", type=S), sort=ddb.Attribute(name="sk", type=S))
-        self.tables = [self.contacts, self.policies, self.clients, self.idempotency, self.delivery_log, self.audit]
+        self.tables = [
+            self.contacts,
+            self.policies,
+            self.schedules,
+            self.clients,
+            self.idempotency,
+            self.delivery_log,
+            self.audit,
+        ]
 
         vault = backup.BackupVault(
             self,

@@ -28,7 +28,7 @@ def _methods_by_path(s: Synth) -> dict[str, dict[str, dict[str, Any]]]:
 def test_every_route_answers_other_methods_405_and_options_204_with_its_allow_header(dev: Synth) -> None:
     # Given every resource of the API and its methods
     by_path = _methods_by_path(dev)
-    assert len(by_path) == 10
+    assert len(by_path) == 16
     for path, methods in by_path.items():
         own = sorted(verb for verb, props in methods.items() if props["Integration"]["Type"] != "MOCK")
         # Then besides its own methods it has ANY and OPTIONS, answered by the gateway alone (MOCK, no function)

@@ -70,7 +70,7 @@ def test_key_policy_lets_only_logs_cloudwatch_the_receipt_senders_sns_sqs_servic
 def test_every_table_has_pitr_our_key_and_on_demand_billing(any_config: Synth):
     key_id = _data_key_logical_id(any_config)
     tables = any_config.resources("AWS::DynamoDB::Table")
-    assert len(tables) == 6  # contacts, policies, clients, idempotency, delivery log, audit
+    assert len(tables) == 7  # contacts, policies, schedules, clients, idempotency, delivery log, audit
     for table in tables.values():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
@@ -178,7 +178,7 @@ def test_every_route_needs_the_lambda_authorizer_but_the_signed_link(dev: Synth)
             continue
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"
         assert "AuthorizerId" in method["Properties"]
-    assert len(methods) == 15
+    assert len(methods) == 24
     assert sorted(m["Properties"]["HttpMethod"] for m in links) == ["GET", "POST"]
     (authorizer,) = dev.resources("AWS::ApiGateway::Authorizer").values()
     assert authorizer["Properties"]["Type"] == "TOKEN"

@@ -70,7 +70,7 @@ def test_every_authorized_method_needs_the_authorizers_usage_key_and_no_public_o
     # And every method behind the authorizer requires one, while the link, 405 and OPTIONS methods do not
     authorized = [m for m in methods if m.get("AuthorizationType") == "CUSTOM"]
     public = [m for m in methods if m.get("AuthorizationType", "NONE") == "NONE"]
-    assert len(authorized) == 13 and all(m.get("ApiKeyRequired") is True for m in authorized)
+    assert len(authorized) == 22 and all(m.get("ApiKeyRequired") is True for m in authorized)
     assert public and not any(m.get("ApiKeyRequired") for m in public)
 
 

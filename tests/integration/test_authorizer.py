@@ -78,12 +78,12 @@ def test_admin_token_is_not_allowed_to_send_alerts(repo: ClientsRepo) -> None:
     issued = issue(repo, "ops", Scope.ADMIN)
     # When it calls POST /alerts
     routes = allowed(issued.token)
-    # Then only the contacts and escalation policies routes are allowed
+    # Then only the contacts, escalation policies and schedules routes are allowed
     assert routes == [
         f"{BASE}/{method}/{collection}/*"
         for collection in ("contacts", "escalation-policies")
         for method in ("PUT", "GET", "DELETE")
-    ]
+    ] + [f"{BASE}/{method}/schedules/*" for method in ("PUT", "GET", "POST", "DELETE")]
 
 
 def test_a_concurrent_change_to_the_same_client_is_refused_not_lost(

@@ -89,7 +89,7 @@ def _physical(logical_id: str) -> str:
 def test_tables_are_created_as_the_template_defines_them(clarion: Any, dev: Synth) -> None:
     ddb = boto3.client("dynamodb")
     tables = {k: v for t in dev.templates.values() for k, v in t["Resources"].items() if v["Type"].endswith("Table")}
-    assert len(tables) == 6  # contacts, policies, clients, idempotency, delivery log, audit
+    assert len(tables) == 7  # contacts, policies, schedules, clients, idempotency, delivery log, audit
     for logical_id, resource in tables.items():
         described = ddb.describe_table(TableName=_physical(logical_id))["Table"]
         assert described["KeySchema"] == resource["Properties"]["KeySchema"]
@@ -137,7 +137,7 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
     # The gateway's own answers for other methods: ANY 405 and OPTIONS 204, each with the route's Allow
     assert mocks[("ANY", "/alerts/{message_id}")] == (405, "GET, OPTIONS")
     assert mocks[("OPTIONS", "/escalation-policies/{policy_id}")] == (204, "PUT, GET, DELETE, OPTIONS")
-    assert len(mocks) == 20
+    assert len(mocks) == 32
     assert routes == {
         ("POST", "/alerts"): names.INTAKE_HANDLER,
         ("POST", "/notification"): names.INTAKE_HANDLER,
@@ -152,6 +152,15 @@ def test_routes_and_authorizer_are_read_from_the_template(clarion: Any) -> None:
         ("DELETE", "/escalation-policies/{policy_id}"): names.CONTACTS_HANDLER,
         ("GET", "/contacts/{contact_id}/history"): names.CONTACTS_HANDLER,
         ("GET", "/escalation-policies/{policy_id}/history"): names.CONTACTS_HANDLER,
+        ("PUT", "/schedules/{schedule_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}"): names.CONTACTS_HANDLER,
+        ("DELETE", "/schedules/{schedule_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}/history"): names.CONTACTS_HANDLER,
+        ("POST", "/schedules/{schedule_id}/overrides"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}/overrides"): names.CONTACTS_HANDLER,
+        ("DELETE", "/schedules/{schedule_id}/overrides/{override_id}"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}/on-call"): names.CONTACTS_HANDLER,
+        ("GET", "/schedules/{schedule_id}/shifts"): names.CONTACTS_HANDLER,
         ("GET", "/l/{token}"): names.LINKS_HANDLER,
         ("POST", "/l/{token}"): names.LINKS_HANDLER,
     }

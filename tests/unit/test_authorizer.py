@@ -74,7 +74,7 @@ def test_admin_and_alerts_token_allows_both_sets_of_routes(repo: MemoryRepo) -> 
     # When it calls with a Bearer header on a contacts route
     answer = authorize(f"Bearer {token}", f"{BASE}/PUT/contacts/C-1")
     # Then every route of both scopes is allowed, whatever route was called first
-    assert len(statements(answer)["Allow"]) == 10
+    assert len(statements(answer)["Allow"]) == 14
     assert f"{BASE}/DELETE/contacts/*" in statements(answer)["Allow"]
     assert answer["context"]["scopes"] == "admin alerts"
 

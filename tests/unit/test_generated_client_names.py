@@ -32,6 +32,15 @@ OPERATION_IDS = {
     ("GET", "/escalation-policies/{policy_id}"): "getEscalationPolicy",
     ("DELETE", "/escalation-policies/{policy_id}"): "deleteEscalationPolicy",
     ("GET", "/escalation-policies/{policy_id}/history"): "getEscalationPolicyHistory",
+    ("PUT", "/schedules/{schedule_id}"): "putSchedule",
+    ("GET", "/schedules/{schedule_id}"): "getSchedule",
+    ("DELETE", "/schedules/{schedule_id}"): "deleteSchedule",
+    ("GET", "/schedules/{schedule_id}/history"): "getScheduleHistory",
+    ("POST", "/schedules/{schedule_id}/overrides"): "createScheduleOverride",
+    ("GET", "/schedules/{schedule_id}/overrides"): "listScheduleOverrides",
+    ("DELETE", "/schedules/{schedule_id}/overrides/{override_id}"): "deleteScheduleOverride",
+    ("GET", "/schedules/{schedule_id}/on-call"): "getOnCall",
+    ("GET", "/schedules/{schedule_id}/shifts"): "getShifts",
 }
 MODULES = {
     "alerts/create_alert",
@@ -47,6 +56,15 @@ MODULES = {
     "escalation_policies/get_escalation_policy",
     "escalation_policies/delete_escalation_policy",
     "escalation_policies/get_escalation_policy_history",
+    "schedules/put_schedule",
+    "schedules/get_schedule",
+    "schedules/delete_schedule",
+    "schedules/get_schedule_history",
+    "schedules/create_schedule_override",
+    "schedules/list_schedule_overrides",
+    "schedules/delete_schedule_override",
+    "schedules/get_on_call",
+    "schedules/get_shifts",
 }
 
 

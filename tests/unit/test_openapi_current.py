@@ -36,6 +36,15 @@ def test_document_covers_every_route_with_our_error_format() -> None:
         ("DELETE", "/escalation-policies/{policy_id}"),
         ("GET", "/contacts/{contact_id}/history"),
         ("GET", "/escalation-policies/{policy_id}/history"),
+        ("PUT", "/schedules/{schedule_id}"),
+        ("GET", "/schedules/{schedule_id}"),
+        ("DELETE", "/schedules/{schedule_id}"),
+        ("GET", "/schedules/{schedule_id}/history"),
+        ("POST", "/schedules/{schedule_id}/overrides"),
+        ("GET", "/schedules/{schedule_id}/overrides"),
+        ("DELETE", "/schedules/{schedule_id}/overrides/{override_id}"),
+        ("GET", "/schedules/{schedule_id}/on-call"),
+        ("GET", "/schedules/{schedule_id}/shifts"),
     }
     for ops in document["paths"].values():
         for op in ops.values():

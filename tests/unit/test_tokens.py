@@ -121,7 +121,7 @@ def test_each_scope_opens_its_own_routes_only() -> None:
         (method, f"/{collection}/*")
         for collection in ("contacts", "escalation-policies")
         for method in ("PUT", "GET", "DELETE")
-    ]
+    ] + [(method, "/schedules/*") for method in ("PUT", "GET", "POST", "DELETE")]
     assert both == alerts + admin
     assert tokens.allowed_routes([]) == []
 

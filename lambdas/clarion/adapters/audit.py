@@ -1,6 +1,8 @@
-"""The audit table: every change to a contact or an escalation policy, with who made it and what it replaced.
+"""The audit table: every change to a contact, an escalation policy or an on-call schedule (its overrides too), with
+who made it and what it replaced.
 
-  subject = "contact#<id>" | "policy#<id>", sk = "<epoch ns, 20 digits>#<8 hex>" (so entries sort by time)
+  subject = "contact#<id>" | "policy#<id>" | "schedule#<id>"
+  sk = "<epoch ns, 20 digits>#<8 hex>" (so entries sort by time)
   at, client_id (the admin token's client), action (created | replaced | deleted), before, after (the item's fields)
 
 A change and its entry are written in one transaction, so no change is ever unrecorded. Entries never expire and
@@ -46,13 +48,10 @@ def _wire(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _SERIALIZER.serialize(v) for k, v in item.items() if v is not None}
 
 
-def write(entry: Entry, table: str, change: dict[str, Any]) -> bool:
-    """Make `change` (a TransactWriteItems Put or Delete on `table`, in resource form) and record `entry`, together.
-    False when the change's own condition failed (nothing is written then)."""
-    kind, request = next(iter(change.items()))
-    wire = {"TableName": table, **{k: _wire(v) if k in ("Item", "Key") else v for k, v in request.items()}}
-    if "ExpressionAttributeValues" in request:
-        wire["ExpressionAttributeValues"] = _wire(request["ExpressionAttributeValues"])
+def write(entry: Entry, table: str, *changes: dict[str, Any]) -> bool:
+    """Make `changes` (TransactWriteItems Put, Update, Delete or ConditionCheck requests on `table`, in resource form)
+    and record `entry`, together. False when a change's own condition failed (nothing is written then)."""
+    items = [{kind: _wire_request(table, request)} for change in changes for kind, request in change.items()]
     record = {
         "subject": entry.subject,
         "sk": f"{time.time_ns():020d}#{secrets.token_hex(4)}",
@@ -64,7 +63,7 @@ def write(entry: Entry, table: str, change: dict[str, Any]) -> bool:
     }
     try:
         clients.client("dynamodb").transact_write_items(
-            TransactItems=[{kind: wire}, {"Put": {"TableName": _name(), "Item": _wire(record)}}]
+            TransactItems=[*items, {"Put": {"TableName": _name(), "Item": _wire(record)}}]
         )
     except ClientError as error:
         reasons = error.response.get("CancellationReasons") or []
@@ -72,6 +71,13 @@ def write(entry: Entry, table: str, change: dict[str, Any]) -> bool:
             return False
         raise
     return True
+
+
+def _wire_request(table: str, request: dict[str, Any]) -> dict[str, Any]:
+    wire = {"TableName": table, **{k: _wire(v) if k in ("Item", "Key") else v for k, v in request.items()}}
+    if "ExpressionAttributeValues" in request:
+        wire["ExpressionAttributeValues"] = _wire(request["ExpressionAttributeValues"])
+    return wire
 
 
 def history(subject: str) -> list[dict[str, Any]]:

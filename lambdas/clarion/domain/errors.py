@@ -53,3 +53,7 @@ class UnknownPolicy(ClarionError):
 
 class InvalidPhone(ClarionError):
     code = "invalid_phone"
+
+
+class OverlappingOverride(ClarionError):
+    code = "overlapping_override"

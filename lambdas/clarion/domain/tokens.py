@@ -28,7 +28,7 @@ _DUMMY_HASH = hashlib.sha256(b"clarion-no-such-token").hexdigest()
 
 class Scope(StrEnum):
     ALERTS = "alerts"  # send alerts, read the status of its own alerts
-    ADMIN = "admin"  # manage contacts
+    ADMIN = "admin"  # manage contacts, escalation policies and on-call schedules
 
 
 SCOPE_ROUTES: dict[Scope, tuple[tuple[str, str], ...]] = {
@@ -41,6 +41,10 @@ SCOPE_ROUTES: dict[Scope, tuple[tuple[str, str], ...]] = {
         ("PUT", "/escalation-policies/*"),
         ("GET", "/escalation-policies/*"),
         ("DELETE", "/escalation-policies/*"),
+        ("PUT", "/schedules/*"),
+        ("GET", "/schedules/*"),
+        ("POST", "/schedules/*"),  # an override
+        ("DELETE", "/schedules/*"),
     ),
 }
 

@@ -1,5 +1,6 @@
 """Contacts API (scope `admin`): create or replace, read and delete a contact (`clarion.usecases.manage_contacts`).
-The same function serves the escalation policies (`clarion.handlers.policies`), the other half of "who is notified"."""
+The same function serves the escalation policies (`clarion.handlers.policies`) and the on-call schedules
+(`clarion.handlers.schedules`, `clarion.handlers.overrides`), the rest of "who is notified"."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clarion.domain.validation import CONTACT_ID_PATTERN
 from clarion.handlers import history, http_errors, operations
+from clarion.handlers import overrides as override_routes
 from clarion.handlers import policies as policy_routes
+from clarion.handlers import schedules as schedule_routes
 from clarion.handlers.api_models import ContactBody, ContactView, HistoryView
 from clarion.shared import requests
 from clarion.shared.observability import logger, tracer
@@ -51,6 +54,8 @@ app = APIGatewayRestResolver(enable_validation=True)
 http_errors.install(app)
 app.include_router(router)
 app.include_router(policy_routes.router)
+app.include_router(schedule_routes.router)
+app.include_router(override_routes.router)
 
 
 @logger.inject_lambda_context(clear_state=True)

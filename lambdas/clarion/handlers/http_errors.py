@@ -42,6 +42,7 @@ _DOMAIN_STATUS: dict[type[errors.ClarionError], int] = {
     errors.InUse: 409,
     errors.UnknownPolicy: 422,
     errors.InvalidPhone: 422,
+    errors.OverlappingOverride: 409,
 }
 
 # Documented on every route (OpenAPI `responses`).

@@ -107,3 +107,70 @@ GET_ESCALATION_POLICY_HISTORY: dict[str, Any] = dict(
     responses={200: {"description": "The changes"}, **ADMIN_ERRORS},
     tags=["escalation policies"],
 )
+ADMIN_POST_ERRORS = documented(400, 401, 403, 404, 409, 413, 415, 422, 500, 503)
+PUT_SCHEDULE: dict[str, Any] = dict(
+    operation_id="putSchedule",
+    summary="Create or replace an on-call schedule",
+    description="Rotation layers in an IANA time zone, and fallback contacts: who is on call follows from this "
+    "definition and the overrides alone. Every participant and fallback contact must exist (422 naming the field).",
+    responses={200: {"description": "Replaced"}, 201: {"description": "Created"}, **ADMIN_PUT_ERRORS},
+    tags=["schedules"],
+)
+GET_SCHEDULE: dict[str, Any] = dict(
+    operation_id="getSchedule",
+    summary="Read an on-call schedule",
+    responses={200: {"description": "The schedule"}, **ADMIN_ERRORS},
+    tags=["schedules"],
+)
+DELETE_SCHEDULE: dict[str, Any] = dict(
+    operation_id="deleteSchedule",
+    summary="Delete an on-call schedule and its overrides",
+    description="Their history is kept.",
+    responses={204: {"description": "Deleted"}, **ADMIN_DELETE_ERRORS},
+    tags=["schedules"],
+)
+GET_SCHEDULE_HISTORY: dict[str, Any] = dict(
+    operation_id="getScheduleHistory",
+    summary="Read who changed a schedule or its overrides, when, and what they held before",
+    description="Every create, replace and delete of the schedule and of its overrides (their before and after "
+    "hold an override_id), oldest first; kept after the schedule is deleted.",
+    responses={200: {"description": "The changes"}, **ADMIN_ERRORS},
+    tags=["schedules"],
+)
+CREATE_OVERRIDE: dict[str, Any] = dict(
+    operation_id="createScheduleOverride",
+    summary="Put contacts on call instead of the schedule's, for a while",
+    description="From start to end (RFC 3339 with an offset; end in the future, at most 366 days after start). "
+    "Refused with 409 overlapping_override, naming the other, when it shares an instant with another override.",
+    responses={201: {"description": "Created"}, **ADMIN_POST_ERRORS},
+    tags=["schedules"],
+)
+LIST_OVERRIDES: dict[str, Any] = dict(
+    operation_id="listScheduleOverrides",
+    summary="Read a schedule's overrides",
+    description="Those running or to come, by start; with include_past=true, every one on record.",
+    responses={200: {"description": "The overrides"}, **ADMIN_ERRORS},
+    tags=["schedules"],
+)
+DELETE_OVERRIDE: dict[str, Any] = dict(
+    operation_id="deleteScheduleOverride",
+    summary="End or remove an override",
+    description="A running override ends now (and stays on record); one not yet started is removed; one already "
+    "over is left as it was.",
+    responses={204: {"description": "Ended or removed"}, **ADMIN_DELETE_ERRORS},
+    tags=["schedules"],
+)
+GET_ON_CALL: dict[str, Any] = dict(
+    operation_id="getOnCall",
+    summary="Read who is on call",
+    description="At `at` (default now): the contacts, where each turn comes from, and until when the answer holds.",
+    responses={200: {"description": "Who is on call"}, **ADMIN_ERRORS},
+    tags=["schedules"],
+)
+GET_SHIFTS: dict[str, Any] = dict(
+    operation_id="getShifts",
+    summary="Read who is on call over a period, shift by shift",
+    description="From `from` to `to`, at most 31 days.",
+    responses={200: {"description": "The shifts"}, **ADMIN_ERRORS},
+    tags=["schedules"],
+)

@@ -44,6 +44,7 @@ class Settings:
     max_attempts_per_channel: int
     policies_table: str = ""
     audit_table: str = ""
+    schedules_table: str = ""
     timer_queue_url: str = ""
     ack_policy: dict[str, dict[str, int]] = field(default_factory=dict)
     link_base_url: str = ""
@@ -95,6 +96,7 @@ def settings() -> Settings:
         max_attempts_per_channel=int(env(names.ENV_MAX_ATTEMPTS_PER_CHANNEL) or "3"),
         policies_table=env(names.ENV_POLICIES_TABLE, ""),
         audit_table=env(names.ENV_AUDIT_TABLE, ""),
+        schedules_table=env(names.ENV_SCHEDULES_TABLE, ""),
         timer_queue_url=env(names.ENV_TIMER_QUEUE_URL, ""),
         ack_policy=json.loads(env(names.ENV_ACK_POLICY) or "{}"),
         link_base_url=env(names.ENV_LINK_BASE_URL, "").rstrip("/"),
