@@ -17,9 +17,7 @@ from clarion import names
 from clarion.adapters import idempotency
 from clarion.shared import clients
 from tests.helpers import FakeContext
-from tests.integration.test_intake import BODY, api, post, queued_bodies
-
-__all__ = ["api"]  # the fixture, shared with test_intake
+from tests.integration.intake_api import BODY, post, queued_bodies
 
 SUBMITTED = {**BODY, "escalation_policy_id": None}  # the alert as intake takes it over (every field of NewAlert)
 ANSWER = {"message_id": "lab-0001", "status": "accepted", "channels": ["call", "sms", "email"]}

@@ -12,7 +12,7 @@ from clarion.adapters import audit, schedules
 from clarion.adapters.schedules import StoredOverride
 from clarion.domain.schedules import Override
 from clarion.shared import clock
-from tests.integration.test_schedules import NOW, SCHEDULE, admin
+from tests.integration.schedules_api import NOW, SCHEDULE, admin
 from tests.integration.walk import Walk
 
 NOON = {"start": "2026-12-08T12:00:00Z", "end": "2026-12-08T14:00:00Z", "contact_ids": ["C-3"]}

@@ -7,34 +7,16 @@ from typing import Any
 
 import pytest
 
-from clarion.handlers.contacts import handler
 from clarion.shared import clock
-from tests.integration.api_events import api_event, call
+from tests.integration.schedules_api import NOW, SCHEDULE, admin
 from tests.integration.walk import Walk
 
-NOW = 1_796_724_000.0  # 2026-12-08T10:00:00Z: 10:00 in London (GMT)
-SCHEDULE: dict[str, Any] = {
-    "name": "Cardiology registrar",
-    "time_zone": "Europe/London",
-    "layers": [
-        {"participants": ["C-1", "C-2"], "shift": {"length": 1, "unit": "days"}, "handoff_at": "2026-12-07T08:00"}
-    ],
-    "fallback_contact_ids": ["C-4"],
-}
 NIGHTS = {
     "participants": ["C-3"],
     "shift": {"length": 1, "unit": "weeks"},
     "handoff_at": "2026-12-07T20:00",
     "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "20:00", "to": "08:00"}],
 }
-
-
-def admin(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> tuple[int, Any]:
-    event = api_event(method, path, body, client_id="ops", scopes="admin")
-    if query:
-        event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    return call(handler, event)
 
 
 @pytest.fixture
