@@ -135,7 +135,7 @@ def test_a_burst_due_together_is_handed_out_while_slow_invocations_run(
             entries = [{"Id": str(i), "MessageBody": f"timer {i}", "DelaySeconds": 1} for i in ids]
             assert not sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed")
         wait_until(lambda: len(handler.handed()) == wave + 5, 10, 0.05, "not every timer reached the function")
-        wait_until(lambda: queue_is_empty(sqs, url), 5, 0.05, "what the function handled was not deleted")
+        wait_until(lambda: queue_is_empty(sqs, url), 15, 0.05, "what the function handled was not deleted")
     # Then as many batches as the mapping allows reached the function at once, none waiting for another's invocation
     late = handler.handed()
     first_wave = sorted(late.values())[:wave]
